@@ -1,0 +1,141 @@
+/**
+ * The emulator's persistent state: plain JSON-serialisable records, so the whole state can be written
+ * atomically to one file and read back after a restart. Key material and CA private keys are kept here
+ * (as JWK / PKCS#8 PEM) because a restarted emulator must still decrypt what it encrypted before.
+ */
+import type {
+    CertificateType,
+    CredentialStatus,
+    DeactivationReason,
+    KeyCurve,
+    KeyOperation,
+    KeyState,
+    KeyType,
+    ProtectionLevel,
+} from "../provider/okms/rules";
+
+/** A certificate authority (or a leaf) with its private key, both PEM (certificate, PKCS#8). */
+export interface StoredKeyPair {
+    certificatePem: string;
+    privateKeyPem: string;
+}
+
+/** A private JWK as node's `KeyObject.export({ format: "jwk" })` produces it (base64url members). */
+export type PrivateJwk = Record<string, string>;
+
+export interface StoredOkms {
+    id: string;
+    region: string;
+    /** `iam.displayName`; changes through `PUT /services/{id}` reach it asynchronously. */
+    displayName: string;
+    /** A pending display name and the emulator time at which it becomes visible. */
+    pendingDisplayName?: { value: string; visibleAt: number };
+    iamId: string;
+    serviceId: number;
+    createdAt: string;
+    pciDssEnabled: boolean;
+    /** Issues the access certificates (`CN=CCMUsersCA`); client certificates must chain to it. */
+    credentialCa: StoredKeyPair;
+}
+
+export interface StoredServiceKey {
+    id: string;
+    okmsId: string;
+    name: string;
+    type: KeyType;
+    size: number | null;
+    curve: KeyCurve | null;
+    operations: KeyOperation[];
+    context: string | null;
+    state: KeyState;
+    deactivationReason: DeactivationReason | null;
+    protectionLevel: ProtectionLevel;
+    createdAt: string;
+    activationDate: string | null;
+    deactivationDate: string | null;
+    /** Private key material as a JWK (oct: `k`; RSA/EC: full private parameters). */
+    jwk: PrivateJwk;
+}
+
+export interface StoredCredential {
+    id: string;
+    okmsId: string;
+    name: string;
+    description: string | null;
+    identityURNs: string[];
+    certificateType: CertificateType;
+    fromCSR: boolean;
+    createdAt: string;
+    expiredAt: string;
+    /** Emulator time (ms) at which CREATING turns READY. */
+    readyAt: number;
+    /** Set when creation fails (status ERROR). */
+    error?: string;
+    /** Set on DELETE: DELETING until `goneAt`, then removed. Revoked for the data plane from `deletedAt`. */
+    deletedAt?: number;
+    goneAt?: number;
+    certificatePem: string;
+}
+
+export interface StoredCart {
+    cartId: string;
+    ovhSubsidiary: string;
+    assigned: boolean;
+    expire: string;
+    items: {
+        itemId: number;
+        planCode: string;
+        duration: string;
+        pricingMode: string;
+        quantity: number;
+        configuration: { id: number; label: string; value: string }[];
+    }[];
+    orderId?: number;
+}
+
+export interface StoredOrder {
+    orderId: number;
+    cartId: string;
+    date: string;
+    paid: boolean;
+    /** Emulator time at which the order is delivered (and the KMS exists). */
+    deliverAt?: number;
+    region: string;
+    okmsId?: string;
+    detailId: number;
+}
+
+export interface StoredService {
+    serviceId: number;
+    resourceName: string;
+    displayName: string;
+    terminationToken?: string;
+    terminated: boolean;
+}
+
+export interface StoredEmail {
+    id: number;
+    date: string;
+    subject: string;
+    body: string;
+}
+
+export interface EmulatorState {
+    version: 1;
+    /** Ms added to the wall clock: the admin route advances it for expiry tests. */
+    clockOffsetMs: number;
+    nextNumericId: number;
+    /** The CA that signs the data-plane server certificates: `publicCA` of every KMS. */
+    publicCa: StoredKeyPair;
+    /** Data-plane server certificate (valid for localhost and 127.0.0.1), issued by `publicCa`. */
+    dataPlaneServer: StoredKeyPair;
+    /** Management-API server certificate for `--tls`, issued by `publicCa`. */
+    managementServer: StoredKeyPair;
+    okms: Record<string, StoredOkms>;
+    serviceKeys: Record<string, StoredServiceKey>;
+    credentials: Record<string, StoredCredential>;
+    carts: Record<string, StoredCart>;
+    orders: Record<string, StoredOrder>;
+    services: Record<string, StoredService>;
+    emails: StoredEmail[];
+}

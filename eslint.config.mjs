@@ -1,0 +1,26 @@
+// @ts-check
+import tseslint from "typescript-eslint";
+import pulumi from "@pulumi/eslint-plugin";
+
+export default tseslint.config(
+    { ignores: ["dist/**", "node_modules/**", "**/node_modules/**", ".okms-demo/**", "examples/**/bin/**"] },
+    ...tseslint.configs.recommended,
+    {
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+            eqeqeq: ["error", "smart"],
+            curly: "error",
+            "prefer-const": "error",
+            "no-var": "error",
+            "@typescript-eslint/no-explicit-any": "error",
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+            "@typescript-eslint/no-require-imports": "off",
+        },
+    },
+    {
+        files: ["**/*.js", "**/*.mjs"],
+        rules: { "@typescript-eslint/no-var-requires": "off" },
+    },
+);
