@@ -10,6 +10,7 @@ set -euo pipefail
 
 VERSION="v3.248.0"
 LANGUAGE_HOST_PSEUDO="v3.0.0-20260624180030-dc7edd58bc13"
+LEGACY_LANGUAGE_HOST_SDK="v3.68.0"
 CLIPBOARD_FORK="github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e"
 CACHE_ROOT="${PULUMI_OKMS_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-ovh-okms}"
 ROOT="$CACHE_ROOT/pulumi-$VERSION"
@@ -50,25 +51,45 @@ Install the Pulumi CLI (https://www.pulumi.com/docs/install/) or Go >= 1.25 and 
 log "building Pulumi CLI $VERSION from the Go module proxy into $ROOT (first run takes several minutes)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+rm -rf "$ROOT/bin.partial"
 mkdir -p "$ROOT/bin.partial"
-(
-  cd "$work"
-  export GOFLAGS="${GOFLAGS:-} -mod=mod"
-  go mod init local/pulumi-cli-build >/dev/null 2>&1
-  go mod edit -replace "github.com/atotto/clipboard=$CLIPBOARD_FORK"
-  log "resolving modules"
-  go get "github.com/pulumi/pulumi/pkg/v3@$VERSION" "github.com/pulumi/pulumi/sdk/v3@$VERSION" >&2
-  go get "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$LANGUAGE_HOST_PSEUDO" >&2
-  # Minimal version selection may have moved pkg/sdk; pin them back to the release.
-  go get "github.com/pulumi/pulumi/pkg/v3@$VERSION" "github.com/pulumi/pulumi/sdk/v3@$VERSION" >&2
-  ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION"
-  log "compiling pulumi"
-  go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$ROOT/bin.partial/pulumi" \
-    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2
-  log "compiling pulumi-language-nodejs"
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+cd "$work"
+go mod init local/pulumi-cli-build >/dev/null 2>&1 || fail "go mod init failed"
+go mod edit -replace "github.com/atotto/clipboard=$CLIPBOARD_FORK"
+log "resolving github.com/pulumi/pulumi/pkg/v3@$VERSION"
+go get "github.com/pulumi/pulumi/pkg/v3@$VERSION" "github.com/pulumi/pulumi/sdk/v3@$VERSION" >&2 ||
+  fail "could not resolve the Pulumi modules from the Go module proxy"
+ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$VERSION"
+log "compiling pulumi"
+go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$ROOT/bin.partial/pulumi" \
+  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2 || fail "compiling pulumi failed"
+
+# The language host is its own module without semver tags; the release's pseudo-version is tried first. Some
+# module proxies refuse that module ("This module version is not available"); then we build the host from
+# the last SDK release that still shipped it inside github.com/pulumi/pulumi/sdk/v3 (v3.68.0). The host only
+# launches `node @pulumi/pulumi/cmd/run` and speaks the stable LanguageRuntime gRPC protocol, so the old host
+# drives the pinned SDK and engine correctly (checked by the end-to-end suite, which runs a real program).
+log "compiling pulumi-language-nodejs"
+lh_dir="$work/language-host"
+mkdir -p "$lh_dir"
+if (cd "$lh_dir" && go mod init local/lh >/dev/null 2>&1 &&
+  go mod edit -replace "github.com/atotto/clipboard=$CLIPBOARD_FORK" &&
+  go get "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@$LANGUAGE_HOST_PSEUDO" >&2 &&
+  go get "github.com/pulumi/pulumi/pkg/v3@$VERSION" "github.com/pulumi/pulumi/sdk/v3@$VERSION" >&2 &&
   go build -trimpath -tags osusergo,grpcnotrace -ldflags "$ldflags" -o "$ROOT/bin.partial/pulumi-language-nodejs" \
-    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 >&2
-) || fail "the Go build failed (see above); 'pulumi' can also be installed by hand and put on PATH"
+    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 >&2); then
+  log "language host built at $LANGUAGE_HOST_PSEUDO"
+else
+  log "the proxy does not serve the language host at $LANGUAGE_HOST_PSEUDO; building it from sdk/v3@$LEGACY_LANGUAGE_HOST_SDK"
+  rm -rf "$lh_dir" && mkdir -p "$lh_dir"
+  (cd "$lh_dir" && go mod init local/lh >/dev/null 2>&1 &&
+    go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@$LEGACY_LANGUAGE_HOST_SDK" >&2 &&
+    go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LEGACY_LANGUAGE_HOST_SDK" \
+      -o "$ROOT/bin.partial/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs >&2) ||
+    fail "compiling pulumi-language-nodejs failed"
+fi
+cd "$PROJECT_DIR"
 rm -rf "$ROOT/bin"
 mv "$ROOT/bin.partial" "$ROOT/bin"
 place_nodejs_plugin "$ROOT/bin"
