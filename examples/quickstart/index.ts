@@ -1,0 +1,34 @@
+// Orders a KMS, creates a symmetric key and a signing key, and issues an access certificate whose private key
+// is generated locally (only a CSR is sent to OVHcloud).
+import * as pulumi from "@pulumi/pulumi";
+import { KmsBundle } from "pulumi-ovh-okms";
+
+const config = new pulumi.Config();
+
+const bundle = new KmsBundle("quickstart", {
+    region: config.get("region") ?? "eu-west-rbx",
+    ovhSubsidiary: config.get("ovhSubsidiary") ?? "FR",
+    terminateOnDelete: config.getBoolean("terminateOnDelete") ?? false,
+    keys: {
+        data: { type: "oct", size: 256, operations: ["encrypt", "decrypt"] },
+        signing: { type: "EC", curve: "P-256", operations: ["sign", "verify"] },
+    },
+    credential: {
+        name: "quickstart-app",
+        identityURNs: [config.require("identityUrn")],
+        description: "Access certificate of the quickstart application",
+        validity: config.getNumber("validityDays") ?? 90,
+        privateKeySource: "local",
+    },
+});
+
+export const okmsId = bundle.okmsId;
+export const region = bundle.region;
+export const restEndpoint = bundle.restEndpoint;
+export const publicCaPem = bundle.publicCaPem;
+export const keys = bundle.keys;
+export const credentialId = bundle.credentialId;
+export const certificatePem = bundle.certificatePem;
+export const expiresAt = bundle.expiresAt;
+// Secret: shown as [secret]; read it with `pulumi stack output privateKeyPem --show-secrets`.
+export const privateKeyPem = bundle.privateKeyPem;
