@@ -34,6 +34,7 @@ export interface StoredOkms {
     serviceId: number;
     createdAt: string;
     pciDssEnabled: boolean;
+    pciDssEnabledAt?: string;
     /** Issues the access certificates (`CN=CCMUsersCA`); client certificates must chain to it. */
     credentialCa: StoredKeyPair;
 }
@@ -53,6 +54,8 @@ export interface StoredServiceKey {
     createdAt: string;
     activationDate: string | null;
     deactivationDate: string | null;
+    /** Set when the key is marked COMPROMISED (data-plane `attributes.compromise_date`). */
+    compromiseDate?: string | null;
     /** Private key material as a JWK (oct: `k`; RSA/EC: full private parameters). */
     jwk: PrivateJwk;
 }
@@ -98,6 +101,8 @@ export interface StoredOrder {
     cartId: string;
     date: string;
     paid: boolean;
+    /** Emulator time (ms) of the payment; the status moves checking → delivering → delivered from there. */
+    paidAt?: number;
     /** Emulator time at which the order is delivered (and the KMS exists). */
     deliverAt?: number;
     region: string;
@@ -120,6 +125,22 @@ export interface StoredEmail {
     body: string;
 }
 
+/** The OVH API credentials the emulator accepts (kept in the state so a restart keeps generated ones). */
+export interface ApiCredentials {
+    applicationKey: string;
+    applicationSecret: string;
+    consumerKey: string;
+    clientId: string;
+    clientSecret: string;
+}
+
+/** An OAuth2 access token issued by `POST /auth/oauth2/token`. */
+export interface StoredAccessToken {
+    clientId: string;
+    /** Emulator time (ms) after which the token is rejected with 401. */
+    expiresAt: number;
+}
+
 export interface EmulatorState {
     version: 1;
     /** Ms added to the wall clock: the admin route advances it for expiry tests. */
@@ -138,4 +159,25 @@ export interface EmulatorState {
     orders: Record<string, StoredOrder>;
     services: Record<string, StoredService>;
     emails: StoredEmail[];
+    /** Absent in files written before it existed; filled at start-up. */
+    apiCredentials?: ApiCredentials;
+    /** Issued OAuth2 tokens by value; persisted so clients' cached tokens survive an emulator restart. */
+    accessTokens?: Record<string, StoredAccessToken>;
+}
+
+/**
+ * The status of a credential at emulator time `now` (ms). Evaluated lazily from the stored instants, so no
+ * timer is needed and an advanced clock takes effect at once. Shared by the management and data planes.
+ */
+export function credentialStatus(credential: StoredCredential, now: number): CredentialStatus {
+    if (credential.deletedAt !== undefined) {
+        return "DELETING";
+    }
+    if (credential.error !== undefined) {
+        return "ERROR";
+    }
+    if (now < credential.readyAt) {
+        return "CREATING";
+    }
+    return now >= Date.parse(credential.expiredAt) ? "EXPIRED" : "READY";
 }

@@ -1,0 +1,499 @@
+/**
+ * Test controls: fault injection on both planes, request counters, the emulator clock, run-time delays and
+ * out-of-band changes "as the control panel would make them". Exposed programmatically (`emulator.admin`)
+ * and, when enabled, as unauthenticated HTTP routes under `/admin` on the management listener.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+    DEACTIVATION_REASONS,
+    KEY_STATES,
+    REGIONS,
+    type DeactivationReason,
+    type KeyState,
+} from "../provider/okms/rules";
+import {
+    createKms,
+    effectiveDisplayName,
+    removeKms,
+    type EmulatorContext,
+    type EmulatorSettings,
+    type RouteDef,
+} from "./context";
+import { badRequest, isoSeconds, notFound, validate } from "./http";
+import { applyKeyState } from "./management";
+import { credentialStatus, type EmulatorState } from "./model";
+import { orderStatus } from "./order";
+
+export type Plane = "management" | "data";
+
+/** A fault to inject. Matching: plane, method and path; firing: probability, and at most `times` times. */
+export interface FaultRule {
+    /** Which listener (default "management"). */
+    plane?: Plane | "both";
+    /** HTTP method (any when absent). */
+    method?: string;
+    /** Path prefix, without the query string (e.g. `/v2/okms/resource`). */
+    path?: string;
+    /** Regular expression tested against the path (string source, or a RegExp programmatically). */
+    pathRegex?: string | RegExp;
+    /** Chance that a matching request is hit, 0..1 (default 1). */
+    probability?: number;
+    /** Hit only the next N matching requests, then the rule removes itself (default: unlimited). */
+    times?: number;
+    /** Delay before the request is handled (or before the other effects). */
+    latencyMs?: number;
+    /** Answer this status instead of handling the request (429, 500, 503 …). */
+    status?: number;
+    /** `Retry-After` header (seconds) sent with `status`. */
+    retryAfter?: number;
+    /** Destroy the connection without answering (the client sees a reset / socket hang up). */
+    reset?: boolean;
+}
+
+export interface Fault extends FaultRule {
+    readonly id: string;
+    /** How many requests this rule has hit so far. */
+    hits: number;
+}
+
+const faultSchema = z.strictObject({
+    plane: z.enum(["management", "data", "both"]).optional(),
+    method: z.string().optional(),
+    path: z.string().optional(),
+    pathRegex: z.string().optional(),
+    probability: z.number().min(0).max(1).optional(),
+    times: z.number().int().min(1).optional(),
+    latencyMs: z.number().int().min(0).max(600_000).optional(),
+    status: z.number().int().min(100).max(599).optional(),
+    retryAfter: z.number().int().min(0).optional(),
+    reset: z.boolean().optional(),
+});
+
+const settingsSchema = z.strictObject({
+    credentialReadyMs: z.number().int().min(0).optional(),
+    credentialDeleteMs: z.number().int().min(0).optional(),
+    orderDeliveryMs: z.number().int().min(0).optional(),
+    displayNamePropagationMs: z.number().int().min(0).optional(),
+});
+
+const keyChangeSchema = z.strictObject({
+    name: z.string().min(1).optional(),
+    state: z.enum(KEY_STATES).optional(),
+    deactivationReason: z.enum(DEACTIVATION_REASONS).optional(),
+});
+
+export interface KeyChange {
+    name?: string;
+    state?: KeyState;
+    deactivationReason?: DeactivationReason;
+}
+
+export interface Inventory {
+    now: string;
+    clockOffsetMs: number;
+    settings: EmulatorSettings;
+    okms: {
+        id: string;
+        region: string;
+        displayName: string;
+        serviceId: number;
+        serviceKeys: { id: string; name: string; type: string; state: string }[];
+        credentials: { id: string; name: string; status: string }[];
+    }[];
+    orders: { orderId: number; status: string; okmsId: string | null }[];
+    carts: number;
+    emails: number;
+}
+
+/** The request-counter key of a data-plane request, e.g. `POST /api/{okmsId}/v1/servicekey/{keyId}/encrypt`. */
+export function dataPlaneTemplate(path: string): string {
+    const segs = path.split("/");
+    return segs
+        .map((seg, i) => {
+            const prev = segs[i - 1];
+            if (prev === "api" && i === 2) {
+                return "{okmsId}";
+            }
+            if (prev === "servicekey") {
+                return "{keyId}";
+            }
+            if (prev === "secret" || prev === "data" || prev === "metadata") {
+                return "{path}";
+            }
+            if (prev === "version" && /^\d+$/.test(seg)) {
+                return "{version}";
+            }
+            return seg;
+        })
+        .join("/");
+}
+
+export class EmulatorAdmin {
+    private readonly rules: Fault[] = [];
+    private readonly counts = new Map<string, number>();
+
+    constructor(private readonly ctx: EmulatorContext) {}
+
+    // -- faults ------------------------------------------------------------------------------------------
+
+    /** Adds a fault rule; returns its id. */
+    addFault(rule: FaultRule): string {
+        if (rule.status === undefined && rule.reset !== true && rule.latencyMs === undefined) {
+            throw new Error("a fault needs an effect: status, reset or latencyMs");
+        }
+        if (typeof rule.pathRegex === "string") {
+            new RegExp(rule.pathRegex); // throws early on a bad pattern
+        }
+        const fault: Fault = { ...rule, id: randomUUID(), hits: 0 };
+        this.rules.push(fault);
+        return fault.id;
+    }
+
+    /** The active fault rules. */
+    faults(): Fault[] {
+        return this.rules.map((r) => ({ ...r }));
+    }
+
+    removeFault(id: string): boolean {
+        const i = this.rules.findIndex((r) => r.id === id);
+        if (i < 0) {
+            return false;
+        }
+        this.rules.splice(i, 1);
+        return true;
+    }
+
+    clearFaults(): void {
+        this.rules.length = 0;
+    }
+
+    /** The rule that fires for this request, if any (consumes one of its `times`). */
+    pickFault(plane: Plane, method: string, path: string): Fault | undefined {
+        for (const r of this.rules) {
+            const p = r.plane ?? "management";
+            if (p !== "both" && p !== plane) {
+                continue;
+            }
+            if (r.method !== undefined && r.method.toUpperCase() !== method.toUpperCase()) {
+                continue;
+            }
+            if (r.path !== undefined && !path.startsWith(r.path)) {
+                continue;
+            }
+            if (r.pathRegex !== undefined) {
+                const re = typeof r.pathRegex === "string" ? new RegExp(r.pathRegex) : r.pathRegex;
+                if (!re.test(path)) {
+                    continue;
+                }
+            }
+            if (r.probability !== undefined && Math.random() >= r.probability) {
+                continue;
+            }
+            r.hits += 1;
+            if (r.times !== undefined) {
+                r.times -= 1;
+                if (r.times <= 0) {
+                    this.removeFault(r.id);
+                }
+            }
+            return r;
+        }
+        return undefined;
+    }
+
+    // -- counters ----------------------------------------------------------------------------------------
+
+    /** Counts a request under `METHOD template` (e.g. `GET /v2/okms/resource/{okmsId}`). */
+    count(method: string, template: string): void {
+        const key = `${method.toUpperCase()} ${template}`;
+        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
+
+    /** Requests received per `METHOD template`, both planes, since start or the last reset. */
+    counters(): Record<string, number> {
+        return Object.fromEntries([...this.counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+
+    resetCounters(): void {
+        this.counts.clear();
+    }
+
+    // -- clock and settings ------------------------------------------------------------------------------
+
+    /** Emulator time, ms since the epoch. */
+    now(): number {
+        return this.ctx.now();
+    }
+
+    /** Moves the emulator clock forward (persisted); returns the new emulator time. */
+    async advanceClock(ms: number): Promise<number> {
+        if (!Number.isFinite(ms) || ms < 0) {
+            throw new Error("advanceClock: ms must be a non-negative number");
+        }
+        await this.ctx.store.mutate((s) => {
+            s.clockOffsetMs += ms;
+        });
+        return this.ctx.now();
+    }
+
+    settings(): EmulatorSettings {
+        return { ...this.ctx.settings };
+    }
+
+    /** Changes delays at run time, e.g. `{ credentialReadyMs: 5000 }` for a slow CREATING phase. */
+    configure(settings: Partial<EmulatorSettings>): EmulatorSettings {
+        for (const [k, v] of Object.entries(settings) as [keyof EmulatorSettings, number | undefined][]) {
+            if (v !== undefined) {
+                if (!Number.isFinite(v) || v < 0) {
+                    throw new Error(`configure: ${k} must be a non-negative number`);
+                }
+                this.ctx.settings[k] = v;
+            }
+        }
+        return this.settings();
+    }
+
+    // -- out-of-band changes -----------------------------------------------------------------------------
+
+    /** Creates a KMS directly (as if ordered and delivered). */
+    async createKms(spec: { region: string; displayName?: string }): Promise<string> {
+        if (!(REGIONS as readonly string[]).includes(spec.region)) {
+            throw badRequest(`unknown region ${spec.region}`);
+        }
+        return this.ctx.store.mutate(async (s) => (await createKms(s, this.ctx, spec)).id);
+    }
+
+    /** Renames a KMS immediately (service display name and `iam.displayName`). */
+    async renameKms(okmsId: string, displayName: string): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const okms = s.okms[okmsId];
+            if (okms === undefined) {
+                throw notFound(`KMS ${okmsId} does not exist`);
+            }
+            okms.displayName = displayName;
+            delete okms.pendingDisplayName;
+            const service = s.services[String(okms.serviceId)];
+            if (service !== undefined) {
+                service.displayName = displayName;
+            }
+        });
+    }
+
+    /** Deletes a KMS and its content without the termination e-mail (its service becomes terminated). */
+    async deleteKms(okmsId: string): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const okms = s.okms[okmsId];
+            if (okms === undefined) {
+                throw notFound(`KMS ${okmsId} does not exist`);
+            }
+            removeKms(s, okmsId);
+            const service = s.services[String(okms.serviceId)];
+            if (service !== undefined) {
+                service.terminated = true;
+            }
+        });
+    }
+
+    /** Renames a key or sets its state directly (no transition rules: the point is to create drift). */
+    async updateServiceKey(okmsId: string, keyId: string, change: KeyChange): Promise<void> {
+        const c = validate(keyChangeSchema, change);
+        await this.ctx.store.mutate((s) => {
+            const key = s.serviceKeys[keyId];
+            if (key === undefined || key.okmsId !== okmsId) {
+                throw notFound(`service key ${keyId} does not exist in KMS ${okmsId}`);
+            }
+            if (c.name !== undefined) {
+                key.name = c.name;
+            }
+            if (c.state !== undefined || c.deactivationReason !== undefined) {
+                applyKeyState(key, c.state ?? key.state, c.deactivationReason, isoSeconds(this.ctx.now()));
+            }
+        });
+    }
+
+    /** Deletes a key whatever its state. */
+    async deleteServiceKey(okmsId: string, keyId: string): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const key = s.serviceKeys[keyId];
+            if (key === undefined || key.okmsId !== okmsId) {
+                throw notFound(`service key ${keyId} does not exist in KMS ${okmsId}`);
+            }
+            delete s.serviceKeys[keyId];
+        });
+    }
+
+    /** Deletes a credential at once (no DELETING phase); its certificate is refused from then on. */
+    async deleteCredential(okmsId: string, credentialId: string): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const c = s.credentials[credentialId];
+            if (c === undefined || c.okmsId !== okmsId) {
+                throw notFound(`credential ${credentialId} does not exist in KMS ${okmsId}`);
+            }
+            delete s.credentials[credentialId];
+        });
+    }
+
+    /** A summary of everything the emulator holds. */
+    inventory(): Inventory {
+        const s: EmulatorState = this.ctx.store.state;
+        const now = this.ctx.now();
+        return {
+            now: new Date(now).toISOString(),
+            clockOffsetMs: s.clockOffsetMs,
+            settings: this.settings(),
+            okms: Object.values(s.okms).map((o) => ({
+                id: o.id,
+                region: o.region,
+                displayName: effectiveDisplayName(o, now),
+                serviceId: o.serviceId,
+                serviceKeys: Object.values(s.serviceKeys)
+                    .filter((k) => k.okmsId === o.id)
+                    .map((k) => ({ id: k.id, name: k.name, type: k.type, state: k.state })),
+                credentials: Object.values(s.credentials)
+                    .filter((c) => c.okmsId === o.id && (c.goneAt === undefined || now < c.goneAt))
+                    .map((c) => ({ id: c.id, name: c.name, status: credentialStatus(c, now) })),
+            })),
+            orders: Object.values(s.orders).map((o) => ({
+                orderId: o.orderId,
+                status: orderStatus(o, now),
+                okmsId: o.okmsId ?? null,
+            })),
+            carts: Object.keys(s.carts).length,
+            emails: s.emails.length,
+        };
+    }
+
+    /** The HTTP face of the controls (mounted only with `admin: true`). */
+    routes(): RouteDef[] {
+        const p = (rc: { params: Record<string, string> }, k: string) => rc.params[k] ?? "";
+        return [
+            { method: "GET", path: "/admin/inventory", auth: false, handler: () => ({ body: this.inventory() }) },
+            { method: "GET", path: "/admin/faults", auth: false, handler: () => ({ body: this.faults() }) },
+            {
+                method: "POST",
+                path: "/admin/faults",
+                auth: false,
+                handler: (rc) => {
+                    const rule = validate(faultSchema, rc.body ?? {});
+                    try {
+                        return { status: 201, body: { id: this.addFault(rule) } };
+                    } catch (e) {
+                        throw badRequest((e as Error).message);
+                    }
+                },
+            },
+            {
+                method: "DELETE",
+                path: "/admin/faults",
+                auth: false,
+                handler: () => {
+                    this.clearFaults();
+                    return { status: 204 };
+                },
+            },
+            {
+                method: "DELETE",
+                path: "/admin/faults/{faultId}",
+                auth: false,
+                handler: (rc) => {
+                    if (!this.removeFault(p(rc, "faultId"))) {
+                        throw notFound(`fault ${p(rc, "faultId")} does not exist`);
+                    }
+                    return { status: 204 };
+                },
+            },
+            { method: "GET", path: "/admin/counters", auth: false, handler: () => ({ body: this.counters() }) },
+            {
+                method: "DELETE",
+                path: "/admin/counters",
+                auth: false,
+                handler: () => {
+                    this.resetCounters();
+                    return { status: 204 };
+                },
+            },
+            {
+                method: "GET",
+                path: "/admin/clock",
+                auth: false,
+                handler: () => ({ body: { now: this.now(), offsetMs: this.ctx.store.state.clockOffsetMs } }),
+            },
+            {
+                method: "POST",
+                path: "/admin/clock/advance",
+                auth: false,
+                handler: async (rc) => {
+                    const body = validate(z.object({ ms: z.number().min(0) }), rc.body ?? {});
+                    const now = await this.advanceClock(body.ms);
+                    return { body: { now, offsetMs: this.ctx.store.state.clockOffsetMs } };
+                },
+            },
+            { method: "GET", path: "/admin/config", auth: false, handler: () => ({ body: this.settings() }) },
+            {
+                method: "PUT",
+                path: "/admin/config",
+                auth: false,
+                handler: (rc) => ({ body: this.configure(validate(settingsSchema, rc.body ?? {})) }),
+            },
+            {
+                method: "POST",
+                path: "/admin/okms",
+                auth: false,
+                handler: async (rc) => {
+                    const body = validate(
+                        z.object({ region: z.string(), displayName: z.string().optional() }),
+                        rc.body ?? {},
+                    );
+                    return { status: 201, body: { id: await this.createKms(body) } };
+                },
+            },
+            {
+                method: "PUT",
+                path: "/admin/okms/{okmsId}",
+                auth: false,
+                handler: async (rc) => {
+                    const body = validate(z.object({ displayName: z.string() }), rc.body ?? {});
+                    await this.renameKms(p(rc, "okmsId"), body.displayName);
+                    return { status: 204 };
+                },
+            },
+            {
+                method: "DELETE",
+                path: "/admin/okms/{okmsId}",
+                auth: false,
+                handler: async (rc) => {
+                    await this.deleteKms(p(rc, "okmsId"));
+                    return { status: 204 };
+                },
+            },
+            {
+                method: "PUT",
+                path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
+                auth: false,
+                handler: async (rc) => {
+                    await this.updateServiceKey(p(rc, "okmsId"), p(rc, "keyId"), (rc.body ?? {}) as KeyChange);
+                    return { status: 204 };
+                },
+            },
+            {
+                method: "DELETE",
+                path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
+                auth: false,
+                handler: async (rc) => {
+                    await this.deleteServiceKey(p(rc, "okmsId"), p(rc, "keyId"));
+                    return { status: 204 };
+                },
+            },
+            {
+                method: "DELETE",
+                path: "/admin/okms/{okmsId}/credential/{credentialId}",
+                auth: false,
+                handler: async (rc) => {
+                    await this.deleteCredential(p(rc, "okmsId"), p(rc, "credentialId"));
+                    return { status: 204 };
+                },
+            },
+        ];
+    }
+}

@@ -1,0 +1,636 @@
+/**
+ * The v1 routes a client needs to order, rename and terminate a KMS (okms-api.md §2): the order funnel
+ * (cart → item → configuration → checkout → payment → status/details), `/services` and the e-mail history
+ * that carries the termination token. Time-dependent outcomes (order status, delivery, display-name
+ * propagation) are derived from the emulator clock when read, so no timers are involved.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { OVH_SUBSIDIARIES, REGIONS } from "../provider/okms/rules";
+import { EMULATOR_NIC } from "./auth";
+import { createKms, nextNumericId, removeKms, type EmulatorContext, type RouteDef } from "./context";
+import { ApiError, badRequest, isoSeconds, notFound, validate } from "./http";
+import type { EmulatorState, StoredCart, StoredOrder, StoredService } from "./model";
+
+/** The payment method every emulated account has (unless disabled by the options). */
+export const DEFAULT_PAYMENT_METHOD_ID = 4242;
+
+const FREE_PRICE = { currencyCode: "EUR", text: "0.00 €", value: 0 };
+const PRICES = {
+    originalWithoutTax: FREE_PRICE,
+    reduction: FREE_PRICE,
+    tax: FREE_PRICE,
+    withTax: FREE_PRICE,
+    withoutTax: FREE_PRICE,
+};
+
+export type OrderStatus = "notPaid" | "checking" | "delivering" | "delivered";
+
+export function orderStatus(order: StoredOrder, now: number): OrderStatus {
+    if (!order.paid || order.paidAt === undefined || order.deliverAt === undefined) {
+        return "notPaid";
+    }
+    if (now >= order.deliverAt && order.okmsId !== undefined) {
+        return "delivered";
+    }
+    return now < order.paidAt + (order.deliverAt - order.paidAt) / 3 ? "checking" : "delivering";
+}
+
+const strictError = {
+    error: (iss: { code: string; keys?: string[] }) =>
+        iss.code === "unrecognized_keys" ? `unknown field(s): ${(iss.keys ?? []).join(", ")}` : undefined,
+};
+
+const cartSchema = z.object({
+    ovhSubsidiary: z.string({ error: "ovhSubsidiary is required" }),
+    description: z.string().nullish(),
+    expire: z.string().nullish(),
+});
+
+const configurationSchema = z.object({
+    label: z.string({ error: "label is required" }),
+    value: z.string({ error: "value is required" }),
+});
+
+const itemSchema = z.object({
+    planCode: z.string({ error: "planCode is required" }),
+    duration: z.string({ error: "duration is required" }),
+    pricingMode: z.string({ error: "pricingMode is required" }),
+    quantity: z.number({ error: "quantity must be an integer" }).int().min(1, "quantity must be at least 1"),
+    // Terraform marshals its whole plan value, including these two as null.
+    itemId: z.unknown().optional(),
+    domain: z.unknown().optional(),
+    configuration: z.array(configurationSchema).nullish(),
+});
+
+const paySchema = z.strictObject(
+    { paymentMethod: z.object({ id: z.number({ error: "paymentMethod.id is required" }) }) },
+    strictError,
+);
+const payRegisteredSchema = z.object({ paymentMean: z.string({ error: "paymentMean is required" }) });
+const displayNameSchema = z.object({
+    displayName: z.string({ error: "displayName must be a string" }).max(255, "displayName is too long"),
+});
+const confirmSchema = z.object({ token: z.string({ error: "token is required" }) });
+
+function checkRegion(value: string): void {
+    if (!(REGIONS as readonly string[]).includes(value)) {
+        throw badRequest(`Invalid value for configuration region: ${value}; allowed: ${REGIONS.join(", ")}`);
+    }
+}
+
+function getCart(state: EmulatorState, cartId: string): StoredCart {
+    const cart = state.carts[cartId];
+    if (cart === undefined) {
+        throw notFound(`The requested object (cartId = ${cartId}) does not exist`);
+    }
+    return cart;
+}
+
+function getOrder(state: EmulatorState, orderId: string): StoredOrder {
+    const order = state.orders[orderId];
+    if (order === undefined) {
+        throw notFound(`The requested object (orderId = ${orderId}) does not exist`);
+    }
+    return order;
+}
+
+/** A live service; a terminated one answers 460 as OVH does for expired services. */
+function getService(state: EmulatorState, serviceId: string): StoredService {
+    const service = state.services[serviceId];
+    if (service === undefined) {
+        throw notFound(`The requested object (serviceId = ${serviceId}) does not exist`);
+    }
+    if (service.terminated) {
+        throw new ApiError(460, `The service ${serviceId} has been terminated`);
+    }
+    return service;
+}
+
+function cartView(cart: StoredCart) {
+    return {
+        cartId: cart.cartId,
+        description: "",
+        expire: cart.expire,
+        items: cart.items.map((i) => i.itemId),
+        readOnly: cart.orderId !== undefined,
+    };
+}
+
+function itemView(cart: StoredCart, item: StoredCart["items"][number]) {
+    return {
+        cartId: cart.cartId,
+        itemId: item.itemId,
+        productId: "okms",
+        configurations: item.configuration.map((c) => c.id),
+        duration: item.duration,
+        settings: { planCode: item.planCode, pricingMode: item.pricingMode, quantity: item.quantity },
+        prices: [{ label: "TOTAL", price: FREE_PRICE }],
+        options: [],
+        parentItemId: null,
+    };
+}
+
+function upsertConfiguration(state: EmulatorState, item: StoredCart["items"][number], label: string, value: string) {
+    if (label !== "region") {
+        throw badRequest(`Unknown configuration label ${label} for plan okms (expected: region)`);
+    }
+    checkRegion(value);
+    // One value per label: Terraform sends the region inline and again through this route.
+    const existing = item.configuration.find((c) => c.label === label);
+    if (existing !== undefined) {
+        existing.value = value;
+        return existing;
+    }
+    const conf = { id: nextNumericId(state), label, value };
+    item.configuration.push(conf);
+    return conf;
+}
+
+/** The checkout summary; throws 400 when the cart cannot be ordered (unassigned, empty, no region). */
+function checkoutSummary(cart: StoredCart) {
+    if (!cart.assigned) {
+        throw badRequest("The cart is not assigned to an account: POST /order/cart/{cartId}/assign first");
+    }
+    if (cart.items.length === 0) {
+        throw badRequest("The cart is empty");
+    }
+    for (const item of cart.items) {
+        const region = item.configuration.find((c) => c.label === "region");
+        if (region === undefined) {
+            throw badRequest(`Missing required configuration region for item ${item.itemId}`);
+        }
+        checkRegion(region.value);
+    }
+    return {
+        orderId: cart.orderId ?? null,
+        url:
+            cart.orderId === undefined
+                ? null
+                : `https://www.ovh.com/cgi-bin/order/display-order.cgi?orderId=${cart.orderId}`,
+        prices: PRICES,
+        details: cart.items.map((i) => ({
+            cartItemID: i.itemId,
+            description: "OVHcloud Key Management Service",
+            detailType: "DURATION",
+            domain: "*",
+            quantity: i.quantity,
+            totalPrice: FREE_PRICE,
+            unitPrice: FREE_PRICE,
+        })),
+        contracts: [],
+    };
+}
+
+/** Whether deliveries or display-name changes are due (cheap, read-only: decides if a mutation is needed). */
+export function orderWorkDue(state: EmulatorState, now: number): boolean {
+    for (const o of Object.values(state.orders)) {
+        if (o.paid && o.okmsId === undefined && o.deliverAt !== undefined && now >= o.deliverAt) {
+            return true;
+        }
+    }
+    for (const k of Object.values(state.okms)) {
+        if (k.pendingDisplayName !== undefined && now >= k.pendingDisplayName.visibleAt) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/** Delivers due orders (creating their KMS) and applies due display names. Runs inside a mutation. */
+export async function applyOrderWork(state: EmulatorState, ctx: EmulatorContext): Promise<void> {
+    const now = ctx.now();
+    for (const o of Object.values(state.orders)) {
+        if (o.paid && o.okmsId === undefined && o.deliverAt !== undefined && now >= o.deliverAt) {
+            const okms = await createKms(state, ctx, { region: o.region });
+            o.okmsId = okms.id;
+        }
+    }
+    for (const k of Object.values(state.okms)) {
+        if (k.pendingDisplayName !== undefined && now >= k.pendingDisplayName.visibleAt) {
+            k.displayName = k.pendingDisplayName.value;
+            delete k.pendingDisplayName;
+        }
+    }
+}
+
+export interface OrderOptions {
+    /** Whether `GET /me/payment/method?default=true` lists a method (else clients use the fidelity account). */
+    hasDefaultPaymentMethod: () => boolean;
+}
+
+export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteDef[] {
+    const state = () => ctx.store.state;
+    const mutate = ctx.store.mutate.bind(ctx.store);
+
+    const pay = async (orderId: string) =>
+        mutate((s) => {
+            const order = getOrder(s, orderId);
+            if (!order.paid) {
+                const now = ctx.now();
+                order.paid = true;
+                order.paidAt = now;
+                order.deliverAt = now + ctx.settings.orderDeliveryMs;
+            }
+            return { body: null };
+        });
+
+    return [
+        {
+            method: "GET",
+            path: "/1.0/me",
+            handler: () => ({
+                body: {
+                    nichandle: EMULATOR_NIC,
+                    ovhSubsidiary: "FR",
+                    country: "FR",
+                    currency: { code: "EUR", symbol: "EURO" },
+                },
+            }),
+        },
+        {
+            method: "POST",
+            path: "/1.0/order/cart",
+            handler: async (rc) => {
+                const body = validate(cartSchema, rc.body ?? {});
+                const sub = body.ovhSubsidiary.toUpperCase();
+                if (!(OVH_SUBSIDIARIES as readonly string[]).includes(sub)) {
+                    throw badRequest(`Invalid ovhSubsidiary ${body.ovhSubsidiary}`);
+                }
+                return mutate((s) => {
+                    const cart: StoredCart = {
+                        cartId: randomUUID(),
+                        ovhSubsidiary: sub,
+                        assigned: false,
+                        expire: new Date(ctx.now() + 86_400_000).toISOString(),
+                        items: [],
+                    };
+                    s.carts[cart.cartId] = cart;
+                    return { body: cartView(cart) };
+                });
+            },
+        },
+        {
+            method: "GET",
+            path: "/1.0/order/cart/{cartId}",
+            handler: (rc) => ({ body: cartView(getCart(state(), rc.params.cartId ?? "")) }),
+        },
+        {
+            method: "POST",
+            path: "/1.0/order/cart/{cartId}/assign",
+            handler: async (rc) => {
+                const cartId = rc.params.cartId ?? "";
+                getCart(state(), cartId);
+                return mutate((s) => {
+                    getCart(s, cartId).assigned = true;
+                    return { body: null };
+                });
+            },
+        },
+        {
+            method: "POST",
+            path: "/1.0/order/cart/{cartId}/okms",
+            handler: async (rc) => {
+                const cartId = rc.params.cartId ?? "";
+                const body = validate(itemSchema, rc.body ?? {});
+                if (body.planCode !== "okms") {
+                    throw badRequest(`Unknown planCode ${body.planCode} for product okms (expected: okms)`);
+                }
+                for (const c of body.configuration ?? []) {
+                    if (c.label === "region") {
+                        checkRegion(c.value);
+                    }
+                }
+                getCart(state(), cartId);
+                return mutate((s) => {
+                    const cart = getCart(s, cartId);
+                    if (cart.orderId !== undefined) {
+                        throw badRequest("The cart has already been checked out");
+                    }
+                    const item = {
+                        itemId: nextNumericId(s),
+                        planCode: body.planCode,
+                        duration: body.duration,
+                        pricingMode: body.pricingMode,
+                        quantity: body.quantity,
+                        configuration: [] as { id: number; label: string; value: string }[],
+                    };
+                    for (const c of body.configuration ?? []) {
+                        upsertConfiguration(s, item, c.label, c.value);
+                    }
+                    cart.items.push(item);
+                    return { body: itemView(cart, item) };
+                });
+            },
+        },
+        {
+            method: "POST",
+            path: "/1.0/order/cart/{cartId}/item/{itemId}/configuration",
+            handler: async (rc) => {
+                const cartId = rc.params.cartId ?? "";
+                const itemId = Number(rc.params.itemId);
+                const body = validate(configurationSchema, rc.body ?? {});
+                return mutate((s) => {
+                    const cart = getCart(s, cartId);
+                    const item = cart.items.find((i) => i.itemId === itemId);
+                    if (item === undefined) {
+                        throw notFound(`The requested object (itemId = ${rc.params.itemId}) does not exist`);
+                    }
+                    return { body: upsertConfiguration(s, item, body.label, body.value) };
+                });
+            },
+        },
+        {
+            method: "GET",
+            path: "/1.0/order/cart/{cartId}/checkout",
+            handler: (rc) => ({ body: checkoutSummary(getCart(state(), rc.params.cartId ?? "")) }),
+        },
+        {
+            method: "POST",
+            path: "/1.0/order/cart/{cartId}/checkout",
+            handler: async (rc) => {
+                const cartId = rc.params.cartId ?? "";
+                const opts = (rc.body ?? {}) as { autoPayWithPreferredPaymentMethod?: unknown };
+                checkoutSummary(getCart(state(), cartId));
+                const reply = await mutate((s) => {
+                    const cart = getCart(s, cartId);
+                    if (cart.orderId !== undefined) {
+                        throw badRequest("The cart has already been checked out");
+                    }
+                    const summary = checkoutSummary(cart);
+                    const first = cart.items[0];
+                    const region = first?.configuration.find((c) => c.label === "region")?.value ?? "";
+                    const order: StoredOrder = {
+                        orderId: nextNumericId(s),
+                        cartId,
+                        date: new Date(ctx.now()).toISOString(),
+                        paid: false,
+                        region,
+                        detailId: nextNumericId(s),
+                    };
+                    s.orders[String(order.orderId)] = order;
+                    cart.orderId = order.orderId;
+                    return {
+                        ...summary,
+                        orderId: order.orderId,
+                        url: `https://www.ovh.com/cgi-bin/order/display-order.cgi?orderId=${order.orderId}`,
+                    };
+                });
+                if (opts.autoPayWithPreferredPaymentMethod === true && options.hasDefaultPaymentMethod()) {
+                    await pay(String(reply.orderId));
+                }
+                return { body: reply };
+            },
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/payment/method",
+            handler: () => ({ body: options.hasDefaultPaymentMethod() ? [DEFAULT_PAYMENT_METHOD_ID] : [] }),
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/payment/method/{paymentMethodId}",
+            handler: (rc) => {
+                if (
+                    !options.hasDefaultPaymentMethod() ||
+                    Number(rc.params.paymentMethodId) !== DEFAULT_PAYMENT_METHOD_ID
+                ) {
+                    throw notFound(
+                        `The requested object (paymentMethodId = ${rc.params.paymentMethodId}) does not exist`,
+                    );
+                }
+                return {
+                    body: {
+                        paymentMethodId: DEFAULT_PAYMENT_METHOD_ID,
+                        default: true,
+                        paymentType: "CREDIT_CARD",
+                        status: "VALID",
+                    },
+                };
+            },
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/order/{orderId}",
+            handler: (rc) => {
+                const order = getOrder(state(), rc.params.orderId ?? "");
+                return {
+                    body: {
+                        orderId: order.orderId,
+                        date: order.date,
+                        expirationDate: order.date,
+                        password: "",
+                        pdfUrl: "",
+                        priceWithoutTax: FREE_PRICE,
+                        priceWithTax: FREE_PRICE,
+                        tax: FREE_PRICE,
+                        url: "",
+                    },
+                };
+            },
+        },
+        {
+            method: "POST",
+            path: "/1.0/me/order/{orderId}/pay",
+            handler: async (rc) => {
+                const orderId = rc.params.orderId ?? "";
+                getOrder(state(), orderId);
+                const body = validate(paySchema, rc.body ?? {});
+                if (!options.hasDefaultPaymentMethod() || body.paymentMethod.id !== DEFAULT_PAYMENT_METHOD_ID) {
+                    throw badRequest(`Unknown payment method ${body.paymentMethod.id}`);
+                }
+                return pay(orderId);
+            },
+        },
+        {
+            method: "POST",
+            path: "/1.0/me/order/{orderId}/payWithRegisteredPaymentMean",
+            handler: async (rc) => {
+                const orderId = rc.params.orderId ?? "";
+                getOrder(state(), orderId);
+                const body = validate(payRegisteredSchema, rc.body ?? {});
+                if (body.paymentMean !== "fidelityAccount") {
+                    // Emulated orders are free, which is what the fidelity account can pay.
+                    throw badRequest(`Unsupported paymentMean ${body.paymentMean} (supported: fidelityAccount)`);
+                }
+                return pay(orderId);
+            },
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/order/{orderId}/status",
+            handler: (rc) => ({ body: orderStatus(getOrder(state(), rc.params.orderId ?? ""), ctx.now()) }),
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/order/{orderId}/details",
+            handler: (rc) => ({ body: [getOrder(state(), rc.params.orderId ?? "").detailId] }),
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/order/{orderId}/details/{detailId}",
+            handler: (rc) => {
+                const order = getOrder(state(), rc.params.orderId ?? "");
+                if (Number(rc.params.detailId) !== order.detailId) {
+                    throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
+                }
+                return {
+                    body: {
+                        orderDetailId: order.detailId,
+                        detailType: "DURATION",
+                        // The KMS id once delivered; "*" before, as for any not-yet-created service.
+                        domain: order.okmsId ?? "*",
+                        description: "OVHcloud Key Management Service",
+                        quantity: "1",
+                        totalPrice: FREE_PRICE,
+                        unitPrice: FREE_PRICE,
+                    },
+                };
+            },
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/order/{orderId}/details/{detailId}/extension",
+            handler: (rc) => {
+                const order = getOrder(state(), rc.params.orderId ?? "");
+                if (Number(rc.params.detailId) !== order.detailId) {
+                    throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
+                }
+                return {
+                    body: {
+                        order: {
+                            plan: { code: "okms", duration: "P1M", pricingMode: "default", quantity: 1 },
+                            configurations: [{ label: "region", value: order.region }],
+                        },
+                    },
+                };
+            },
+        },
+
+        // Services
+        {
+            method: "GET",
+            path: "/1.0/services",
+            handler: (rc) => {
+                const name = rc.query.get("resourceName");
+                const ids = Object.values(state().services)
+                    .filter((s) => !s.terminated && (name === null || s.resourceName === name))
+                    .map((s) => s.serviceId)
+                    .sort((a, b) => a - b);
+                return { body: ids };
+            },
+        },
+        {
+            method: "GET",
+            path: "/1.0/services/{serviceId}",
+            handler: (rc) => {
+                const service = getService(state(), rc.params.serviceId ?? "");
+                const okms = state().okms[service.resourceName];
+                return {
+                    body: {
+                        serviceId: service.serviceId,
+                        parentServiceId: null,
+                        route: {
+                            path: "/v2/okms/resource/{okmsId}",
+                            url: `/v2/okms/resource/${service.resourceName}`,
+                            vars: [{ key: "okmsId", value: service.resourceName }],
+                        },
+                        resource: {
+                            name: service.resourceName,
+                            displayName: service.displayName,
+                            state: "active",
+                            product: { name: "okms", description: "OVHcloud Key Management Service" },
+                        },
+                        billing: {
+                            plan: { code: "okms", invoiceName: "OVHcloud KMS" },
+                            lifecycle: { current: { state: "active", creationDate: okms?.createdAt ?? null } },
+                        },
+                    },
+                };
+            },
+        },
+        {
+            method: "PUT",
+            path: "/1.0/services/{serviceId}",
+            handler: async (rc) => {
+                const serviceId = rc.params.serviceId ?? "";
+                getService(state(), serviceId);
+                const body = validate(displayNameSchema, rc.body ?? {});
+                return mutate((s) => {
+                    const service = getService(s, serviceId);
+                    service.displayName = body.displayName;
+                    const okms = s.okms[service.resourceName];
+                    if (okms !== undefined) {
+                        // The v2 resource sees the new name only after a propagation delay, as on OVH.
+                        okms.pendingDisplayName = {
+                            value: body.displayName,
+                            visibleAt: ctx.now() + ctx.settings.displayNamePropagationMs,
+                        };
+                    }
+                    return { body: null };
+                });
+            },
+        },
+        {
+            method: "POST",
+            path: "/1.0/services/{serviceId}/terminate",
+            handler: async (rc) => {
+                const serviceId = rc.params.serviceId ?? "";
+                getService(state(), serviceId);
+                return mutate((s) => {
+                    const service = getService(s, serviceId);
+                    const token = randomBytes(18).toString("hex");
+                    service.terminationToken = token;
+                    const link = `https://www.ovh.com/manager/#/billing/confirmTerminate?id=${service.serviceId}&token=${token}`;
+                    s.emails.push({
+                        id: nextNumericId(s),
+                        date: isoSeconds(ctx.now()),
+                        subject: `Termination of your service ${service.resourceName}`,
+                        body:
+                            `Hello,\n\nYou asked for the termination of your service ${service.resourceName} ` +
+                            `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
+                            "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
+                    });
+                    return { body: "You will receive an e-mail to confirm the termination of your service" };
+                });
+            },
+        },
+        {
+            method: "POST",
+            path: "/1.0/services/{serviceId}/terminate/confirm",
+            handler: async (rc) => {
+                const serviceId = rc.params.serviceId ?? "";
+                getService(state(), serviceId);
+                const body = validate(confirmSchema, rc.body ?? {});
+                return mutate((s) => {
+                    const service = getService(s, serviceId);
+                    if (service.terminationToken === undefined || body.token !== service.terminationToken) {
+                        throw badRequest("Invalid termination token");
+                    }
+                    removeKms(s, service.resourceName);
+                    service.terminated = true;
+                    delete service.terminationToken;
+                    return { body: "The service has been terminated" };
+                });
+            },
+        },
+
+        // Notifications
+        {
+            method: "GET",
+            path: "/1.0/me/notification/email/history",
+            handler: () => ({ body: state().emails.map((e) => e.id) }),
+        },
+        {
+            method: "GET",
+            path: "/1.0/me/notification/email/history/{emailId}",
+            handler: (rc) => {
+                const email = state().emails.find((e) => String(e.id) === rc.params.emailId);
+                if (email === undefined) {
+                    throw notFound(`The requested object (id = ${rc.params.emailId}) does not exist`);
+                }
+                return { body: { id: email.id, date: email.date, subject: email.subject, body: email.body } };
+            },
+        },
+    ];
+}

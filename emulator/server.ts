@@ -1,0 +1,477 @@
+/**
+ * `startEmulator`: opens the store, makes sure the emulator's own CA and server certificates exist, creates
+ * the requested KMSes, and starts two listeners — the management API (HTTP, or HTTPS with `tls`) and the
+ * shared mTLS data plane (dataPlane.ts). Requests flow HTTP → counters/faults → auth → route → store.
+ */
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { REGIONS } from "../provider/okms/rules";
+import { EmulatorAdmin, dataPlaneTemplate, type Fault, type Plane } from "./admin";
+import { authDetails, authenticate, issueToken, type AuthConfig } from "./auth";
+import { type EmulatorContext, type EmulatorSettings, type RequestContext, type RouteDef, createKms } from "./context";
+import { createDataPlaneServer } from "./dataPlane";
+import {
+    ApiError,
+    compileTemplate,
+    header,
+    matchTemplate,
+    newQueryId,
+    parseJsonBody,
+    readBody,
+    sendError,
+    sendJson,
+    type CompiledTemplate,
+} from "./http";
+import { collectGoneCredentials, managementRoutes } from "./management";
+import type { ApiCredentials, EmulatorState } from "./model";
+import { applyOrderWork, orderRoutes, orderWorkDue } from "./order";
+import { createCa, issueServerCertificate } from "./pki";
+import { Store } from "./store";
+
+export interface InitialOkms {
+    region: string;
+    displayName?: string;
+    /** Adopt (or create with) this id. */
+    id?: string;
+}
+
+export interface EmulatorOptions {
+    /** Interface of both listeners (default 127.0.0.1). */
+    host?: string;
+    /** Management port (default 0: a free port). */
+    port?: number;
+    /** Data-plane port (default 0: a free port). */
+    dataPort?: number;
+    /** Serve the management API over HTTPS with a certificate from the emulator's CA. */
+    tls?: boolean;
+    /** Where the CA PEM is written (default: next to the state file, or in the temp dir). Written with `tls`. */
+    caFile?: string;
+    /** JSON state file; without it the state is in memory only. */
+    statePath?: string;
+    /** One KMS per entry (a region may repeat). With a state file, existing KMSes of the region are reused. */
+    regions?: string[];
+    /** KMSes to create (or adopt) at start-up, with an optional id and display name. */
+    initialOkms?: InitialOkms[];
+    /** CREATING → READY delay of credentials (default 100 ms). */
+    credentialReadyMs?: number;
+    /** DELETING → gone delay of credentials (default 100 ms). */
+    credentialDeleteMs?: number;
+    /** Payment → delivered delay of orders (default 300 ms). */
+    orderDeliveryMs?: number;
+    /** Service rename → `iam.displayName` delay (default 200 ms). */
+    displayNamePropagationMs?: number;
+    /** Mount the `/admin` HTTP routes (the programmatic `admin` object is always available). */
+    admin?: boolean;
+    /** API credentials; missing ones are taken from the state file, or generated. */
+    credentials?: Partial<ApiCredentials>;
+    /** A static bearer token accepted on every protected route. */
+    accessToken?: string;
+    /** Lifetime of OAuth2 access tokens (default 3600 s). */
+    tokenTtlSeconds?: number;
+    /** Accepted distance between `X-Ovh-Timestamp` and the emulator clock (default 300 s). */
+    maxClockSkewSeconds?: number;
+    /** Whether the account has a default payment method (default true). */
+    defaultPaymentMethod?: boolean;
+    /** Advertised KMIP port in `kmipEndpoint` (not served; default 5696). */
+    kmipPort?: number;
+}
+
+export interface RunningEmulator {
+    /** Management base URL, e.g. `http://127.0.0.1:PORT`; clients add `/1.0` or `/v2`. */
+    readonly endpoint: string;
+    /** OAuth2 token URL (`<endpoint>/auth/oauth2/token`). */
+    readonly tokenUrl: string;
+    /** Data-plane base URL shared by every KMS (`restEndpoint`). */
+    readonly dataEndpoint: string;
+    readonly credentials: ApiCredentials;
+    /** The emulator CA (`publicCA`): signs both listeners' certificates. */
+    readonly caPem: string;
+    /** Where `caPem` was written (with `tls` or an explicit `caFile`). */
+    readonly caFile?: string;
+    /** Ids of the KMSes created or adopted from `regions` and `initialOkms`, in that order. */
+    readonly okmsIds: string[];
+    readonly statePath?: string;
+    readonly admin: EmulatorAdmin;
+    /** The live state (read it; change it only through the admin controls). */
+    state(): EmulatorState;
+    /** Stops both listeners and flushes the state. */
+    close(): Promise<void>;
+}
+
+interface CompiledRoute extends RouteDef {
+    compiled: CompiledTemplate;
+}
+
+function randomAlnum(n: number): string {
+    const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    return [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join("");
+}
+
+function resolveCredentials(given: Partial<ApiCredentials> | undefined, stored: ApiCredentials | undefined) {
+    const pick = (k: keyof ApiCredentials, n: number) => given?.[k] ?? stored?.[k] ?? randomAlnum(n);
+    return {
+        applicationKey: pick("applicationKey", 16),
+        applicationSecret: pick("applicationSecret", 32),
+        consumerKey: pick("consumerKey", 32),
+        clientId: pick("clientId", 16),
+        clientSecret: pick("clientSecret", 32),
+    };
+}
+
+async function freshState(): Promise<EmulatorState> {
+    const publicCa = await createCa("OKMS Emulator Public CA");
+    const hosts = ["localhost", "127.0.0.1"];
+    return {
+        version: 1,
+        clockOffsetMs: 0,
+        nextNumericId: 1000,
+        publicCa,
+        dataPlaneServer: await issueServerCertificate(publicCa, hosts),
+        managementServer: await issueServerCertificate(publicCa, hosts),
+        okms: {},
+        serviceKeys: {},
+        credentials: {},
+        carts: {},
+        orders: {},
+        services: {},
+        emails: [],
+        accessTokens: {},
+    };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+            server.off("error", reject);
+            resolve((server.address() as AddressInfo).port);
+        });
+    });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+    return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+    });
+}
+
+/** The host put in advertised URLs: a wildcard bind is reached through loopback. */
+function advertisedHost(host: string): string {
+    if (host === "0.0.0.0" || host === "::" || host === "") {
+        return "127.0.0.1";
+    }
+    return host.includes(":") ? `[${host}]` : host;
+}
+
+function delay(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Applies a fault's effects. Returns true when the request has been answered (or dropped). */
+async function applyFault(
+    fault: Fault,
+    plane: Plane,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+): Promise<boolean> {
+    if (fault.latencyMs !== undefined && fault.latencyMs > 0) {
+        await delay(fault.latencyMs);
+    }
+    if (fault.reset === true) {
+        req.socket.destroy();
+        return true;
+    }
+    if (fault.status !== undefined) {
+        const headers: Record<string, string> = {};
+        if (fault.retryAfter !== undefined) {
+            headers["Retry-After"] = String(fault.retryAfter);
+        }
+        const message = fault.status === 429 ? "Too many requests" : `Injected fault (HTTP ${fault.status})`;
+        if (plane === "data") {
+            // Data-plane ErrorResponse; error_code = REST major (3), general minor (1), category by status.
+            const category = fault.status === 429 ? 9 : fault.status === 503 ? 7 : fault.status >= 500 ? 1 : 2;
+            const body = {
+                error_id: newQueryId(),
+                error_code: (3 << 24) | (1 << 16) | (category << 12),
+                errors: [message],
+                request_id: newQueryId(),
+            };
+            sendJson(res, fault.status, body, headers);
+        } else {
+            sendError(res, new ApiError(fault.status, message, {}, headers));
+        }
+        return true;
+    }
+    return false;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+    const host = options.host ?? "127.0.0.1";
+    const tls = options.tls === true;
+    for (const r of [...(options.regions ?? []), ...(options.initialOkms ?? []).map((o) => o.region)]) {
+        if (!(REGIONS as readonly string[]).includes(r)) {
+            throw new Error(`okms-emulator: unknown region ${r}; allowed: ${REGIONS.join(", ")}`);
+        }
+    }
+    const store = await Store.open({ statePath: options.statePath, init: freshState });
+    const settings: EmulatorSettings = {
+        credentialReadyMs: options.credentialReadyMs ?? 100,
+        credentialDeleteMs: options.credentialDeleteMs ?? 100,
+        orderDeliveryMs: options.orderDeliveryMs ?? 300,
+        displayNamePropagationMs: options.displayNamePropagationMs ?? 200,
+    };
+    let dataPort = 0;
+    let mgmtPort = 0;
+    const ahost = advertisedHost(host);
+    const ctx: EmulatorContext = {
+        store,
+        now: () => Date.now() + store.state.clockOffsetMs,
+        settings,
+        plate: "eu",
+        dataEndpoint: () => `https://${ahost}:${dataPort}`,
+        kmipEndpoint: () => `${ahost}:${options.kmipPort ?? 5696}`,
+    };
+
+    const credentials = resolveCredentials(options.credentials, store.state.apiCredentials);
+    const okmsIds = await store.mutate(async (s) => {
+        s.apiCredentials = credentials;
+        s.accessTokens ??= {};
+        const ids: string[] = [];
+        const taken = new Set<string>();
+        const all = () =>
+            Object.values(s.okms).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+        for (const spec of options.initialOkms ?? []) {
+            const existing = spec.id !== undefined ? s.okms[spec.id] : undefined;
+            const okms = existing ?? (await createKms(s, ctx, spec));
+            taken.add(okms.id);
+            ids.push(okms.id);
+        }
+        // A region given N times means N KMSes there; a restart on the same state file adopts them again.
+        for (const region of options.regions ?? []) {
+            const reuse = all().find((o) => o.region === region && !taken.has(o.id));
+            const okms = reuse ?? (await createKms(s, ctx, { region }));
+            taken.add(okms.id);
+            ids.push(okms.id);
+        }
+        return ids;
+    });
+
+    const authConfig: AuthConfig = {
+        credentials,
+        accessToken: options.accessToken,
+        tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+        maxSkewSeconds: options.maxClockSkewSeconds ?? 300,
+    };
+    const admin = new EmulatorAdmin(ctx);
+    const hasPaymentMethod = options.defaultPaymentMethod ?? true;
+
+    const routeDefs: RouteDef[] = [
+        {
+            method: "GET",
+            path: "/1.0/auth/time",
+            auth: false,
+            handler: () => ({ body: Math.floor(ctx.now() / 1000) }),
+        },
+        {
+            method: "GET",
+            path: "/1.0/auth/details",
+            handler: (rc) => ({ body: rc.identity === undefined ? {} : authDetails(rc.identity) }),
+        },
+        {
+            method: "POST",
+            path: "/auth/oauth2/token",
+            auth: false,
+            rawBody: true,
+            handler: (rc) => issueToken(rc.req, rc.rawBody, store, ctx.now, authConfig),
+        },
+        ...managementRoutes(ctx),
+        ...orderRoutes(ctx, { hasDefaultPaymentMethod: () => hasPaymentMethod }),
+    ];
+    const adminRoutes = options.admin === true ? admin.routes() : [];
+    const routes: CompiledRoute[] = [...routeDefs, ...adminRoutes].map((r) => ({
+        ...r,
+        compiled: compileTemplate(r.path),
+    }));
+    const adminPaths = new Set(adminRoutes.map((r) => r.path));
+
+    const settle = async () => {
+        const now = ctx.now();
+        if (orderWorkDue(store.state, now) || collectGoneCredentials(store.state, now, false)) {
+            await store.mutate(async (s) => {
+                await applyOrderWork(s, ctx);
+                collectGoneCredentials(s, ctx.now(), true);
+            });
+        }
+    };
+
+    const scheme = tls ? "https" : "http";
+    const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+        res.setHeader("X-Ovh-QueryID", newQueryId());
+        const method = (req.method ?? "GET").toUpperCase();
+        const rawUrl = req.url ?? "/";
+        const url = new URL(rawUrl, "http://emulator.invalid");
+        // Clients may add a trailing slash (Terraform posts to `.../serviceKey/`).
+        const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+        let params: Record<string, string> | undefined;
+        let route: CompiledRoute | undefined;
+        let pathKnown = false;
+        for (const r of routes) {
+            const m = matchTemplate(r.compiled, pathname);
+            if (m !== undefined) {
+                pathKnown = true;
+                if (r.method === method) {
+                    route = r;
+                    params = m;
+                    break;
+                }
+            }
+        }
+        const isAdmin = route !== undefined && adminPaths.has(route.path);
+        if (!isAdmin) {
+            admin.count(method, route?.path ?? pathname);
+        }
+        const rawBody = await readBody(req);
+        if (!isAdmin) {
+            const fault = admin.pickFault("management", method, pathname);
+            if (fault !== undefined && (await applyFault(fault, "management", req, res))) {
+                return;
+            }
+        }
+        if (route === undefined || params === undefined) {
+            throw pathKnown
+                ? new ApiError(405, `Method ${method} not allowed on ${pathname}`)
+                : new ApiError(404, `Got an invalid (or empty) URL: ${pathname}`);
+        }
+        const rc: RequestContext = {
+            req,
+            params,
+            query: url.searchParams,
+            rawBody,
+            body: route.rawBody === true ? undefined : parseJsonBody(rawBody),
+        };
+        if (route.auth !== false) {
+            const hostHeader = header(req, "host") ?? `${ahost}:${mgmtPort}`;
+            rc.identity = authenticate({
+                req,
+                rawBody,
+                fullUrl: `${scheme}://${hostHeader}${rawUrl}`,
+                state: store.state,
+                now: ctx.now(),
+                config: authConfig,
+            });
+            await settle();
+        }
+        const reply = await route.handler(rc);
+        sendJson(res, reply.status ?? 200, reply.body, reply.headers);
+    };
+
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+        handle(req, res).catch((e: unknown) => {
+            if (e instanceof ApiError) {
+                sendError(res, e);
+                return;
+            }
+            // A bug or an I/O failure (e.g. the state file cannot be written): never acknowledge it.
+            sendError(res, new ApiError(500, `Internal error: ${(e as Error).message}`));
+        });
+    };
+
+    const management = tls
+        ? https.createServer(
+              {
+                  cert: store.state.managementServer.certificatePem,
+                  key: store.state.managementServer.privateKeyPem,
+                  ca: store.state.publicCa.certificatePem,
+              },
+              onRequest,
+          )
+        : http.createServer(onRequest);
+
+    const data = createDataPlaneServer({
+        state: () => store.state,
+        now: ctx.now,
+        intercept: async (req: http.IncomingMessage, res: http.ServerResponse, plane: "data") => {
+            const method = (req.method ?? "GET").toUpperCase();
+            const pathname = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
+            admin.count(method, dataPlaneTemplate(pathname));
+            const fault = admin.pickFault(plane, method, pathname);
+            if (fault !== undefined && (await applyFault(fault, plane, req, res))) {
+                return true;
+            }
+            if (method !== "GET" && method !== "HEAD") {
+                deferUntilDurable(res, store);
+            }
+            return false;
+        },
+    });
+
+    try {
+        dataPort = await listen(data, options.dataPort ?? 0, host);
+        mgmtPort = await listen(management, options.port ?? 0, host);
+    } catch (e) {
+        await closeServer(data).catch(() => undefined);
+        await store.close();
+        throw e;
+    }
+
+    const caPem = store.state.publicCa.certificatePem;
+    let caFile: string | undefined;
+    if (tls || options.caFile !== undefined) {
+        caFile =
+            options.caFile ??
+            (options.statePath !== undefined
+                ? `${path.resolve(options.statePath)}.ca.pem`
+                : path.join(os.tmpdir(), `okms-emulator-${process.pid}-${mgmtPort}-ca.pem`));
+        await fs.writeFile(caFile, caPem, { mode: 0o644 });
+    }
+
+    const endpoint = `${scheme}://${ahost}:${mgmtPort}`;
+    let closing: Promise<void> | undefined;
+    return {
+        endpoint,
+        tokenUrl: `${endpoint}/auth/oauth2/token`,
+        dataEndpoint: ctx.dataEndpoint(),
+        credentials,
+        caPem,
+        caFile,
+        okmsIds,
+        statePath: store.statePath,
+        admin,
+        state: () => store.state,
+        close: () =>
+            (closing ??= (async () => {
+                await Promise.all([closeServer(management), closeServer(data)]);
+                await store.close();
+            })()),
+    };
+}
+
+/**
+ * Data-plane handlers change the state in place (the context hands them the state object). For requests
+ * that may change it, hold the response back until the state is durable, so an acknowledged data-plane
+ * change survives a crash just like a management one. Unchanged state costs no write (the store compares).
+ */
+function deferUntilDurable(res: http.ServerResponse, store: Store): void {
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+    let deferred = false;
+    res.end = ((...args: unknown[]) => {
+        if (deferred) {
+            return end(...args);
+        }
+        deferred = true;
+        store.flush().then(
+            () => end(...args),
+            (e: unknown) => {
+                res.statusCode = 500;
+                end(JSON.stringify({ errors: [`state not durable: ${(e as Error).message}`] }));
+            },
+        );
+        return res;
+    }) as typeof res.end;
+}
