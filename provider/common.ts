@@ -1,0 +1,339 @@
+/**
+ * Plumbing shared by the three OKMS dynamic providers (Okms, ServiceKey, Credential).
+ *
+ * ## `__provider` policy: B (quiet)
+ *
+ * Every `diff` ignores `__provider`: a new release of this package does not show an "update" on every
+ * resource. The price (pulumi-dynamic-providers.md §2.4): `read` and `delete` run the provider code that was
+ * serialized into the state when the resource was last created or updated, and `changes: false` keeps those
+ * old outputs. So:
+ * - `read` and `delete` must stay compatible with every older output shape: they only rely on `id` and on
+ *   output keys that have existed since the first release (`okmsId`, `terminateOnDelete`, `deletionPolicy`,
+ *   ...), and treat any key they don't find as absent.
+ * - Behaviour that must change for existing resources goes behind an input, never behind a code change.
+ *
+ * ## Serialization rules (toolchain-and-style.md §2.2)
+ *
+ * Provider methods are serialized by value with this module (it is local to the package). So this module
+ * holds no module-level instances a method could capture: only constants that are plain strings and
+ * functions. Clients are created per call and closed; credentials come from `configure()` (stack config,
+ * which runs in the host process after deserialization) or the environment, never from `__provider`.
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import * as ovhClient from "./ovh/client";
+import * as ovhConfig from "./ovh/config";
+
+/** The engine's marker for a value that is not known yet (preview). Equal to `pulumi.runtime.unknownValue`. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Stack configuration keys (`ovh:*`) that the OVH client understands, as the official provider names them. */
+export function ovhConfigKeys(): string[] {
+    return [
+        "ovh:endpoint",
+        "ovh:applicationKey",
+        "ovh:applicationSecret",
+        "ovh:consumerKey",
+        "ovh:clientId",
+        "ovh:clientSecret",
+        "ovh:accessToken",
+    ];
+}
+
+/** The `ovh:*` part of the stack configuration, as a plain snapshot. */
+export type OvhStackConfig = Record<string, string>;
+
+/**
+ * Copies the `ovh:*` keys out of a `configure()` request. Called inside `configure`, i.e. in the host process
+ * after deserialization, so the values never reach `__provider`.
+ */
+export function snapshotStackConfig(config: dynamic.Config): OvhStackConfig {
+    const out: OvhStackConfig = {};
+    for (const key of ovhConfigKeys()) {
+        const value = config.get(key);
+        if (value !== undefined && value !== "") {
+            out[key] = value;
+        }
+    }
+    return out;
+}
+
+/** True for the unknown sentinel. */
+export function isUnknown(value: unknown): boolean {
+    return value === UNKNOWN;
+}
+
+/** True if the value is, or contains at any depth, the unknown sentinel. */
+export function containsUnknown(value: unknown): boolean {
+    if (value === UNKNOWN) {
+        return true;
+    }
+    if (Array.isArray(value)) {
+        return value.some(containsUnknown);
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.values(value).some(containsUnknown);
+    }
+    return false;
+}
+
+/** A zod-like issue: only the parts we read, so this module doesn't depend on zod's types. */
+export interface IssueLike {
+    readonly code?: string;
+    readonly path: readonly PropertyKey[];
+    readonly message: string;
+    readonly values?: readonly unknown[];
+    readonly options?: readonly unknown[];
+}
+
+/** The value at a path in an object, and whether the path crossed an unknown on the way. */
+function lookupPath(root: unknown, path: readonly PropertyKey[]): { value: unknown; crossedUnknown: boolean } {
+    let current: unknown = root;
+    for (const key of path) {
+        if (current === UNKNOWN) {
+            return { value: current, crossedUnknown: true };
+        }
+        if (current === null || typeof current !== "object") {
+            return { value: undefined, crossedUnknown: false };
+        }
+        current = (current as Record<PropertyKey, unknown>)[key];
+    }
+    return { value: current, crossedUnknown: current === UNKNOWN };
+}
+
+/** `a.b[2].c` from `["a", "b", 2, "c"]`: the property path format of `CheckFailure`. */
+export function propertyPath(path: readonly PropertyKey[]): string {
+    let out = "";
+    for (const key of path) {
+        if (typeof key === "number") {
+            out += `[${key}]`;
+        } else {
+            out += out === "" ? String(key) : `.${String(key)}`;
+        }
+    }
+    return out;
+}
+
+/**
+ * Turns schema issues into check failures. Issues about an unknown value (or inside one) are dropped: in a
+ * preview the value isn't known yet and `check` runs again with the real value before `create`. Every
+ * failure names its field and, for enumerations, the allowed values.
+ */
+export function issuesToFailures(issues: readonly IssueLike[], input: unknown): dynamic.CheckFailure[] {
+    const failures: dynamic.CheckFailure[] = [];
+    for (const issue of issues) {
+        if (lookupPath(input, issue.path).crossedUnknown) {
+            continue;
+        }
+        const allowed = issue.values ?? issue.options;
+        let reason = issue.message;
+        if (allowed && allowed.length > 0 && !reason.includes("allowed values")) {
+            reason = `${reason}; allowed values: ${allowed.map((v) => String(v)).join(", ")}`;
+        }
+        failures.push({ property: propertyPath(issue.path) || "(inputs)", reason });
+    }
+    return failures;
+}
+
+/**
+ * A deep copy that survives protobuf `Struct` encoding: no `undefined` (dropped), no `Date` (ISO string), no
+ * `Buffer`/`bigint`, and, because the management API uses `null` for "not set", no `null` either.
+ */
+export function jsonClean<T>(value: T): T {
+    return JSON.parse(
+        JSON.stringify(value, (_key, v: unknown) => {
+            if (v === null) {
+                return undefined;
+            }
+            if (typeof v === "bigint") {
+                return v.toString();
+            }
+            return v;
+        }) ?? "null",
+    ) as T;
+}
+
+/** Structural equality where `null` and `undefined` are the same ("not set"). */
+export function sameValue(a: unknown, b: unknown): boolean {
+    if (a === null || a === undefined || b === null || b === undefined) {
+        return (a ?? undefined) === (b ?? undefined);
+    }
+    if (Array.isArray(a) || Array.isArray(b)) {
+        return (
+            Array.isArray(a) &&
+            Array.isArray(b) &&
+            a.length === b.length &&
+            a.every((item: unknown, i: number) => sameValue(item, b[i]))
+        );
+    }
+    if (typeof a === "object" && typeof b === "object") {
+        const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+        const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+        return (
+            ka.length === kb.length &&
+            ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+        );
+    }
+    return a === b;
+}
+
+/** Same as {@link sameValue} but ignores order: for lists that are sets (operations, identity URNs). */
+export function sameSet(a: unknown, b: unknown): boolean {
+    if (Array.isArray(a) && Array.isArray(b)) {
+        const sa = a.map((x: unknown) => JSON.stringify(x)).sort();
+        const sb = b.map((x: unknown) => JSON.stringify(x)).sort();
+        return sameValue(sa, sb);
+    }
+    return sameValue(a, b);
+}
+
+/**
+ * Whether an input differs from the recorded output: an unknown new value counts as a change (it may
+ * change), and `equal` decides for known values.
+ */
+export function inputChanged(
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+    key: string,
+    equal: (a: unknown, b: unknown) => boolean = sameValue,
+): boolean {
+    const next = news[key];
+    if (containsUnknown(next)) {
+        return true;
+    }
+    return !equal(olds[key], next);
+}
+
+/** The subset of `props` under the given keys (the resource's inputs), JSON-clean. */
+export function pickInputs(props: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key of keys) {
+        if (props[key] !== undefined && props[key] !== null) {
+            out[key] = props[key];
+        }
+    }
+    return jsonClean(out);
+}
+
+/**
+ * Resolves the OVH configuration without any network call: explicit stack config (`ovh:*`) → environment
+ * `OVH_*` → ovh.conf. Returns the failures `check` reports so `pulumi preview` fails early: one per problem,
+ * under the `ovh:*` key it names (e.g. `ovh:applicationSecret`).
+ */
+export function checkOvhConfig(stack: OvhStackConfig | undefined): dynamic.CheckFailure[] {
+    try {
+        resolveOvhConfig(stack);
+        return [];
+    } catch (e) {
+        const err = e as { code?: string; message?: string; problems?: readonly string[] };
+        if (err.code !== "ERR_OVH_CONFIG") {
+            throw e;
+        }
+        const problems = err.problems && err.problems.length > 0 ? err.problems : [err.message ?? String(e)];
+        return problems.map((problem) => ({
+            property: /\bovh:[A-Za-z]+/.exec(problem)?.[0] ?? "ovh:endpoint",
+            reason: problem,
+        }));
+    }
+}
+
+/** A stack-config reader over the snapshot taken in `configure` (keys `ovh:*`). */
+function stackReader(stack: OvhStackConfig | undefined): ovhConfig.StackConfigLike {
+    const values = stack ?? {};
+    return { get: (key: string) => values[key] };
+}
+
+/** The OVH configuration from stack config (or the environment, or ovh.conf). Throws `ERR_OVH_CONFIG`. */
+export function resolveOvhConfig(stack: OvhStackConfig | undefined): ovhConfig.ResolvedOvhConfig {
+    return ovhConfig.resolveOvhConfig(undefined, stackReader(stack), process.env);
+}
+
+/** The client type the providers use. */
+export type Client = ovhClient.OvhClient;
+
+/** Runs `fn` with a client created for this call (never shared, never captured), and closes it afterwards. */
+export async function withClient<T>(stack: OvhStackConfig | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = new ovhClient.OvhClient({ stackConfig: stackReader(stack), env: process.env });
+    try {
+        return await fn(client);
+    } finally {
+        await client.close();
+    }
+}
+
+/** The stable error code of an OVH client error (`ERR_OVH_NOT_FOUND`, ...), if it is one. */
+export function errorCode(e: unknown): string | undefined {
+    if (e !== null && typeof e === "object" && typeof (e as { code?: unknown }).code === "string") {
+        return (e as { code: string }).code;
+    }
+    return undefined;
+}
+
+/** True when the object is gone: 404, or 460 (service expired or suspended, which Terraform also treats as gone). */
+export function isGone(e: unknown): boolean {
+    const code = errorCode(e);
+    return code === "ERR_OVH_NOT_FOUND" || code === "ERR_OVH_EXPIRED";
+}
+
+/** True when a POST may have reached the server although the client saw an error (timeout, reset). */
+export function isOutcomeUnknown(e: unknown): boolean {
+    return e !== null && typeof e === "object" && (e as { outcomeUnknown?: unknown }).outcomeUnknown === true;
+}
+
+/** Runs a delete step and treats "already gone" (404/460) as done, so `delete` is idempotent. */
+export async function ignoreGone<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+        return await fn();
+    } catch (e) {
+        if (isGone(e)) {
+            return undefined;
+        }
+        throw e;
+    }
+}
+
+/** An `Error` the dynamic-provider host reports as `ErrorResourceInitFailed`: the object exists. */
+export interface CreatedButFailedError extends Error {
+    id: string;
+    properties: Record<string, unknown>;
+    reasons: string[];
+}
+
+/**
+ * The error to throw when the object was created but a later step failed (waiting for READY, renaming, ...).
+ * It carries `id` and the full JSON-clean outputs (including any private key, which can't be fetched again),
+ * plus the `__provider` of the inputs: the engine records the resource, so nothing is orphaned and a later
+ * `delete` (which needs `__provider` in the recorded outputs) can remove it.
+ */
+export function createdButFailed(
+    message: string,
+    id: string,
+    outs: Record<string, unknown>,
+    inputs: Record<string, unknown>,
+    cause?: unknown,
+): CreatedButFailedError {
+    const detail = cause instanceof Error ? `: ${cause.message}` : cause !== undefined ? `: ${String(cause)}` : "";
+    const err = new Error(`${message}${detail}`, cause !== undefined ? { cause } : undefined) as CreatedButFailedError;
+    const properties: Record<string, unknown> = { ...jsonClean(outs) };
+    if (typeof inputs.__provider === "string") {
+        properties.__provider = inputs.__provider;
+    }
+    err.id = id;
+    err.properties = properties;
+    err.reasons = [`${message}${detail}`];
+    return err;
+}
+
+/** Milliseconds since the epoch of an ISO date, or undefined. */
+export function parseDate(value: unknown): number | undefined {
+    if (typeof value !== "string") {
+        return undefined;
+    }
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** Removes the keys that every provider method receives but must not echo or validate. */
+export function withoutProvider<T extends Record<string, unknown>>(props: T): Omit<T, "__provider"> {
+    const { __provider: _ignored, ...rest } = props;
+    return rest;
+}

@@ -1,0 +1,538 @@
+/**
+ * `Credential`: an OKMS access certificate (mTLS client certificate for the data plane and KMIP), as a Pulumi
+ * dynamic resource. Token `pulumi-nodejs:dynamic/okms:Credential`.
+ *
+ * The API cannot change a credential, so every input that reaches OKMS replaces it (create-before-delete).
+ * Renewal: when the certificate expires within `renewBeforeDays`, or has expired, `diff` asks for a
+ * replacement (reported as `expiredAt`), so a routine `pulumi up` renews it before it lapses.
+ *
+ * | input | change means |
+ * |---|---|
+ * | `okmsId`, `name`, `identityURNs`, `description`, `validity`, `certificateType`, `privateKeySource`, `csr` | replace |
+ * | `adoptId` | replace when set to another credential id (removing it keeps the credential) |
+ * | `renewBeforeDays`, `readyTimeoutSeconds` | update (recorded only) |
+ * | (expiry within `renewBeforeDays`, or status `EXPIRED`) | replace (`expiredAt`) |
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as common from "./common";
+import * as api from "./okms/api";
+import * as rules from "./okms/rules";
+import * as schemas from "./okms/schemas";
+import * as pki from "./pki";
+
+/** Where the certificate's private key comes from. */
+export type PrivateKeySource = "local" | "ovh" | "csr";
+
+/** Arguments of {@link Credential}. Every one of them except the last two replaces the credential. */
+export interface CredentialArgs {
+    /** The KMS the credential gives access to. */
+    okmsId: pulumi.Input<string>;
+    /** Credential name, 1–50 printable ASCII characters. Default: the Pulumi resource name. Ignored with `adoptId`. */
+    name?: pulumi.Input<string>;
+    /**
+     * Identities the certificate acts as (1–25 URNs: `urn:v1:eu:identity:account:<nic>`, `…:user:<nic>/<login>`,
+     * `…:group:<nic>/<group>`, `…:credential:<nic>/oauth2-<clientId>`). Required unless `adoptId` is set.
+     */
+    identityURNs?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Free text, ≤ 200 printable ASCII characters. Default none. */
+    description?: pulumi.Input<string>;
+    /** Validity of the certificate in days, 1–365. Default 365. */
+    validity?: pulumi.Input<number>;
+    /**
+     * `ECDSA` (P-256, default) or `RSA` (2048 bits for a local key). With `privateKeySource: "csr"` it is
+     * taken from the CSR.
+     */
+    certificateType?: pulumi.Input<rules.CertificateType>;
+    /**
+     * `local` (default): the provider generates the key pair on this machine and sends only a CSR; the private
+     * key never leaves it and is returned as the secret `privateKeyPem`. `ovh`: OVHcloud generates the key and
+     * returns it once. `csr`: your own `csr`; no private key output.
+     */
+    privateKeySource?: pulumi.Input<PrivateKeySource>;
+    /** Your PEM certificate request, with `privateKeySource: "csr"` (which it implies). Default none. */
+    csr?: pulumi.Input<string>;
+    /**
+     * Renew (replace, create-before-delete) the credential when its certificate expires within this many days.
+     * Default 30, or half the validity when that is shorter. Changing it alone doesn't replace anything.
+     */
+    renewBeforeDays?: pulumi.Input<number>;
+    /**
+     * Take over an existing credential by id instead of creating one (`pulumi import` can't work for dynamic
+     * resources). No private key output then, and no automatic renewal. Default none.
+     */
+    adoptId?: pulumi.Input<string>;
+    /** How long to wait for the credential to become READY. Default 120 s. */
+    readyTimeoutSeconds?: pulumi.Input<number>;
+}
+
+/** Inputs as the provider sees them. */
+export interface CredentialInputs {
+    okmsId: string;
+    name: string;
+    identityURNs?: string[];
+    description?: string;
+    validity?: number;
+    certificateType?: rules.CertificateType;
+    privateKeySource?: PrivateKeySource;
+    csr?: string;
+    renewBeforeDays?: number;
+    adoptId?: string;
+    readyTimeoutSeconds?: number;
+    [key: string]: unknown;
+}
+
+/** Outputs: the inputs plus what OKMS reports (and the local private key). */
+export interface CredentialOutputs extends CredentialInputs {
+    credentialId: string;
+    status: rules.CredentialStatus;
+    certificatePem?: string;
+    privateKeyPem?: string;
+    fromCSR: boolean;
+    createdAt: string;
+    expiredAt: string;
+}
+
+/** Input keys (what `read` hands back as `inputs`). */
+export function credentialInputKeys(): string[] {
+    return [
+        "okmsId",
+        "name",
+        "identityURNs",
+        "description",
+        "validity",
+        "certificateType",
+        "privateKeySource",
+        "csr",
+        "renewBeforeDays",
+        "adoptId",
+        "readyTimeoutSeconds",
+    ];
+}
+
+const DAY_MS = 86_400_000;
+
+/** Outputs from an API response, over the inputs. */
+function toOutputs(
+    c: api.CredentialResponse,
+    inputs: Record<string, unknown>,
+    privateKeyPem: string | undefined,
+    previous?: Record<string, unknown>,
+): CredentialOutputs {
+    return common.jsonClean({
+        ...common.pickInputs(inputs, credentialInputKeys()),
+        okmsId: inputs.okmsId as string,
+        credentialId: c.id,
+        name: c.name,
+        identityURNs: c.identityURNs,
+        description: c.description ?? (inputs.description as string | undefined),
+        status: c.status as rules.CredentialStatus,
+        certificatePem: c.certificatePEM ?? (previous?.certificatePem as string | undefined),
+        privateKeyPem,
+        fromCSR: c.fromCSR,
+        certificateType: (c.certificateType ?? inputs.certificateType) as rules.CertificateType | undefined,
+        createdAt: c.createdAt,
+        expiredAt: c.expiredAt,
+    });
+}
+
+/** Waits until the credential is READY; ERROR (or any status other than CREATING) fails at once. */
+async function waitReady(
+    client: common.Client,
+    okmsId: string,
+    id: string,
+    timeoutMs: number,
+): Promise<api.CredentialResponse> {
+    return api.waitFor(
+        () => api.getCredential(client, okmsId, id),
+        (c) => c.status === "READY" && typeof c.certificatePEM === "string",
+        {
+            deadlineMs: timeoutMs,
+            what: `credential ${id} to be READY`,
+            failWhen: (c) =>
+                c.status === "CREATING" || c.status === "READY" ? undefined : `credential status is ${c.status}`,
+        },
+    );
+}
+
+/**
+ * After a create whose outcome is unknown, the credentials that may be ours: same name, created within the
+ * window of the call (two minutes of slack for clock skew).
+ */
+async function createdCandidates(
+    client: common.Client,
+    okmsId: string,
+    name: string,
+    startedMs: number,
+): Promise<api.CredentialResponse[]> {
+    const slackMs = 120_000;
+    const now = Date.now();
+    return (await api.listCredentials(client, okmsId)).filter((c) => {
+        const created = common.parseDate(c.createdAt);
+        return (
+            c.name === name &&
+            c.status !== "DELETING" &&
+            created !== undefined &&
+            created >= startedMs - slackMs &&
+            created <= now + slackMs
+        );
+    });
+}
+
+/** Differences between an adopted credential and the inputs that describe it. */
+function adoptMismatches(c: api.CredentialResponse, inputs: CredentialInputs): string[] {
+    const out: string[] = [];
+    const compare = (field: string, wanted: unknown, actual: unknown, equal = common.sameValue) => {
+        if (wanted !== undefined && !equal(wanted, actual)) {
+            out.push(
+                `${field}: inputs say ${JSON.stringify(wanted)}, credential has ${JSON.stringify(actual ?? null)}`,
+            );
+        }
+    };
+    compare("identityURNs", inputs.identityURNs, c.identityURNs, common.sameSet);
+    compare("description", inputs.description, c.description);
+    compare("certificateType", inputs.certificateType, c.certificateType);
+    return out;
+}
+
+/** The dynamic provider of {@link Credential}. One instance per process (`credentialProvider`). */
+export class CredentialProvider implements pulumi.dynamic.ResourceProvider<CredentialInputs, CredentialOutputs> {
+    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see common.ts). */
+    declare private stackConfig: common.OvhStackConfig | undefined;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.stackConfig = common.snapshotStackConfig(req.config);
+    }
+
+    async check(
+        _olds: CredentialInputs,
+        news: CredentialInputs,
+    ): Promise<pulumi.dynamic.CheckResult<CredentialInputs>> {
+        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        const parsed = schemas.credentialInputsSchema().safeParse(raw);
+        if (!parsed.success) {
+            failures.push(...common.issuesToFailures(parsed.error.issues, raw));
+        }
+        const out: Record<string, unknown> = { ...raw };
+        const adopting = raw.adoptId !== undefined;
+        if (!adopting && raw.identityURNs === undefined) {
+            failures.push({
+                property: "identityURNs",
+                reason: "identityURNs is required (1 to 25 identity URNs), unless adoptId is set",
+            });
+        }
+        if (!adopting) {
+            const csrKnown = typeof raw.csr === "string" && !common.isUnknown(raw.csr);
+            const source = raw.privateKeySource ?? (raw.csr !== undefined ? "csr" : "local");
+            out.privateKeySource = source;
+            if (source === "csr" && raw.csr === undefined) {
+                failures.push({ property: "csr", reason: 'csr is required with privateKeySource "csr"' });
+            }
+            if ((source === "local" || source === "ovh") && raw.csr !== undefined) {
+                failures.push({
+                    property: "csr",
+                    reason: `csr is only used with privateKeySource "csr" (privateKeySource is "${String(source)}"); allowed values: local, ovh, csr`,
+                });
+            }
+            // With a CSR the certificate type is the CSR's key type.
+            let fromCsr: rules.CertificateType | undefined;
+            if (source === "csr" && csrKnown && parsed.success) {
+                try {
+                    fromCsr = pki.csrKeyType(raw.csr as string);
+                } catch (e) {
+                    failures.push({ property: "csr", reason: `csr cannot be parsed: ${(e as Error).message}` });
+                }
+            }
+            if (fromCsr !== undefined && raw.certificateType !== undefined && !common.isUnknown(raw.certificateType)) {
+                if (raw.certificateType !== fromCsr) {
+                    failures.push({
+                        property: "certificateType",
+                        reason: `certificateType ${String(raw.certificateType)} conflicts with the CSR's ${fromCsr} key`,
+                    });
+                }
+            }
+            out.certificateType = raw.certificateType ?? fromCsr ?? "ECDSA";
+            out.validity = raw.validity ?? rules.LIMITS.credentialValidityDefaultDays;
+            const validity = out.validity;
+            if (raw.renewBeforeDays === undefined) {
+                out.renewBeforeDays = typeof validity === "number" ? Math.min(30, Math.floor(validity / 2)) : 30;
+            } else if (
+                typeof raw.renewBeforeDays === "number" &&
+                typeof validity === "number" &&
+                raw.renewBeforeDays >= validity
+            ) {
+                failures.push({
+                    property: "renewBeforeDays",
+                    reason: `renewBeforeDays (${raw.renewBeforeDays}) must be less than validity (${validity} days), or every update would renew the credential`,
+                });
+            }
+        }
+        out.readyTimeoutSeconds = raw.readyTimeoutSeconds ?? 120;
+        failures.push(...common.checkOvhConfig(this.stackConfig));
+        return { inputs: common.jsonClean(out) as CredentialInputs, failures };
+    }
+
+    async diff(_id: string, olds: CredentialOutputs, news: CredentialInputs): Promise<pulumi.dynamic.DiffResult> {
+        const o = olds as Record<string, unknown>;
+        const n = news as Record<string, unknown>;
+        const adopting = n.adoptId !== undefined;
+        const replaces: string[] = [];
+        for (const key of [
+            "okmsId",
+            "name",
+            "identityURNs",
+            "description",
+            "validity",
+            "certificateType",
+            "privateKeySource",
+            "csr",
+        ]) {
+            // An adopted credential is what it is: only inputs pinned explicitly are compared (the name, which
+            // defaults to the resource name, never).
+            if (adopting && key !== "okmsId" && (n[key] === undefined || key === "name")) {
+                continue;
+            }
+            if (common.inputChanged(o, n, key, key === "identityURNs" ? common.sameSet : common.sameValue)) {
+                replaces.push(key);
+            }
+        }
+        if (
+            n.adoptId !== undefined &&
+            !common.sameValue(n.adoptId, o.adoptId) &&
+            !common.sameValue(n.adoptId, o.credentialId)
+        ) {
+            replaces.push("adoptId");
+        }
+        // Renewal. An adopted credential is not renewed: re-creating it would adopt the same one again.
+        if (!adopting && o.adoptId === undefined) {
+            const expires = common.parseDate(o.expiredAt);
+            const renewDays = typeof n.renewBeforeDays === "number" ? n.renewBeforeDays : 30;
+            if (o.status === "EXPIRED" || (expires !== undefined && expires - Date.now() <= renewDays * DAY_MS)) {
+                replaces.push("expiredAt");
+            }
+        }
+        const updates = ["renewBeforeDays", "readyTimeoutSeconds"].filter((k) => common.inputChanged(o, n, k));
+        return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+    }
+
+    async create(inputs: CredentialInputs): Promise<pulumi.dynamic.CreateResult<CredentialOutputs>> {
+        const okmsId = inputs.okmsId;
+        const timeoutMs = (inputs.readyTimeoutSeconds ?? 120) * 1000;
+        return common.withClient(this.stackConfig, async (client) => {
+            if (inputs.adoptId !== undefined) {
+                let c: api.CredentialResponse;
+                try {
+                    c = await api.getCredential(client, okmsId, inputs.adoptId);
+                } catch (e) {
+                    if (common.isGone(e)) {
+                        throw new Error(`adoptId: credential ${inputs.adoptId} does not exist in KMS ${okmsId}`);
+                    }
+                    throw e;
+                }
+                const mismatches = adoptMismatches(c, inputs);
+                if (mismatches.length > 0) {
+                    throw new Error(
+                        `adoptId: credential ${inputs.adoptId} does not match the inputs (${mismatches.join("; ")})`,
+                    );
+                }
+                if (c.status === "CREATING") {
+                    c = await waitReady(client, okmsId, c.id, timeoutMs);
+                }
+                return { id: c.id, outs: toOutputs(c, inputs, undefined) };
+            }
+
+            const source = inputs.privateKeySource ?? "local";
+            const certificateType = inputs.certificateType ?? "ECDSA";
+            let privateKeyPem: string | undefined;
+            let csr: string | undefined;
+            let ourPublicKey: string | undefined;
+            if (source === "local") {
+                const local = await pki.generateKeyAndCsr(certificateType, okmsId);
+                privateKeyPem = local.privateKeyPem;
+                csr = local.csrPem;
+                ourPublicKey = local.publicKeySpki;
+            } else if (source === "csr") {
+                csr = inputs.csr;
+                ourPublicKey = csr ? pki.csrPublicKey(csr) : undefined;
+            }
+            const body: api.CredentialCreation = common.jsonClean({
+                name: inputs.name,
+                identityURNs: inputs.identityURNs ?? [],
+                description: inputs.description,
+                validity: inputs.validity,
+                csr,
+                // With a CSR the type is the CSR's; OVH infers it.
+                certificateType: csr === undefined ? certificateType : undefined,
+            });
+
+            const started = Date.now();
+            let created: api.CredentialResponse | undefined;
+            try {
+                created = await api.createCredential(client, okmsId, body);
+            } catch (e) {
+                if (!common.isOutcomeUnknown(e)) {
+                    throw e;
+                }
+                // The POST may have created a credential: find it before creating another one.
+                for (const candidate of await createdCandidates(client, okmsId, inputs.name, started)) {
+                    if (source === "ovh") {
+                        // Its private key was only in the lost response: unusable, so remove the orphan.
+                        await common.ignoreGone(() => api.deleteCredential(client, okmsId, candidate.id));
+                        continue;
+                    }
+                    const ready = await waitReady(client, okmsId, candidate.id, timeoutMs).catch(() => undefined);
+                    if (ready?.certificatePEM && pki.certificatePublicKey(ready.certificatePEM) === ourPublicKey) {
+                        created = ready;
+                        break;
+                    }
+                }
+                created ??= await api.createCredential(client, okmsId, body);
+            }
+            const id = created.id;
+            privateKeyPem ??= created.privateKeyPEM ?? undefined;
+            let ready: api.CredentialResponse;
+            try {
+                ready =
+                    created.status === "READY" && created.certificatePEM
+                        ? created
+                        : await waitReady(client, okmsId, id, timeoutMs);
+                if (
+                    privateKeyPem !== undefined &&
+                    !pki.privateKeyMatchesCertificate(privateKeyPem, ready.certificatePEM ?? "")
+                ) {
+                    throw new Error("the issued certificate does not carry our public key");
+                }
+            } catch (e) {
+                throw common.createdButFailed(
+                    `credential ${id} was created in KMS ${okmsId} but did not become READY`,
+                    id,
+                    toOutputs(created, inputs, privateKeyPem),
+                    inputs,
+                    e,
+                );
+            }
+            return { id, outs: toOutputs(ready, inputs, privateKeyPem) };
+        });
+    }
+
+    async read(id: string, props?: CredentialOutputs): Promise<pulumi.dynamic.ReadResult<CredentialOutputs>> {
+        const p = (props ?? {}) as Record<string, unknown>;
+        const okmsId = p.okmsId;
+        if (typeof okmsId !== "string") {
+            throw new Error(`cannot read credential ${id}: its state has no okmsId`);
+        }
+        const inputs = common.pickInputs(p, credentialInputKeys());
+        return common.withClient(
+            this.stackConfig,
+            async (client): Promise<pulumi.dynamic.ReadResult<CredentialOutputs>> => {
+                let c: api.CredentialResponse;
+                try {
+                    c = await api.getCredential(client, okmsId, id);
+                } catch (e) {
+                    if (common.isGone(e)) {
+                        return {};
+                    }
+                    throw e;
+                }
+                if (c.status === "DELETING") {
+                    // Revoked and on its way out: as good as gone.
+                    return {};
+                }
+                const privateKeyPem = typeof p.privateKeyPem === "string" ? p.privateKeyPem : undefined;
+                return {
+                    id,
+                    props: toOutputs(c, inputs, privateKeyPem, p),
+                    inputs: inputs as unknown as CredentialOutputs,
+                };
+            },
+        );
+    }
+
+    async update(
+        _id: string,
+        olds: CredentialOutputs,
+        news: CredentialInputs,
+    ): Promise<pulumi.dynamic.UpdateResult<CredentialOutputs>> {
+        // Only provider-side settings can change in place (everything else replaces): no API call.
+        const base = { ...common.withoutProvider(olds as Record<string, unknown>) };
+        for (const key of credentialInputKeys()) {
+            delete base[key];
+        }
+        return {
+            outs: common.jsonClean({
+                ...base,
+                ...common.withoutProvider(news as Record<string, unknown>),
+            }) as CredentialOutputs,
+        };
+    }
+
+    async delete(id: string, props: CredentialOutputs): Promise<void> {
+        const okmsId = (props as Record<string, unknown>).okmsId;
+        if (typeof okmsId !== "string") {
+            return;
+        }
+        await common.withClient(this.stackConfig, async (client) => {
+            await common.ignoreGone(() => api.deleteCredential(client, okmsId, id));
+        });
+    }
+}
+
+/** The one provider instance every `Credential` uses. */
+export const credentialProvider = new CredentialProvider();
+
+/**
+ * An OKMS access certificate. By default the key pair is generated locally and only a CSR is sent; the
+ * private key is the secret output `privateKeyPem`.
+ */
+export class Credential extends pulumi.dynamic.Resource {
+    /** The credential id (same as `id`). */
+    declare public readonly credentialId: pulumi.Output<string>;
+    declare public readonly okmsId: pulumi.Output<string>;
+    declare public readonly name: pulumi.Output<string>;
+    declare public readonly identityURNs: pulumi.Output<string[]>;
+    declare public readonly description: pulumi.Output<string | undefined>;
+    declare public readonly validity: pulumi.Output<number | undefined>;
+    /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR`, as last read. */
+    declare public readonly status: pulumi.Output<rules.CredentialStatus>;
+    /** The client certificate (PEM). */
+    declare public readonly certificatePem: pulumi.Output<string>;
+    /** The certificate's private key (PKCS#8 PEM for a local key). Secret. Absent for `csr` and adopted credentials. */
+    declare public readonly privateKeyPem: pulumi.Output<string | undefined>;
+    declare public readonly fromCSR: pulumi.Output<boolean>;
+    declare public readonly certificateType: pulumi.Output<rules.CertificateType>;
+    declare public readonly privateKeySource: pulumi.Output<PrivateKeySource | undefined>;
+    declare public readonly createdAt: pulumi.Output<string>;
+    /** When the certificate expires (ISO 8601). */
+    declare public readonly expiredAt: pulumi.Output<string>;
+    declare public readonly renewBeforeDays: pulumi.Output<number | undefined>;
+    declare public readonly adoptId: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: CredentialArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            credentialProvider,
+            name,
+            {
+                credentialId: undefined,
+                identityURNs: undefined,
+                description: undefined,
+                validity: undefined,
+                status: undefined,
+                certificatePem: undefined,
+                privateKeyPem: undefined,
+                fromCSR: undefined,
+                certificateType: undefined,
+                privateKeySource: undefined,
+                createdAt: undefined,
+                expiredAt: undefined,
+                renewBeforeDays: undefined,
+                adoptId: undefined,
+                ...args,
+                name: args.name ?? name,
+            },
+            // Secret whatever the caller passes: the private key must never be stored in plain text.
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["privateKeyPem"] }),
+            "okms",
+            "Credential",
+        );
+    }
+}

@@ -1,0 +1,13 @@
+/** The OKMS dynamic resources, their argument types and the provider instances (for tests and tooling). */
+export { Credential, CredentialProvider, credentialProvider } from "./credential";
+export type { CredentialArgs, CredentialInputs, CredentialOutputs, PrivateKeySource } from "./credential";
+export { Okms, OkmsProvider, okmsProvider } from "./okms";
+export type { OkmsArgs, OkmsInputs, OkmsOutputs } from "./okms";
+export { ServiceKey, ServiceKeyProvider, serviceKeyProvider } from "./serviceKey";
+export type {
+    ImportJwk,
+    ServiceKeyArgs,
+    ServiceKeyDeletionPolicy,
+    ServiceKeyInputs,
+    ServiceKeyOutputs,
+} from "./serviceKey";

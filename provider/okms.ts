@@ -1,0 +1,315 @@
+/**
+ * `Okms`: an OVHcloud KMS, ordered through the order funnel or adopted by id, as a Pulumi dynamic resource.
+ * Token `pulumi-nodejs:dynamic/okms:Okms`.
+ *
+ * | input | change means |
+ * |---|---|
+ * | `region` | replace, unless only the format changed (`EU_WEST_RBX` → `eu-west-rbx`) |
+ * | `okmsId` | replace when set to another KMS (removing it keeps the KMS) |
+ * | `displayName` | update in place (`PUT /services/{id}`, then wait for `iam.displayName`) |
+ * | `ovhSubsidiary`, `terminateOnDelete` | update (recorded only) |
+ *
+ * Deleting terminates the KMS only with `terminateOnDelete: true` (irreversible: every key in it is
+ * destroyed); otherwise the KMS is left in place and the deletion says so.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as common from "./common";
+import * as api from "./okms/api";
+import * as rules from "./okms/rules";
+import * as schemas from "./okms/schemas";
+
+/** Arguments of {@link Okms}. Set `region` to order a KMS, or `okmsId` to adopt an existing one. */
+export interface OkmsArgs {
+    /**
+     * Region to order the KMS in, e.g. `eu-west-rbx` (the pre-2024 `EU_WEST_RBX` format is accepted and
+     * normalised). Required unless `okmsId` is set; with `okmsId` it must match the KMS if given. Changing it
+     * replaces the KMS.
+     */
+    region?: pulumi.Input<string>;
+    /** OVH subsidiary of the order (`FR`, `GB`, `CA`, ...). Default `FR`. Only used when ordering. */
+    ovhSubsidiary?: pulumi.Input<string>;
+    /** Display name, changed in place. Default: whatever the KMS is called (not managed). */
+    displayName?: pulumi.Input<string>;
+    /**
+     * Adopt this existing KMS instead of ordering one (`pulumi import` can't work for dynamic resources). Create
+     * then only reads it. Default none. Setting it to another id replaces the resource.
+     */
+    okmsId?: pulumi.Input<string>;
+    /**
+     * Terminate the KMS on delete. Irreversible: every key in it is destroyed, including keys not managed by this
+     * stack. Default `false`: the KMS is left in place and the deletion logs that it was.
+     */
+    terminateOnDelete?: pulumi.Input<boolean>;
+}
+
+/** Inputs as the provider sees them. */
+export interface OkmsInputs {
+    region?: string;
+    ovhSubsidiary?: string;
+    displayName?: string;
+    okmsId?: string;
+    terminateOnDelete?: boolean;
+    [key: string]: unknown;
+}
+
+/** Outputs. */
+export interface OkmsOutputs extends OkmsInputs {
+    okmsId: string;
+    region: string;
+    restEndpoint: string;
+    kmipEndpoint?: string;
+    swaggerEndpoint?: string;
+    publicCaPem?: string;
+    iamUrn: string;
+    displayName?: string;
+    /** `iam.state` (`OK`, `EXPIRED`, `SUSPENDED`, `IN_CREATION`) when OVH reports it. */
+    state?: string;
+}
+
+/** Input keys (what `read` hands back as `inputs`). */
+export function okmsInputKeys(): string[] {
+    return ["region", "ovhSubsidiary", "displayName", "okmsId", "terminateOnDelete"];
+}
+
+/** Deadlines (Terraform's, okms-api.md §5.6). */
+function deadlines() {
+    return { orderMs: 30 * 60_000, visibleMs: 2 * 60_000, displayNameMs: 60_000, terminateMs: 30 * 60_000 };
+}
+
+function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>): OkmsOutputs {
+    return common.jsonClean({
+        ...common.pickInputs(inputs, okmsInputKeys()),
+        okmsId: kms.id,
+        region: rules.normalizeRegion(kms.region),
+        restEndpoint: kms.restEndpoint,
+        kmipEndpoint: kms.kmipEndpoint ?? undefined,
+        swaggerEndpoint: kms.swaggerEndpoint ?? undefined,
+        publicCaPem: kms.publicCA ?? undefined,
+        iamUrn: kms.iam.urn,
+        displayName: kms.iam.displayName ?? undefined,
+        state: kms.iam.state ?? undefined,
+    });
+}
+
+/** Sets the display name and waits until the v2 resource shows it. */
+async function rename(client: common.Client, okmsId: string, displayName: string): Promise<api.OkmsResource> {
+    await api.updateDisplayName(client, okmsId, displayName);
+    return api.waitFor(
+        () => api.getOkms(client, okmsId),
+        (k) => k.iam.displayName === displayName,
+        { deadlineMs: deadlines().displayNameMs, what: `KMS ${okmsId} to show the display name "${displayName}"` },
+    );
+}
+
+/** The dynamic provider of {@link Okms}. One instance per process (`okmsProvider`). */
+export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs, OkmsOutputs> {
+    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see common.ts). */
+    declare private stackConfig: common.OvhStackConfig | undefined;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.stackConfig = common.snapshotStackConfig(req.config);
+    }
+
+    async check(_olds: OkmsInputs, news: OkmsInputs): Promise<pulumi.dynamic.CheckResult<OkmsInputs>> {
+        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        const parsed = schemas.okmsInputsSchema().safeParse(raw);
+        if (!parsed.success) {
+            failures.push(...common.issuesToFailures(parsed.error.issues, raw));
+        }
+        const out: Record<string, unknown> = { ...raw };
+        if (raw.region === undefined && raw.okmsId === undefined) {
+            failures.push({
+                property: "region",
+                reason: `region is required to order a KMS (or set okmsId to adopt an existing one); allowed values: ${rules.REGIONS.join(", ")}`,
+            });
+        }
+        if (typeof raw.region === "string" && !common.isUnknown(raw.region)) {
+            out.region = rules.normalizeRegion(raw.region);
+        }
+        out.ovhSubsidiary = raw.ovhSubsidiary ?? "FR";
+        out.terminateOnDelete = raw.terminateOnDelete ?? false;
+        failures.push(...common.checkOvhConfig(this.stackConfig));
+        return { inputs: common.jsonClean(out) as OkmsInputs, failures };
+    }
+
+    async diff(_id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.DiffResult> {
+        const o = olds as Record<string, unknown>;
+        const n = news as Record<string, unknown>;
+        const replaces: string[] = [];
+        // Only the region itself matters, not its format (EU_WEST_RBX and eu-west-rbx are the same region).
+        const sameRegion = (a: unknown, b: unknown) =>
+            typeof a === "string" && typeof b === "string"
+                ? rules.normalizeRegion(a) === rules.normalizeRegion(b)
+                : common.sameValue(a, b);
+        if (n.region !== undefined && common.inputChanged(o, n, "region", sameRegion)) {
+            replaces.push("region");
+        }
+        if (n.okmsId !== undefined && common.inputChanged(o, n, "okmsId")) {
+            replaces.push("okmsId");
+        }
+        const updates = ["ovhSubsidiary", "terminateOnDelete"].filter((k) => common.inputChanged(o, n, k));
+        if (n.displayName !== undefined && common.inputChanged(o, n, "displayName")) {
+            updates.push("displayName");
+        }
+        return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+    }
+
+    async create(inputs: OkmsInputs): Promise<pulumi.dynamic.CreateResult<OkmsOutputs>> {
+        return common.withClient(this.stackConfig, async (client) => {
+            if (inputs.okmsId !== undefined) {
+                // Adopt: read only. Never ordered here, never terminated unless terminateOnDelete says so.
+                let kms: api.OkmsResource;
+                try {
+                    kms = await api.getOkms(client, inputs.okmsId);
+                } catch (e) {
+                    if (common.isGone(e)) {
+                        throw new Error(
+                            `okmsId: KMS ${inputs.okmsId} does not exist (or is not visible to these credentials)`,
+                        );
+                    }
+                    throw e;
+                }
+                if (inputs.region !== undefined && rules.normalizeRegion(kms.region) !== inputs.region) {
+                    throw new Error(`region: inputs say ${inputs.region}, but KMS ${kms.id} is in ${kms.region}`);
+                }
+                return { id: kms.id, outs: toOutputs(kms, inputs) };
+            }
+
+            const region = inputs.region;
+            if (region === undefined) {
+                throw new Error("region is required to order a KMS");
+            }
+            const d = deadlines();
+            const { okmsId } = await api.orderOkms(client, {
+                region,
+                ovhSubsidiary: inputs.ovhSubsidiary ?? "FR",
+                deadlineMs: d.orderMs,
+            });
+            const partial = { ...inputs, okmsId, region };
+            let kms: api.OkmsResource;
+            try {
+                // A delivered order is visible in API v2 a little later; until then GET answers 404.
+                kms = await api.waitFor(
+                    () => api.getOkms(client, okmsId),
+                    (k) => k.id === okmsId,
+                    {
+                        deadlineMs: d.visibleMs,
+                        what: `KMS ${okmsId} to be visible in /v2/okms/resource`,
+                        retryIf: (e) => api.isTransientError(e) || common.isGone(e),
+                    },
+                );
+                if (inputs.displayName !== undefined && kms.iam.displayName !== inputs.displayName) {
+                    kms = await rename(client, okmsId, inputs.displayName);
+                }
+            } catch (e) {
+                throw common.createdButFailed(
+                    `KMS ${okmsId} was ordered and delivered but setting it up failed`,
+                    okmsId,
+                    partial,
+                    inputs,
+                    e,
+                );
+            }
+            return { id: okmsId, outs: toOutputs(kms, inputs) };
+        });
+    }
+
+    async read(id: string, props?: OkmsOutputs): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> {
+        const inputs = common.pickInputs((props ?? {}) as Record<string, unknown>, okmsInputKeys());
+        return common.withClient(this.stackConfig, async (client): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> => {
+            let kms: api.OkmsResource;
+            try {
+                kms = await api.getOkms(client, id);
+            } catch (e) {
+                if (common.isGone(e)) {
+                    return {};
+                }
+                throw e;
+            }
+            return { id, props: toOutputs(kms, inputs), inputs: inputs as unknown as OkmsOutputs };
+        });
+    }
+
+    async update(id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.UpdateResult<OkmsOutputs>> {
+        const base = { ...common.withoutProvider(olds as Record<string, unknown>) };
+        for (const key of okmsInputKeys()) {
+            delete base[key];
+        }
+        const merged = { ...base, ...common.withoutProvider(news as Record<string, unknown>), okmsId: id };
+        if (news.displayName === undefined || news.displayName === olds.displayName) {
+            return { outs: common.jsonClean({ ...merged, displayName: olds.displayName }) as OkmsOutputs };
+        }
+        const displayName = news.displayName;
+        return common.withClient(this.stackConfig, async (client) => {
+            const kms = await rename(client, id, displayName);
+            return { outs: toOutputs(kms, news) };
+        });
+    }
+
+    async delete(id: string, props: OkmsOutputs): Promise<void> {
+        if ((props as Record<string, unknown>).terminateOnDelete !== true) {
+            // Shown in the CLI: the host's stdout is not hidden.
+            console.log(
+                `okms: KMS ${id} was left in place (terminateOnDelete is false); it is no longer managed by this stack. ` +
+                    `Terminate it in the control panel, or set terminateOnDelete: true before destroying.`,
+            );
+            return;
+        }
+        await common.withClient(this.stackConfig, async (client) => {
+            const terminated = await api.terminateOkms(client, id, { deadlineMs: deadlines().terminateMs });
+            console.log(
+                terminated
+                    ? `okms: KMS ${id} terminated (terminateOnDelete is true).`
+                    : `okms: KMS ${id} was already terminated.`,
+            );
+        });
+    }
+}
+
+/** The one provider instance every `Okms` uses. */
+export const okmsProvider = new OkmsProvider();
+
+/** An OVHcloud KMS (ordered, or adopted with `okmsId`). */
+export class Okms extends pulumi.dynamic.Resource {
+    /** The KMS id (same as `id`). */
+    declare public readonly okmsId: pulumi.Output<string>;
+    /** Region, lower-case (`eu-west-rbx`). */
+    declare public readonly region: pulumi.Output<string>;
+    /** Data-plane base URL; routes are under `/api/<okmsId>/`. */
+    declare public readonly restEndpoint: pulumi.Output<string>;
+    declare public readonly kmipEndpoint: pulumi.Output<string | undefined>;
+    declare public readonly swaggerEndpoint: pulumi.Output<string | undefined>;
+    /** CA of the data plane's server certificates (trust it in clients). */
+    declare public readonly publicCaPem: pulumi.Output<string>;
+    declare public readonly iamUrn: pulumi.Output<string>;
+    declare public readonly displayName: pulumi.Output<string>;
+    /** `iam.state` (`OK`, `EXPIRED`, ...), when reported. */
+    declare public readonly state: pulumi.Output<string | undefined>;
+    declare public readonly ovhSubsidiary: pulumi.Output<string>;
+    declare public readonly terminateOnDelete: pulumi.Output<boolean>;
+
+    constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            okmsProvider,
+            name,
+            {
+                okmsId: undefined,
+                region: undefined,
+                restEndpoint: undefined,
+                kmipEndpoint: undefined,
+                swaggerEndpoint: undefined,
+                publicCaPem: undefined,
+                iamUrn: undefined,
+                displayName: undefined,
+                state: undefined,
+                ovhSubsidiary: undefined,
+                terminateOnDelete: undefined,
+                ...args,
+            },
+            opts,
+            "okms",
+            "Okms",
+        );
+    }
+}

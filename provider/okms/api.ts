@@ -1,0 +1,493 @@
+/**
+ * Typed calls of the OKMS management API (v2 `/v2/okms/...`) and of the v1 order, service and billing routes
+ * that order, rename and terminate a KMS (okms-api.md §1.6, §1.7, §2). Every response is validated with a
+ * schema from `schemas.ts`.
+ *
+ * Plain functions taking the client as an argument: the dynamic providers call them from serialized code, so
+ * this module holds no state (toolchain-and-style.md §2.2).
+ */
+import type { z } from "zod";
+import * as schemas from "./schemas";
+
+/** Per-call options of the OVH client. */
+export interface RequestOptions {
+    /** Query string parameters. */
+    query?: Record<string, string | number | boolean | undefined>;
+    /** Extra request headers. */
+    headers?: Record<string, string>;
+}
+
+/** The part of `OvhClient` these calls use (structural, so tests can pass a fake). */
+export interface ApiClient {
+    get(path: string, opts?: RequestOptions): Promise<unknown>;
+    post(path: string, body?: unknown, opts?: RequestOptions): Promise<unknown>;
+    put(path: string, body?: unknown, opts?: RequestOptions): Promise<unknown>;
+    delete(path: string, opts?: RequestOptions): Promise<unknown>;
+    listAll(path: string, opts?: RequestOptions): Promise<unknown[]>;
+}
+
+export type OkmsResource = z.infer<ReturnType<typeof schemas.okmsResourceSchema>>;
+export type ServiceKeyResponse = z.infer<ReturnType<typeof schemas.serviceKeySchema>>;
+export type CredentialResponse = z.infer<ReturnType<typeof schemas.credentialSchema>>;
+
+/** Validates a response; a mismatch is an error that names the call (the API changed or misbehaved). */
+function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+    const result = schema.safeParse(value);
+    if (!result.success) {
+        const err = new Error(
+            `unexpected response from ${what}: ${result.error.issues
+                .map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`)
+                .join("; ")}`,
+        ) as Error & { code: string };
+        err.code = "ERR_OVH_RESPONSE";
+        throw err;
+    }
+    return result.data;
+}
+
+/** `/v2/okms/resource/{okmsId}` with the id escaped, as Terraform does (`url.PathEscape`). */
+function okmsPath(okmsId: string): string {
+    return `/v2/okms/resource/${encodeURIComponent(okmsId)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Waiting
+// ---------------------------------------------------------------------------------------------------------
+
+/** Options of {@link waitFor}. */
+export interface WaitOptions<T> {
+    /** Give up after this many milliseconds (measured from the call). */
+    deadlineMs: number;
+    /** What we are waiting for, for the timeout message (e.g. "credential abc to be READY"). */
+    what: string;
+    /** First delay after the first (immediate) poll. Default 100 ms. */
+    initialDelayMs?: number;
+    /** Delay multiplier. Default 1.6. */
+    factor?: number;
+    /** Longest delay between polls. Default 2000 ms. */
+    maxDelayMs?: number;
+    /** Returns a reason to stop waiting with an error (e.g. status ERROR); undefined to keep going. */
+    failWhen?: (value: T) => string | undefined;
+    /** Errors of `fn` worth retrying. Default: network errors, timeouts, 429 and 5xx. */
+    retryIf?: (err: unknown) => boolean;
+}
+
+/** Transient failures of a poll: retried by {@link waitFor} until its deadline. */
+export function isTransientError(err: unknown): boolean {
+    const e = err as { code?: unknown; status?: unknown } | null;
+    const code = typeof e?.code === "string" ? e.code : undefined;
+    const status = typeof e?.status === "number" ? e.status : undefined;
+    return (
+        code === "ERR_OVH_NETWORK" ||
+        code === "ERR_OVH_TIMEOUT" ||
+        code === "ERR_OVH_SERVER" ||
+        code === "ERR_OVH_RATE_LIMITED" ||
+        (status !== undefined && (status === 429 || status >= 500))
+    );
+}
+
+/** An error thrown when {@link waitFor} runs out of time; `code` is `ERR_WAIT_TIMEOUT`. */
+export interface WaitTimeoutError extends Error {
+    code: "ERR_WAIT_TIMEOUT";
+    lastValue?: unknown;
+}
+
+/**
+ * Polls `fn` until `predicate` accepts its value, with its own deadline (the engine enforces none for dynamic
+ * resources). The first poll is immediate; then delays grow from 100 ms by ×1.6 up to 2 s, so quick operations
+ * finish quickly and slow ones don't hammer the API. No fixed sleeps.
+ */
+export async function waitFor<T>(
+    fn: () => Promise<T>,
+    predicate: (value: T) => boolean,
+    options: WaitOptions<T>,
+): Promise<T> {
+    const started = Date.now();
+    const retryIf = options.retryIf ?? isTransientError;
+    let delay = options.initialDelayMs ?? 100;
+    let last: { value?: T; error?: unknown } = {};
+    for (;;) {
+        try {
+            const value = await fn();
+            last = { value };
+            if (predicate(value)) {
+                return value;
+            }
+            const failure = options.failWhen?.(value);
+            if (failure !== undefined) {
+                throw new Error(`${options.what}: ${failure}`);
+            }
+        } catch (e) {
+            if (!retryIf(e)) {
+                throw e;
+            }
+            last = { error: e };
+        }
+        const elapsed = Date.now() - started;
+        if (elapsed >= options.deadlineMs) {
+            const lastText =
+                last.error !== undefined
+                    ? `last error: ${last.error instanceof Error ? last.error.message : String(last.error)}`
+                    : `last value: ${JSON.stringify(last.value)?.slice(0, 300)}`;
+            const err = new Error(
+                `timed out after ${Math.round(elapsed / 1000)} s waiting for ${options.what} (${lastText})`,
+            ) as WaitTimeoutError;
+            err.code = "ERR_WAIT_TIMEOUT";
+            err.lastValue = last.value;
+            throw err;
+        }
+        const wait = Math.min(delay, options.deadlineMs - elapsed);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        delay = Math.min(delay * (options.factor ?? 1.6), options.maxDelayMs ?? 2000);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// KMS: read, order, rename, terminate (§1.4, §2)
+// ---------------------------------------------------------------------------------------------------------
+
+/** `GET /v2/okms/resource/{okmsId}?publicCA=true`: the KMS with its endpoints and the CA of its data plane. */
+export async function getOkms(client: ApiClient, okmsId: string): Promise<OkmsResource> {
+    const body = await client.get(okmsPath(okmsId), { query: { publicCA: "true" } });
+    return parse(schemas.okmsResourceSchema(), body, `GET ${okmsPath(okmsId)}`);
+}
+
+/** Options of {@link orderOkms}. */
+export interface OrderOkmsOptions {
+    /** `okms.RegionEnum` value (lower-case). */
+    region: string;
+    /** OVH subsidiary of the cart, e.g. `FR`. */
+    ovhSubsidiary: string;
+    /** Give up waiting for delivery after this many milliseconds. */
+    deadlineMs: number;
+    /** Called with the order id as soon as it is known (for diagnostics and error messages). */
+    onOrder?: (orderId: number) => void;
+}
+
+/** Result of {@link orderOkms}. */
+export interface OrderedOkms {
+    okmsId: string;
+    orderId: number;
+}
+
+/**
+ * Orders a KMS through the order funnel exactly as Terraform does (okms-api.md §2.1): cart → assign → okms
+ * item → region configuration → payment method (or free checkout) → checkout → pay → wait for delivery →
+ * order details → the detail whose plan is `okms` has the KMS id as `domain`.
+ */
+export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): Promise<OrderedOkms> {
+    const started = Date.now();
+    const cart = parse(
+        schemas.cartSchema(),
+        await client.post("/order/cart", { ovhSubsidiary: options.ovhSubsidiary.toUpperCase() }),
+        "POST /order/cart",
+    );
+    const cartPath = `/order/cart/${encodeURIComponent(cart.cartId)}`;
+    await client.post(`${cartPath}/assign`);
+    const item = parse(
+        schemas.cartItemSchema(),
+        await client.post(`${cartPath}/okms`, {
+            planCode: "okms",
+            duration: "P1M",
+            pricingMode: "default",
+            quantity: 1,
+        }),
+        `POST ${cartPath}/okms`,
+    );
+    await client.post(`${cartPath}/item/${item.itemId}/configuration`, { label: "region", value: options.region });
+
+    const methods = parse(
+        schemas.paymentMethodListSchema(),
+        await client.get("/me/payment/method", { query: { default: "true" } }),
+        "GET /me/payment/method",
+    );
+    const first = methods[0];
+    const paymentMethodId = first === undefined ? undefined : typeof first === "number" ? first : first.paymentMethodId;
+    if (paymentMethodId === undefined) {
+        // Without a default payment method only a free order can go through (paid with the fidelity account).
+        const preview = parse(
+            schemas.orderSchema(),
+            await client.get(`${cartPath}/checkout`),
+            `GET ${cartPath}/checkout`,
+        );
+        if (preview.prices.withoutTax.value !== 0) {
+            throw new Error(
+                `no default payment method found on the OVHcloud account, and the KMS order is not free ` +
+                    `(${preview.prices.withoutTax.value} without tax); add a default payment method and retry`,
+            );
+        }
+    }
+    const order = parse(schemas.orderSchema(), await client.post(`${cartPath}/checkout`), `POST ${cartPath}/checkout`);
+    if (order.orderId === undefined || order.orderId === null) {
+        throw new Error(`POST ${cartPath}/checkout returned no orderId`);
+    }
+    const orderId = order.orderId;
+    options.onOrder?.(orderId);
+    if (paymentMethodId !== undefined) {
+        await client.post(`/me/order/${orderId}/pay`, { paymentMethod: { id: paymentMethodId } });
+    } else {
+        await client.post(`/me/order/${orderId}/payWithRegisteredPaymentMean`, { paymentMean: "fidelityAccount" });
+    }
+
+    await waitFor(
+        async () => {
+            try {
+                return parse(
+                    schemas.orderStatusSchema(),
+                    await client.get(`/me/order/${orderId}/status`),
+                    `GET /me/order/${orderId}/status`,
+                );
+            } catch (e) {
+                // Terraform maps a 404 to "deleted": the order is gone and will never deliver.
+                if ((e as { code?: string }).code === "ERR_OVH_NOT_FOUND") {
+                    return "deleted";
+                }
+                throw e;
+            }
+        },
+        (status) => status === "delivered",
+        {
+            deadlineMs: Math.max(options.deadlineMs - (Date.now() - started), 0),
+            what: `order ${orderId} to be delivered`,
+            failWhen: (status) =>
+                status === "deleted" || status === "cancelled" || status === "notPaid"
+                    ? `order is ${status}`
+                    : undefined,
+        },
+    );
+
+    const detailIds = parse(
+        schemas.numberListSchema(),
+        await client.get(`/me/order/${orderId}/details`),
+        `GET /me/order/${orderId}/details`,
+    );
+    for (const detailId of detailIds) {
+        const detailPath = `/me/order/${orderId}/details/${detailId}`;
+        const ext = parse(
+            schemas.orderDetailExtensionSchema(),
+            await client.get(`${detailPath}/extension`),
+            `GET ${detailPath}/extension`,
+        );
+        if (ext.order?.plan?.code !== "okms") {
+            continue;
+        }
+        const detail = parse(schemas.orderDetailSchema(), await client.get(detailPath), `GET ${detailPath}`);
+        if (detail.domain) {
+            return { okmsId: detail.domain, orderId };
+        }
+    }
+    throw new Error(`order ${orderId} was delivered but none of its details names the KMS (plan "okms")`);
+}
+
+/** `GET /services?resourceName={okmsId}` → the service id of the KMS, or undefined when there is none. */
+export async function findServiceId(client: ApiClient, okmsId: string): Promise<number | undefined> {
+    const ids = parse(
+        schemas.numberListSchema(),
+        await client.get("/services", { query: { resourceName: okmsId } }),
+        "GET /services",
+    );
+    return ids[0];
+}
+
+/**
+ * Sets the KMS display name through its service (`PUT /services/{serviceId}`); the v2 resource shows it in
+ * `iam.displayName` asynchronously, so callers wait for it with {@link waitFor}.
+ */
+export async function updateDisplayName(client: ApiClient, okmsId: string, displayName: string): Promise<void> {
+    const serviceId = await findServiceId(client, okmsId);
+    if (serviceId === undefined) {
+        const err = new Error(`no service found for KMS ${okmsId} (GET /services?resourceName=${okmsId})`) as Error & {
+            code: string;
+        };
+        err.code = "ERR_OVH_NOT_FOUND";
+        throw err;
+    }
+    await client.put(`/services/${serviceId}`, { displayName });
+}
+
+/** Options of {@link terminateOkms}. */
+export interface TerminateOptions {
+    /** Give up waiting for the confirmation e-mail after this many milliseconds. */
+    deadlineMs: number;
+}
+
+/**
+ * Terminates a KMS (irreversible: every key it holds is destroyed), as Terraform does (okms-api.md §2.3):
+ * terminate the service, find the new confirmation e-mail that names the KMS and `/billing/confirmTerminate`,
+ * extract its token and confirm. Returns false when the service was already gone (404/460).
+ */
+export async function terminateOkms(client: ApiClient, okmsId: string, options: TerminateOptions): Promise<boolean> {
+    const started = Date.now();
+    const serviceId = await findServiceId(client, okmsId);
+    if (serviceId === undefined) {
+        return false;
+    }
+    const baseline = new Set(
+        parse(
+            schemas.numberListSchema(),
+            await client.get("/me/notification/email/history"),
+            "GET /me/notification/email/history",
+        ),
+    );
+    try {
+        await client.post(`/services/${serviceId}/terminate`);
+    } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "ERR_OVH_NOT_FOUND" || code === "ERR_OVH_EXPIRED") {
+            return false;
+        }
+        throw e;
+    }
+    const seen = new Set<number>();
+    const token = await waitFor(
+        async () => {
+            const ids = parse(
+                schemas.numberListSchema(),
+                await client.get("/me/notification/email/history"),
+                "GET /me/notification/email/history",
+            );
+            for (const id of ids.filter((i) => !baseline.has(i) && !seen.has(i)).sort((a, b) => b - a)) {
+                seen.add(id);
+                const email = parse(
+                    schemas.emailSchema(),
+                    await client.get(`/me/notification/email/history/${id}`),
+                    `GET /me/notification/email/history/${id}`,
+                );
+                if (email.body.includes(okmsId) && email.body.includes("/billing/confirmTerminate")) {
+                    const match = /\/billing\/confirmTerminate\?id=[A-Za-z0-9]+&token=([A-Za-z0-9]+)/.exec(email.body);
+                    if (match?.[1]) {
+                        return match[1];
+                    }
+                }
+            }
+            return undefined;
+        },
+        (t) => t !== undefined,
+        {
+            deadlineMs: Math.max(options.deadlineMs - (Date.now() - started), 0),
+            what: `the termination confirmation e-mail of KMS ${okmsId}`,
+        },
+    );
+    await client.post(`/services/${serviceId}/terminate/confirm`, { token });
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Service keys (§1.6)
+// ---------------------------------------------------------------------------------------------------------
+
+/** `okms.serviceKey.Creation`: generate (type/size/curve/operations) or import (`keys`). */
+export interface ServiceKeyCreation {
+    name: string;
+    type?: string;
+    size?: number;
+    curve?: string;
+    operations?: string[];
+    context?: string;
+    keys?: Record<string, unknown>[];
+}
+
+/** `okms.serviceKey.Update`. */
+export interface ServiceKeyUpdate {
+    name?: string;
+    state?: string;
+    deactivationReason?: string;
+}
+
+/** `POST /v2/okms/resource/{okmsId}/serviceKey` (one call; not retried, see the client). */
+export async function createServiceKey(
+    client: ApiClient,
+    okmsId: string,
+    body: ServiceKeyCreation,
+): Promise<ServiceKeyResponse> {
+    const path = `${okmsPath(okmsId)}/serviceKey`;
+    return parse(schemas.serviceKeySchema(), await client.post(path, body), `POST ${path}`);
+}
+
+/** `GET /v2/okms/resource/{okmsId}/serviceKey/{keyId}`, optionally with the public key (`JWK` or `PEM`). */
+export async function getServiceKey(
+    client: ApiClient,
+    okmsId: string,
+    keyId: string,
+    format?: "JWK" | "PEM",
+): Promise<ServiceKeyResponse> {
+    const path = `${okmsPath(okmsId)}/serviceKey/${encodeURIComponent(keyId)}`;
+    return parse(
+        schemas.serviceKeySchema(),
+        await client.get(path, format ? { query: { format } } : undefined),
+        `GET ${path}`,
+    );
+}
+
+/** `PUT /v2/okms/resource/{okmsId}/serviceKey/{keyId}`: rename, activate, deactivate. */
+export async function updateServiceKey(
+    client: ApiClient,
+    okmsId: string,
+    keyId: string,
+    body: ServiceKeyUpdate,
+): Promise<ServiceKeyResponse | undefined> {
+    const path = `${okmsPath(okmsId)}/serviceKey/${encodeURIComponent(keyId)}`;
+    const res = await client.put(path, body);
+    // The response is `okms.serviceKey.Response`; tolerate an empty body (Terraform ignores it and re-reads).
+    return res === undefined || res === null || res === ""
+        ? undefined
+        : parse(schemas.serviceKeySchema(), res, `PUT ${path}`);
+}
+
+/** `DELETE /v2/okms/resource/{okmsId}/serviceKey/{keyId}` (the key must be deactivated first). */
+export async function deleteServiceKey(client: ApiClient, okmsId: string, keyId: string): Promise<void> {
+    await client.delete(`${okmsPath(okmsId)}/serviceKey/${encodeURIComponent(keyId)}`);
+}
+
+/** `GET /v2/okms/resource/{okmsId}/serviceKey`, every page. */
+export async function listServiceKeys(client: ApiClient, okmsId: string): Promise<ServiceKeyResponse[]> {
+    const path = `${okmsPath(okmsId)}/serviceKey`;
+    const items = await client.listAll(path);
+    return items.map((item) => parse(schemas.serviceKeySchema(), item, `GET ${path}`));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Credentials (§1.7)
+// ---------------------------------------------------------------------------------------------------------
+
+/** `okms.credential.Creation`. */
+export interface CredentialCreation {
+    name: string;
+    identityURNs: string[];
+    description?: string;
+    validity?: number;
+    csr?: string;
+    certificateType?: string;
+}
+
+/** `POST /v2/okms/resource/{okmsId}/credential` → `CreationResponse` (with `privateKeyPEM` when no CSR). */
+export async function createCredential(
+    client: ApiClient,
+    okmsId: string,
+    body: CredentialCreation,
+): Promise<CredentialResponse> {
+    const path = `${okmsPath(okmsId)}/credential`;
+    return parse(schemas.credentialSchema(), await client.post(path, body), `POST ${path}`);
+}
+
+/** `GET /v2/okms/resource/{okmsId}/credential/{credentialId}`. */
+export async function getCredential(
+    client: ApiClient,
+    okmsId: string,
+    credentialId: string,
+): Promise<CredentialResponse> {
+    const path = `${okmsPath(okmsId)}/credential/${encodeURIComponent(credentialId)}`;
+    return parse(schemas.credentialSchema(), await client.get(path), `GET ${path}`);
+}
+
+/** `DELETE /v2/okms/resource/{okmsId}/credential/{credentialId}` ("revoke and delete"). */
+export async function deleteCredential(client: ApiClient, okmsId: string, credentialId: string): Promise<void> {
+    await client.delete(`${okmsPath(okmsId)}/credential/${encodeURIComponent(credentialId)}`);
+}
+
+/** `GET /v2/okms/resource/{okmsId}/credential`, every page. */
+export async function listCredentials(client: ApiClient, okmsId: string): Promise<CredentialResponse[]> {
+    const path = `${okmsPath(okmsId)}/credential`;
+    const items = await client.listAll(path);
+    return items.map((item) => parse(schemas.credentialSchema(), item, `GET ${path}`));
+}
