@@ -202,3 +202,22 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs 
         await sleep(20);
     }
 }
+
+/** An EC P-256 CSR made with @peculiar/x509, and the SPKI PEM of its public key. */
+export async function ecCsr(): Promise<{ csrPem: string; publicKeyPem: string }> {
+    require("reflect-metadata");
+    const lib = require("@peculiar/x509") as typeof import("@peculiar/x509");
+    const { webcrypto, createPublicKey } = require("node:crypto") as typeof import("node:crypto");
+    const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+    const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
+    const csr = await lib.Pkcs10CertificateRequestGenerator.create(
+        { name: "CN=test-client", keys, signingAlgorithm: alg },
+        webcrypto as unknown as Crypto,
+    );
+    const spki = Buffer.from(await webcrypto.subtle.exportKey("spki", keys.publicKey));
+    const publicKeyPem = createPublicKey({ key: spki, format: "der", type: "spki" }).export({
+        format: "pem",
+        type: "spki",
+    }) as string;
+    return { csrPem: csr.toString("pem"), publicKeyPem };
+}
