@@ -1,0 +1,280 @@
+/**
+ * The three ways to authenticate to the OVHcloud API (okms-api.md §4):
+ *
+ * - application key: `X-Ovh-*` headers with a `$1$` SHA-1 signature over the exact URL and body bytes sent,
+ *   timestamped with the server's clock (`GET /auth/time`, fetched once per client);
+ * - OAuth2 client credentials: a bearer token from the token URL, cached and renewed before it expires;
+ * - a ready access token, sent as bearer.
+ *
+ * Authenticators hold per-client state (time delta, token), so they are created per client, never at module
+ * level. They fetch through the client's own transport (agent, retries, error mapping).
+ */
+import { createHash } from "node:crypto";
+
+import { z } from "zod";
+
+import { OvhAuthConfig } from "./config";
+import { OvhApiError } from "./errors";
+
+/** Inputs of the application-key signature. */
+export interface OvhSignatureInput {
+    applicationSecret: string;
+    consumerKey: string;
+    /** HTTP method, upper-cased before signing. */
+    method: string;
+    /** The exact absolute URL sent, query string included. */
+    url: string;
+    /** The exact body sent; `""` when there is none. */
+    body: string;
+    /** Server-corrected Unix time in seconds. */
+    timestamp: number;
+}
+
+/** `"$1$" + sha1hex(AS + "+" + CK + "+" + METHOD + "+" + URL + "+" + BODY + "+" + TIMESTAMP)`. */
+export function ovhSignature(input: OvhSignatureInput): string {
+    const payload = [
+        input.applicationSecret,
+        input.consumerKey,
+        input.method.toUpperCase(),
+        input.url,
+        input.body,
+        String(input.timestamp),
+    ].join("+");
+    return `$1$${createHash("sha1").update(payload, "utf8").digest("hex")}`;
+}
+
+/** An unauthenticated request made through the client's transport; resolves to the parsed JSON body. */
+export type OvhRawFetch = (request: {
+    method: "GET" | "POST";
+    /** Absolute URL. */
+    url: string;
+    /** Short name for error messages (API path or token URL path). */
+    path: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** Whether the call may be retried after it possibly reached the server. */
+    idempotent: boolean;
+}) => Promise<unknown>;
+
+/** Adds credentials to requests. One instance per client. */
+export interface OvhAuthenticator {
+    readonly method: OvhAuthConfig["method"];
+    /**
+     * Headers for one attempt of a request. Called again for every retry, so a signature always carries a
+     * fresh timestamp (a retry after a long `Retry-After` must not be rejected for an old one).
+     */
+    headers(method: string, url: string, body: string): Promise<Record<string, string>>;
+    /** The API answered 401: drop any cached token so the next call fetches a new one. */
+    invalidate(): void;
+    /** Secret values currently in use, to redact from anything echoed back. */
+    secrets(): string[];
+}
+
+/** Options shared by the authenticators. */
+export interface OvhAuthenticatorOptions {
+    /** Builds the absolute URL of a v1 path (for `/auth/time`). */
+    v1Url: (path: string) => string;
+    fetch: OvhRawFetch;
+    /** Clock in milliseconds. Default `Date.now`. */
+    clock?: () => number;
+}
+
+/** Creates the authenticator of a resolved auth config. */
+export function createOvhAuthenticator(auth: OvhAuthConfig, options: OvhAuthenticatorOptions): OvhAuthenticator {
+    switch (auth.method) {
+        case "application":
+            return new ApplicationKeyAuthenticator(auth, options);
+        case "oauth2":
+            return new OAuth2Authenticator(auth, options);
+        case "accessToken":
+            return new AccessTokenAuthenticator(auth.accessToken);
+    }
+}
+
+/** Application key + secret + consumer key, `$1$` signature. */
+export class ApplicationKeyAuthenticator implements OvhAuthenticator {
+    readonly method = "application";
+    private readonly clock: () => number;
+    /** local − server, in seconds; the promise is shared by concurrent first calls. */
+    private delta: Promise<number> | undefined;
+
+    constructor(
+        private readonly auth: Extract<OvhAuthConfig, { method: "application" }>,
+        private readonly options: OvhAuthenticatorOptions,
+    ) {
+        this.clock = options.clock ?? Date.now;
+    }
+
+    /** Seconds to subtract from the local clock; fetched once (a failed fetch is retried by the next call). */
+    timeDelta(): Promise<number> {
+        if (this.delta === undefined) {
+            const pending = this.fetchDelta();
+            this.delta = pending;
+            pending.catch(() => {
+                // Don't cache a failure: the next request tries again.
+                if (this.delta === pending) {
+                    this.delta = undefined;
+                }
+            });
+        }
+        return this.delta;
+    }
+
+    private async fetchDelta(): Promise<number> {
+        const url = this.options.v1Url("/auth/time");
+        const body = await this.options.fetch({ method: "GET", url, path: "/auth/time", idempotent: true });
+        const parsed = z.number().int().positive().safeParse(body);
+        if (!parsed.success) {
+            throw new OvhApiError({
+                code: "ERR_OVH_RESPONSE",
+                method: "GET",
+                path: "/auth/time",
+                apiMessage: "expected the server time as an integer number of seconds",
+            });
+        }
+        return Math.floor(this.clock() / 1000) - parsed.data;
+    }
+
+    async headers(method: string, url: string, body: string): Promise<Record<string, string>> {
+        const delta = await this.timeDelta();
+        const timestamp = Math.floor(this.clock() / 1000) - delta;
+        return {
+            "X-Ovh-Application": this.auth.applicationKey,
+            "X-Ovh-Consumer": this.auth.consumerKey,
+            "X-Ovh-Timestamp": String(timestamp),
+            "X-Ovh-Signature": ovhSignature({
+                applicationSecret: this.auth.applicationSecret,
+                consumerKey: this.auth.consumerKey,
+                method,
+                url,
+                body,
+                timestamp,
+            }),
+        };
+    }
+
+    invalidate(): void {
+        // Nothing cached that a 401 would invalidate: a wrong key stays wrong.
+    }
+
+    secrets(): string[] {
+        return [this.auth.applicationSecret, this.auth.consumerKey];
+    }
+}
+
+/** Most a token is renewed before its expiry. */
+export const OAUTH2_RENEW_MARGIN_MS = 60_000;
+
+/** OAuth2 client credentials (grant `client_credentials`, scope `all`). */
+export class OAuth2Authenticator implements OvhAuthenticator {
+    readonly method = "oauth2";
+    private readonly clock: () => number;
+    private token: { value: string; renewAt: number } | undefined;
+    /** The one token request in flight, shared by concurrent callers. */
+    private inflight: Promise<string> | undefined;
+
+    constructor(
+        private readonly auth: Extract<OvhAuthConfig, { method: "oauth2" }>,
+        private readonly options: OvhAuthenticatorOptions,
+    ) {
+        this.clock = options.clock ?? Date.now;
+    }
+
+    /** A valid access token: the cached one, or a new one once within the renewal margin of its expiry. */
+    accessToken(): Promise<string> {
+        if (this.token !== undefined && this.clock() < this.token.renewAt) {
+            return Promise.resolve(this.token.value);
+        }
+        if (this.inflight === undefined) {
+            const pending = this.fetchToken();
+            this.inflight = pending;
+            const clear = (): void => {
+                if (this.inflight === pending) {
+                    this.inflight = undefined;
+                }
+            };
+            pending.then(clear, clear);
+        }
+        return this.inflight;
+    }
+
+    private async fetchToken(): Promise<string> {
+        const requestedAt = this.clock();
+        const form = new URLSearchParams({
+            grant_type: "client_credentials",
+            client_id: this.auth.clientId,
+            client_secret: this.auth.clientSecret,
+            scope: "all",
+        });
+        const tokenPath = new URL(this.auth.tokenUrl).pathname;
+        const body = await this.options.fetch({
+            method: "POST",
+            url: this.auth.tokenUrl,
+            path: tokenPath,
+            headers: { "Content-Type": "application/x-www-form-urlencoded" },
+            body: form.toString(),
+            // Asking for another token has no side effect worth protecting: safe to retry.
+            idempotent: true,
+        });
+        const parsed = tokenResponseSchema().safeParse(body);
+        if (!parsed.success || (parsed.data.token_type ?? "bearer").toLowerCase() !== "bearer") {
+            throw new OvhApiError({
+                code: "ERR_OVH_RESPONSE",
+                method: "POST",
+                path: tokenPath,
+                apiMessage: "the token endpoint did not return a bearer access_token",
+            });
+        }
+        const { access_token: value, expires_in: expiresIn } = parsed.data;
+        if (expiresIn === undefined) {
+            // No lifetime given: keep it until the API rejects it (invalidate() on 401).
+            this.token = { value, renewAt: Number.POSITIVE_INFINITY };
+        } else {
+            const lifetimeMs = expiresIn * 1000;
+            // Renew 60 s early, or 10% early for short-lived tokens, measured from when we asked.
+            const margin = Math.min(OAUTH2_RENEW_MARGIN_MS, lifetimeMs * 0.1);
+            this.token = { value, renewAt: requestedAt + lifetimeMs - margin };
+        }
+        return value;
+    }
+
+    async headers(): Promise<Record<string, string>> {
+        return { Authorization: `Bearer ${await this.accessToken()}` };
+    }
+
+    invalidate(): void {
+        this.token = undefined;
+    }
+
+    secrets(): string[] {
+        return this.token === undefined ? [this.auth.clientSecret] : [this.auth.clientSecret, this.token.value];
+    }
+}
+
+/** A ready access token. */
+export class AccessTokenAuthenticator implements OvhAuthenticator {
+    readonly method = "accessToken";
+
+    constructor(private readonly token: string) {}
+
+    async headers(): Promise<Record<string, string>> {
+        return { Authorization: `Bearer ${this.token}` };
+    }
+
+    invalidate(): void {
+        // A given token can't be renewed.
+    }
+
+    secrets(): string[] {
+        return [this.token];
+    }
+}
+
+/** RFC 6749 §5.1 token response; loose so extra fields (scope, ...) never break us. */
+function tokenResponseSchema() {
+    return z.looseObject({
+        access_token: z.string().min(1),
+        token_type: z.string().optional(),
+        expires_in: z.number().positive().optional(),
+    });
+}
