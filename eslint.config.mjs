@@ -7,6 +7,8 @@ export default tseslint.config(
     ...tseslint.configs.recommended,
     {
         plugins: { "@pulumi": pulumi },
+        // The Pulumi rules need type information.
+        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
         rules: {
             "@pulumi/no-output-in-template-literal": "error",
             "@pulumi/no-output-instance-in-template-literal": "error",
@@ -21,6 +23,6 @@ export default tseslint.config(
     },
     {
         files: ["**/*.js", "**/*.mjs"],
-        rules: { "@typescript-eslint/no-var-requires": "off" },
+        ...tseslint.configs.disableTypeChecked,
     },
 );
