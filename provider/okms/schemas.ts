@@ -106,7 +106,9 @@ export function credentialInputsSchema() {
             .min(1, { error: "must contain at least one identity URN" })
             .max(rules.LIMITS.credentialIdentityUrnsMax, {
                 error: `must contain at most ${rules.LIMITS.credentialIdentityUrnsMax} identity URNs`,
-            }),
+            })
+            // Required unless adopting: the provider reports it, with that condition in the message.
+            .optional(),
         description: printable(0, rules.LIMITS.credentialDescriptionMax).optional(),
         validity: z
             .number()

@@ -1,0 +1,406 @@
+import * as assert from "node:assert/strict";
+import * as nodeCrypto from "node:crypto";
+import { Agent, request } from "undici";
+import type { RunningEmulator } from "../../emulator";
+import { CredentialProvider, type CredentialInputs, type CredentialOutputs } from "../../provider/credential";
+import { OkmsProvider, type OkmsOutputs } from "../../provider/okms";
+import { OvhClient } from "../../provider/ovh";
+import * as pki from "../../provider/pki";
+import {
+    FAKE_PROVIDER_TEXT,
+    UNKNOWN,
+    assertStructClean,
+    configured,
+    countOf,
+    fakeConfigureRequest,
+    ovhStackConfig,
+    rejection,
+    requestCount,
+    startProviderTestEmulator,
+    withoutOvhEnv,
+} from "../helpers/providerHarness";
+
+const URN = "urn:v1:eu:identity:account:ab12345-ovh";
+const DAY_MS = 86_400_000;
+
+describe("Credential provider (direct calls against the emulator)", () => {
+    let emulator: RunningEmulator;
+    let provider: CredentialProvider;
+    let okmsId: string;
+    let kms: OkmsOutputs;
+    let restoreEnv: () => void;
+
+    before(async () => {
+        restoreEnv = withoutOvhEnv();
+        emulator = await startProviderTestEmulator();
+        okmsId = emulator.okmsIds[0]!;
+        provider = await configured(new CredentialProvider(), emulator);
+        const okms = await configured(new OkmsProvider(), emulator);
+        kms = (await okms.read(okmsId, { okmsId } as OkmsOutputs)).props!;
+    });
+    after(async () => {
+        await emulator?.close();
+        restoreEnv();
+    });
+    beforeEach(() => {
+        emulator.admin.clearFaults();
+        emulator.admin.configure({ credentialReadyMs: 50 });
+    });
+
+    async function checked(inputs: Record<string, unknown>): Promise<CredentialInputs> {
+        const result = await provider.check(
+            {} as CredentialInputs,
+            {
+                __provider: FAKE_PROVIDER_TEXT,
+                okmsId,
+                identityURNs: [URN],
+                ...inputs,
+            } as unknown as CredentialInputs,
+        );
+        assert.deepEqual(result.failures, []);
+        return { ...result.inputs!, __provider: FAKE_PROVIDER_TEXT };
+    }
+
+    async function createCredential(inputs: Record<string, unknown>) {
+        const news = await checked(inputs);
+        const created = await provider.create(news);
+        assertStructClean(created.outs, "create outs");
+        return { inputs: news, id: created.id, outs: created.outs! };
+    }
+
+    async function credentialsNamed(name: string): Promise<{ id: string; status: string }[]> {
+        const client = new OvhClient({ stackConfig: fakeConfigureRequest(ovhStackConfig(emulator)).config });
+        try {
+            const all = (await client.listAll(`/v2/okms/resource/${okmsId}/credential`)) as {
+                id: string;
+                name: string;
+                status: string;
+            }[];
+            return all.filter((c) => c.name === name);
+        } finally {
+            await client.close();
+        }
+    }
+
+    describe("check", () => {
+        it("lists every failure with field and allowed values, calling no API", async () => {
+            emulator.admin.resetCounters();
+            const result = await provider.check(
+                {} as CredentialInputs,
+                {
+                    okmsId,
+                    name: "n".repeat(51),
+                    identityURNs: ["urn:v1:eu:identity:nope"],
+                    validity: 400,
+                    certificateType: "DSA",
+                    privateKeySource: "vault",
+                } as unknown as CredentialInputs,
+            );
+            const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
+            assert.deepEqual([...byField.keys()].sort(), [
+                "certificateType",
+                "identityURNs[0]",
+                "name",
+                "privateKeySource",
+                "validity",
+            ]);
+            assert.match(byField.get("certificateType")!, /ECDSA, RSA/);
+            assert.match(byField.get("privateKeySource")!, /local, ovh, csr/);
+            assert.match(byField.get("validity")!, /between 1 and 365/);
+            assert.equal(requestCount(emulator), 0);
+        });
+
+        it("checks the key-source rules and renewBeforeDays against validity", async () => {
+            const failuresOf = async (inputs: Record<string, unknown>) =>
+                (
+                    await provider.check({} as CredentialInputs, { okmsId, name: "c", ...inputs } as CredentialInputs)
+                ).failures!.map((f) => f.property);
+            assert.deepEqual(await failuresOf({}), ["identityURNs"]);
+            assert.deepEqual(await failuresOf({ identityURNs: [URN], privateKeySource: "csr" }), ["csr"]);
+            const { csrPem } = await pki.generateKeyAndCsr();
+            assert.deepEqual(await failuresOf({ identityURNs: [URN], privateKeySource: "ovh", csr: csrPem }), ["csr"]);
+            assert.deepEqual(await failuresOf({ identityURNs: [URN], validity: 30, renewBeforeDays: 30 }), [
+                "renewBeforeDays",
+            ]);
+            assert.deepEqual(
+                await failuresOf({ identityURNs: [URN], csr: csrPem, certificateType: "RSA" }),
+                ["certificateType"],
+                "a CSR's key type wins",
+            );
+        });
+
+        it("skips unknowns and fills defaults", async () => {
+            emulator.admin.resetCounters();
+            const unknowns = await provider.check(
+                {} as CredentialInputs,
+                {
+                    okmsId: UNKNOWN,
+                    name: UNKNOWN,
+                    identityURNs: [UNKNOWN],
+                    privateKeySource: "csr",
+                    csr: UNKNOWN,
+                } as unknown as CredentialInputs,
+            );
+            assert.deepEqual(unknowns.failures, []);
+            assert.equal(unknowns.inputs!.csr, UNKNOWN);
+            assert.equal(requestCount(emulator), 0);
+
+            const defaults = await checked({ name: "c" });
+            assert.equal(defaults.validity, 365);
+            assert.equal(defaults.certificateType, "ECDSA");
+            assert.equal(defaults.privateKeySource, "local");
+            assert.equal(defaults.renewBeforeDays, 30);
+            assert.equal(defaults.readyTimeoutSeconds, 120);
+            assert.equal((await checked({ name: "c", validity: 20 })).renewBeforeDays, 10);
+            const rsaCsr = (await pki.generateKeyAndCsr("RSA")).csrPem;
+            const fromCsr = await checked({ name: "c", csr: rsaCsr });
+            assert.equal(fromCsr.privateKeySource, "csr");
+            assert.equal(fromCsr.certificateType, "RSA");
+        });
+    });
+
+    describe("diff", () => {
+        const olds = {
+            __provider: "old",
+            okmsId: "kms",
+            credentialId: "cred-1",
+            name: "c",
+            identityURNs: [URN, "urn:v1:eu:identity:user:ab12345-ovh/alice"],
+            validity: 365,
+            certificateType: "ECDSA",
+            privateKeySource: "local",
+            renewBeforeDays: 30,
+            readyTimeoutSeconds: 120,
+            status: "READY",
+            createdAt: new Date().toISOString(),
+            expiredAt: new Date(Date.now() + 300 * DAY_MS).toISOString(),
+        } as unknown as CredentialOutputs;
+        const news = {
+            __provider: "new",
+            okmsId: "kms",
+            name: "c",
+            identityURNs: ["urn:v1:eu:identity:user:ab12345-ovh/alice", URN],
+            validity: 365,
+            certificateType: "ECDSA",
+            privateKeySource: "local",
+            renewBeforeDays: 30,
+            readyTimeoutSeconds: 120,
+        } as unknown as CredentialInputs;
+        const table: [string, Record<string, unknown>, Record<string, unknown>, boolean, string[]][] = [
+            ["nothing (identityURNs reordered, __provider changed)", {}, {}, false, []],
+            ["renewBeforeDays", {}, { renewBeforeDays: 60 }, true, []],
+            ["readyTimeoutSeconds", {}, { readyTimeoutSeconds: 10 }, true, []],
+            ["name", {}, { name: "d" }, true, ["name"]],
+            ["okmsId", {}, { okmsId: "other" }, true, ["okmsId"]],
+            ["identityURNs", {}, { identityURNs: [URN] }, true, ["identityURNs"]],
+            ["description", {}, { description: "x" }, true, ["description"]],
+            ["validity", {}, { validity: 90 }, true, ["validity"]],
+            ["certificateType", {}, { certificateType: "RSA" }, true, ["certificateType"]],
+            ["privateKeySource", {}, { privateKeySource: "ovh" }, true, ["privateKeySource"]],
+            ["unknown name", {}, { name: UNKNOWN }, true, ["name"]],
+            [
+                "expiry within renewBeforeDays",
+                { expiredAt: new Date(Date.now() + 10 * DAY_MS).toISOString() },
+                {},
+                true,
+                ["expiredAt"],
+            ],
+            ["status EXPIRED", { status: "EXPIRED" }, {}, true, ["expiredAt"]],
+            [
+                "expiry within a renewBeforeDays raised now",
+                { expiredAt: new Date(Date.now() + 50 * DAY_MS).toISOString() },
+                { renewBeforeDays: 60 },
+                true,
+                ["expiredAt"],
+            ],
+            [
+                "adopted credential near expiry: no renewal",
+                { adoptId: "cred-1", status: "EXPIRED" },
+                { adoptId: "cred-1" },
+                false,
+                [],
+            ],
+        ];
+        for (const [what, oldChange, newChange, changes, replaces] of table) {
+            it(`${what} → ${replaces.length ? `replace ${replaces.join(", ")}` : changes ? "update" : "no change"}`, async () => {
+                const result = await provider.diff(
+                    "cred-1",
+                    { ...olds, ...oldChange } as CredentialOutputs,
+                    { ...news, ...newChange } as CredentialInputs,
+                );
+                assert.equal(result.changes, changes);
+                assert.deepEqual(result.replaces, replaces);
+                assert.equal(result.deleteBeforeReplace, false, "create-before-delete");
+            });
+        }
+    });
+
+    describe("create / read / delete", () => {
+        it("local key (default): only a CSR is sent; the key matches the certificate and works on the data plane", async () => {
+            emulator.admin.resetCounters();
+            const { id, outs } = await createCredential({ name: "local-ec", description: "app" });
+            assert.equal(countOf(emulator, "POST", "/credential"), 1);
+            assert.equal(outs.credentialId, id);
+            assert.equal(outs.status, "READY");
+            assert.equal(outs.fromCSR, true);
+            assert.equal(outs.certificateType, "ECDSA");
+            assert.match(outs.privateKeyPem!, /^-----BEGIN PRIVATE KEY-----/);
+            assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!));
+            assert.equal(outs.description, "app");
+            assert.equal(Date.parse(outs.expiredAt) - Date.parse(outs.createdAt), 365 * DAY_MS);
+
+            const agent = new Agent({
+                connect: { cert: outs.certificatePem, key: outs.privateKeyPem, ca: kms.publicCaPem },
+            });
+            try {
+                const res = await request(`${kms.restEndpoint}/api/${okmsId}/v1/servicekey`, { dispatcher: agent });
+                const body = (await res.body.json()) as Record<string, unknown>;
+                assert.equal(res.statusCode, 200, JSON.stringify(body));
+                assert.ok(Array.isArray(body.objects_list));
+            } finally {
+                await agent.close();
+            }
+        });
+
+        it("local RSA key when certificateType is RSA", async () => {
+            const { outs } = await createCredential({ name: "local-rsa", certificateType: "RSA", validity: 30 });
+            assert.equal(outs.certificateType, "RSA");
+            assert.equal(nodeCrypto.createPrivateKey(outs.privateKeyPem!).asymmetricKeyType, "rsa");
+            assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!));
+        });
+
+        it("ovh key source: the private key comes from the create response", async () => {
+            const { outs } = await createCredential({ name: "ovh-key", privateKeySource: "ovh" });
+            assert.equal(outs.fromCSR, false);
+            assert.match(outs.privateKeyPem!, /PRIVATE KEY/);
+            assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!));
+        });
+
+        it("csr key source: the user's CSR, no private key output", async () => {
+            const mine = await pki.generateKeyAndCsr();
+            const { outs } = await createCredential({ name: "own-csr", csr: mine.csrPem });
+            assert.equal(outs.privateKeyPem, undefined);
+            assert.equal(outs.csr, mine.csrPem, "outputs ⊇ inputs");
+            assert.equal(pki.certificatePublicKey(outs.certificatePem!), mine.publicKeySpki);
+        });
+
+        it("read returns no id after an out-of-band delete; delete is idempotent", async () => {
+            const { id, outs } = await createCredential({ name: "gone" });
+            const read = await provider.read(id, outs);
+            assert.equal(read.id, id);
+            assertStructClean(read.props, "read props");
+            assert.equal(read.props!.privateKeyPem, outs.privateKeyPem, "the private key survives a refresh");
+            assert.equal(read.inputs!.name, "gone");
+            await emulator.admin.deleteCredential(okmsId, id);
+            assert.equal((await provider.read(id, outs)).id, undefined);
+            await provider.delete(id, outs);
+
+            const second = await createCredential({ name: "del" });
+            await provider.delete(second.id, second.outs);
+            assert.equal((await provider.read(second.id, second.outs)).id, undefined, "DELETING reads as gone");
+            await provider.delete(second.id, second.outs);
+        });
+
+        it("adoptId takes over an existing credential (no private key) and fails clearly on mismatch", async () => {
+            const existing = await createCredential({ name: "adoptee" });
+            const adopted = await createCredential({ name: "whatever", adoptId: existing.id });
+            assert.equal(adopted.id, existing.id);
+            assert.equal(adopted.outs.privateKeyPem, undefined);
+            assert.equal(adopted.outs.certificatePem, existing.outs.certificatePem);
+            const err = await rejection(
+                provider.create({
+                    okmsId,
+                    name: "x",
+                    adoptId: existing.id,
+                    identityURNs: ["urn:v1:eu:identity:account:zz999-ovh"],
+                } as CredentialInputs),
+            );
+            assert.match(err.message, /does not match the inputs.*identityURNs/);
+        });
+
+        it("status ERROR fails clearly, with the id and the private key attached", async () => {
+            emulator.admin.configure({ credentialReadyMs: 5_000 });
+            const news = await checked({ name: "will-fail" });
+            const pending = rejection(provider.create(news));
+            // Make the emulator's credential fail while it is CREATING.
+            for (let i = 0; i < 100; i++) {
+                const c = Object.values(emulator.state().credentials).find((x) => x.name === "will-fail");
+                if (c) {
+                    c.error = "injected failure";
+                    break;
+                }
+                await new Promise((r) => setTimeout(r, 20));
+            }
+            const err = await pending;
+            assert.match(err.message, /credential status is ERROR/);
+            assert.equal(typeof err.id, "string");
+            const props = err.properties as Record<string, unknown>;
+            assertStructClean(props, "error properties");
+            assert.equal(props.credentialId, err.id);
+            assert.match(String(props.privateKeyPem), /PRIVATE KEY/, "the local private key is not lost");
+            assert.equal(props.__provider, FAKE_PROVIDER_TEXT);
+            await provider.delete(err.id as string, props as unknown as CredentialOutputs);
+        });
+
+        it("times out on its own deadline with the id attached", async () => {
+            emulator.admin.configure({ credentialReadyMs: 10_000 });
+            const news = await checked({ name: "slow", readyTimeoutSeconds: 1 });
+            const started = Date.now();
+            const err = await rejection(provider.create(news));
+            assert.ok(Date.now() - started < 5_000);
+            assert.match(err.message, /timed out after 1 s waiting for credential .* to be READY/);
+            assert.equal(typeof err.id, "string");
+        });
+    });
+
+    describe("create with an unknown outcome (connection reset on the POST)", () => {
+        const postFault = () =>
+            emulator.admin.addFault({
+                method: "POST",
+                path: `/v2/okms/resource/${okmsId}/credential`,
+                reset: true,
+                times: 1,
+            });
+
+        it("local key: looks up, ignores a same-name credential with another key, creates exactly one", async () => {
+            const other = await createCredential({ name: "lost-local" });
+            postFault();
+            const { id, outs } = await createCredential({ name: "lost-local" });
+            assert.notEqual(id, other.id, "a credential with another public key is not ours");
+            assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!));
+            assert.equal((await credentialsNamed("lost-local")).length, 2);
+        });
+
+        it("ovh key: deletes the orphan whose private key is lost, then creates again", async () => {
+            const client = new OvhClient({ stackConfig: fakeConfigureRequest(ovhStackConfig(emulator)).config });
+            const orphan = (await client.post(`/v2/okms/resource/${okmsId}/credential`, {
+                name: "lost-ovh",
+                identityURNs: [URN],
+            })) as { id: string };
+            await client.close();
+            postFault();
+            const { id, outs } = await createCredential({ name: "lost-ovh", privateKeySource: "ovh" });
+            assert.notEqual(id, orphan.id);
+            assert.ok(outs.privateKeyPem);
+            const live = (await credentialsNamed("lost-ovh")).filter((c) => c.status !== "DELETING");
+            assert.deepEqual(
+                live.map((c) => c.id),
+                [id],
+            );
+        });
+    });
+
+    describe("expiry (emulator clock)", () => {
+        it("read shows EXPIRED after the validity passed, and diff asks for a replacement", async () => {
+            const { id, outs, inputs } = await createCredential({ name: "short", validity: 2, renewBeforeDays: 1 });
+            assert.deepEqual((await provider.diff(id, outs, inputs)).replaces, []);
+            await emulator.admin.advanceClock(3 * DAY_MS);
+            const read = await provider.read(id, outs);
+            assert.equal(read.props!.status, "EXPIRED");
+            const diff = await provider.diff(id, read.props!, inputs);
+            assert.equal(diff.changes, true);
+            assert.deepEqual(diff.replaces, ["expiredAt"]);
+            assert.equal(diff.deleteBeforeReplace, false);
+        });
+    });
+});

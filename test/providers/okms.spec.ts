@@ -1,0 +1,263 @@
+import * as assert from "node:assert/strict";
+import type { RunningEmulator } from "../../emulator";
+import { OkmsProvider, type OkmsInputs, type OkmsOutputs } from "../../provider/okms";
+import {
+    FAKE_PROVIDER_TEXT,
+    UNKNOWN,
+    assertStructClean,
+    configured,
+    countOf,
+    rejection,
+    requestCount,
+    startProviderTestEmulator,
+    withoutOvhEnv,
+} from "../helpers/providerHarness";
+
+describe("Okms provider (direct calls against the emulator)", () => {
+    let emulator: RunningEmulator;
+    let provider: OkmsProvider;
+    let existingId: string;
+    let restoreEnv: () => void;
+
+    before(async () => {
+        restoreEnv = withoutOvhEnv();
+        emulator = await startProviderTestEmulator();
+        existingId = emulator.okmsIds[0]!;
+        provider = await configured(new OkmsProvider(), emulator);
+    });
+    after(async () => {
+        await emulator?.close();
+        restoreEnv();
+    });
+    beforeEach(() => emulator.admin.clearFaults());
+
+    async function checked(inputs: Record<string, unknown>): Promise<OkmsInputs> {
+        const result = await provider.check(
+            {} as OkmsInputs,
+            { __provider: FAKE_PROVIDER_TEXT, ...inputs } as OkmsInputs,
+        );
+        assert.deepEqual(result.failures, []);
+        return { ...result.inputs!, __provider: FAKE_PROVIDER_TEXT };
+    }
+
+    /** Captures console.log while `fn` runs. */
+    async function captureLog(fn: () => Promise<void>): Promise<string> {
+        const lines: string[] = [];
+        const original = console.log;
+        console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+        try {
+            await fn();
+        } finally {
+            console.log = original;
+        }
+        return lines.join("\n");
+    }
+
+    describe("check", () => {
+        it("lists every failure with allowed values, calling no API", async () => {
+            emulator.admin.resetCounters();
+            const result = await provider.check(
+                {} as OkmsInputs,
+                {
+                    region: "mars-north-1",
+                    ovhSubsidiary: "XX",
+                    terminateOnDelete: "yes",
+                } as unknown as OkmsInputs,
+            );
+            const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
+            assert.deepEqual([...byField.keys()].sort(), ["ovhSubsidiary", "region", "terminateOnDelete"]);
+            assert.match(byField.get("region")!, /eu-west-rbx/);
+            assert.match(byField.get("ovhSubsidiary")!, /FR/);
+            const missing = await provider.check({} as OkmsInputs, {} as OkmsInputs);
+            assert.deepEqual(
+                missing.failures!.map((f) => f.property),
+                ["region"],
+            );
+            assert.match(missing.failures![0]!.reason, /okmsId/);
+            assert.equal(requestCount(emulator), 0);
+        });
+
+        it("normalises the old region format, fills defaults and skips unknowns", async () => {
+            assert.deepEqual(await checked({ region: "EU_WEST_RBX" }), {
+                __provider: FAKE_PROVIDER_TEXT,
+                region: "eu-west-rbx",
+                ovhSubsidiary: "FR",
+                terminateOnDelete: false,
+            });
+            const unknowns = await checked({ region: UNKNOWN, displayName: UNKNOWN, ovhSubsidiary: UNKNOWN });
+            assert.equal(unknowns.region, UNKNOWN);
+            assert.equal(unknowns.displayName, UNKNOWN);
+        });
+    });
+
+    describe("diff", () => {
+        const olds = {
+            __provider: "old",
+            okmsId: "kms-1",
+            region: "eu-west-rbx",
+            restEndpoint: "https://x",
+            iamUrn: "urn",
+            displayName: "Main KMS",
+            ovhSubsidiary: "FR",
+            terminateOnDelete: false,
+        } as OkmsOutputs;
+        const news = {
+            __provider: "new",
+            region: "eu-west-rbx",
+            ovhSubsidiary: "FR",
+            terminateOnDelete: false,
+        } as OkmsInputs;
+        const table: [string, Record<string, unknown>, boolean, string[]][] = [
+            ["nothing (displayName unmanaged, __provider changed)", {}, false, []],
+            ["region, old format only", { region: "EU_WEST_RBX" }, false, []],
+            ["region", { region: "eu-west-gra" }, true, ["region"]],
+            ["unknown region", { region: UNKNOWN }, true, ["region"]],
+            ["okmsId = the KMS", { okmsId: "kms-1" }, false, []],
+            ["okmsId → another KMS", { okmsId: "kms-2" }, true, ["okmsId"]],
+            ["displayName", { displayName: "Renamed" }, true, []],
+            ["ovhSubsidiary", { ovhSubsidiary: "GB" }, true, []],
+            ["terminateOnDelete", { terminateOnDelete: true }, true, []],
+        ];
+        for (const [what, change, changes, replaces] of table) {
+            it(`${what} → ${replaces.length ? `replace ${replaces.join(", ")}` : changes ? "update" : "no change"}`, async () => {
+                const result = await provider.diff("kms-1", olds, { ...news, ...change } as OkmsInputs);
+                assert.equal(result.changes, changes);
+                assert.deepEqual(result.replaces, replaces);
+            });
+        }
+    });
+
+    describe("create / read / update / delete", () => {
+        it("orders a KMS through the whole order funnel, then sets its display name", async () => {
+            emulator.admin.resetCounters();
+            const news = await checked({ region: "EU_WEST_GRA", displayName: "Ordered" });
+            const { id, outs } = await provider.create(news);
+            assertStructClean(outs, "create outs");
+            for (const [method, route] of [
+                ["POST", "/1.0/order/cart"],
+                ["POST", "/1.0/order/cart/{cartId}/assign"],
+                ["POST", "/1.0/order/cart/{cartId}/okms"],
+                ["POST", "/1.0/order/cart/{cartId}/item/{itemId}/configuration"],
+                ["GET", "/1.0/me/payment/method"],
+                ["POST", "/1.0/order/cart/{cartId}/checkout"],
+                ["POST", "/1.0/me/order/{orderId}/pay"],
+                ["GET", "/1.0/me/order/{orderId}/status"],
+                ["GET", "/1.0/me/order/{orderId}/details"],
+                ["GET", "/1.0/me/order/{orderId}/details/{detailId}/extension"],
+                ["GET", "/1.0/me/order/{orderId}/details/{detailId}"],
+                ["GET", "/v2/okms/resource/{okmsId}"],
+                ["GET", "/1.0/services"],
+                ["PUT", "/1.0/services/{serviceId}"],
+            ] as const) {
+                assert.ok(emulator.admin.counters()[`${method} ${route}`]! >= 1, `expected ${method} ${route}`);
+            }
+            assert.equal(countOf(emulator, "POST", "payWithRegisteredPaymentMean"), 0);
+            assert.equal(outs!.okmsId, id);
+            assert.equal(outs!.region, "eu-west-gra");
+            assert.equal(outs!.displayName, "Ordered");
+            assert.match(outs!.publicCaPem!, /BEGIN CERTIFICATE/);
+            assert.equal(outs!.restEndpoint, emulator.dataEndpoint);
+            assert.equal(outs!.iamUrn, `urn:v1:eu:resource:okms:${id}`);
+            assert.equal(outs!.terminateOnDelete, false);
+            assert.equal(outs!.ovhSubsidiary, "FR");
+        });
+
+        it("without a default payment method, pays a free order with the fidelity account", async () => {
+            const other = await startProviderTestEmulator({ regions: [], defaultPaymentMethod: false });
+            try {
+                const p = await configured(new OkmsProvider(), other);
+                const news = { ...(await p.check({} as OkmsInputs, { region: "eu-west-sbg" } as OkmsInputs)).inputs! };
+                const { id } = await p.create(news);
+                assert.equal(countOf(other, "POST", "payWithRegisteredPaymentMean"), 1);
+                assert.equal(other.admin.counters()["POST /1.0/me/order/{orderId}/pay"], undefined);
+                assert.deepEqual(
+                    other.admin.inventory().okms.map((o) => o.id),
+                    [id],
+                );
+            } finally {
+                await other.close();
+            }
+        });
+
+        it("adopts an existing KMS with reads only, and checks its region", async () => {
+            emulator.admin.resetCounters();
+            const { id, outs } = await provider.create(await checked({ okmsId: existingId }));
+            assert.equal(id, existingId);
+            assert.equal(outs!.region, "eu-west-rbx");
+            assert.deepEqual(
+                Object.keys(emulator.admin.counters()).filter((k) => !k.startsWith("GET ")),
+                [],
+                "adoption only reads",
+            );
+            const err = await rejection(provider.create(await checked({ okmsId: existingId, region: "eu-west-gra" })));
+            assert.match(err.message, /region: inputs say eu-west-gra, but KMS .* is in eu-west-rbx/);
+            const missing = await rejection(provider.create(await checked({ okmsId: "no-such-kms" })));
+            assert.match(missing.message, /does not exist/);
+        });
+
+        it("read reflects an out-of-band rename; the next diff/update renames it back", async () => {
+            const news = await checked({ okmsId: existingId, displayName: "Managed name" });
+            const created = await provider.create(news);
+            // Adoption reads only: the display name is applied by the next update.
+            const firstDiff = await provider.diff(existingId, created.outs!, news);
+            assert.equal(firstDiff.changes, true);
+            const named = (await provider.update(existingId, created.outs!, news)).outs!;
+            assert.equal(named.displayName, "Managed name");
+
+            await emulator.admin.renameKms(existingId, "Renamed in the control panel");
+            const read = await provider.read(existingId, named);
+            assertStructClean(read.props, "read props");
+            assert.equal(read.props!.displayName, "Renamed in the control panel");
+            assert.equal(read.inputs!.displayName, "Managed name");
+            const diff = await provider.diff(existingId, read.props!, news);
+            assert.equal(diff.changes, true);
+            assert.deepEqual(diff.replaces, []);
+            const repaired = await provider.update(existingId, read.props!, news);
+            assertStructClean(repaired.outs, "update outs");
+            assert.equal(repaired.outs!.displayName, "Managed name");
+        });
+
+        it("a failure after delivery throws an error carrying the KMS id and properties", async () => {
+            emulator.admin.addFault({ method: "GET", path: "/v2/okms/resource/", status: 400, times: 1 });
+            const news = await checked({ region: "eu-west-par" });
+            const err = await rejection(provider.create(news));
+            assert.equal(typeof err.id, "string");
+            const props = err.properties as Record<string, unknown>;
+            assertStructClean(props, "error properties");
+            assert.equal(props.okmsId, err.id);
+            assert.equal(props.region, "eu-west-par");
+            assert.equal(props.__provider, FAKE_PROVIDER_TEXT);
+            assert.ok(
+                emulator.admin.inventory().okms.some((o) => o.id === err.id),
+                "the KMS exists: it is recorded",
+            );
+        });
+
+        it("delete leaves the KMS in place unless terminateOnDelete, and says so", async () => {
+            const { id, outs } = await provider.create(await checked({ region: "eu-west-lim" }));
+            emulator.admin.resetCounters();
+            const log = await captureLog(() => provider.delete(id, outs!));
+            assert.match(log, /left in place \(terminateOnDelete is false\)/);
+            assert.equal(requestCount(emulator), 0);
+            assert.equal((await provider.read(id, outs!)).id, id);
+        });
+
+        it("delete terminates with terminateOnDelete (e-mail token + confirm), and is idempotent", async () => {
+            const { id, outs } = await provider.create(
+                await checked({ region: "eu-west-sbg", terminateOnDelete: true }),
+            );
+            emulator.admin.resetCounters();
+            const log = await captureLog(() => provider.delete(id, outs!));
+            assert.match(log, /terminated/);
+            assert.equal(countOf(emulator, "POST", "/1.0/services/{serviceId}/terminate/confirm"), 1);
+            assert.equal((await provider.read(id, outs!)).id, undefined, "refresh drops a terminated KMS");
+            assert.match(await captureLog(() => provider.delete(id, outs!)), /already terminated/);
+        });
+
+        it("read returns no id when the KMS was deleted out of band", async () => {
+            const { id, outs } = await provider.create(await checked({ region: "eu-west-eri" }));
+            await emulator.admin.deleteKms(id);
+            assert.equal((await provider.read(id, outs!)).id, undefined);
+        });
+    });
+});
