@@ -4,56 +4,14 @@
  * check the emulator against the documented protocol rather than against our own client.
  */
 import { createHash } from "node:crypto";
-import { existsSync, promises as fs } from "node:fs";
-import * as https from "node:https";
-import Module = require("node:module");
+import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Agent, request, type Dispatcher } from "undici";
-import type { EmulatorState } from "../../emulator/model";
-import type { EmulatorOptions, RunningEmulator } from "../../emulator/server";
-
-// TEMPORARY until emulator/dataPlane.ts lands (another engineer's file): a minimal data plane that only runs
-// the interceptor, so management tests can run. Removed as soon as the real module exists.
-const realDataPlane = path.join(__dirname, "../../emulator/dataPlane.ts");
-if (!existsSync(realDataPlane)) {
-    interface StubCtx {
-        state(): EmulatorState;
-        intercept?(req: unknown, res: unknown, plane: "data"): boolean | Promise<boolean>;
-    }
-    const fake = path.join(__dirname, "__dataPlaneStub__.js");
-    const M = Module as unknown as {
-        _resolveFilename(request: string, parent: { filename?: string } | undefined, ...rest: unknown[]): string;
-    };
-    const orig = M._resolveFilename;
-    M._resolveFilename = function (request, parent, ...rest) {
-        if (request === "./dataPlane" && (parent?.filename ?? "").includes(`${path.sep}emulator${path.sep}`)) {
-            return fake;
-        }
-        return orig.call(this, request, parent, ...rest);
-    };
-    const m = new Module(fake);
-    m.filename = fake;
-    m.loaded = true;
-    m.exports = {
-        createDataPlaneServer(ctx: StubCtx) {
-            const st = ctx.state().dataPlaneServer;
-            return https.createServer({ cert: st.certificatePem, key: st.privateKeyPem }, (req, res) => {
-                void Promise.resolve(ctx.intercept?.(req, res, "data")).then((handled) => {
-                    if (handled !== true) {
-                        res.statusCode = 404;
-                        res.end(JSON.stringify({ errors: ["stub data plane"] }));
-                    }
-                });
-            });
-        },
-    };
-    require.cache[fake] = m;
-}
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator/server";
 
 /** Fast defaults so the suite does not wait on emulated delays. */
 export async function start(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-    const { startEmulator } = require("../../emulator/server") as typeof import("../../emulator/server");
     return startEmulator({
         credentialReadyMs: 0,
         credentialDeleteMs: 50,
@@ -220,4 +178,25 @@ export async function ecCsr(): Promise<{ csrPem: string; publicKeyPem: string }>
         type: "spki",
     }) as string;
     return { csrPem: csr.toString("pem"), publicKeyPem };
+}
+
+/** An mTLS agent for the data plane, holding a fresh READY credential of `okmsId`. */
+export async function dataPlaneAgent(api: Api, okmsId: string): Promise<Agent> {
+    const c = obj(
+        (
+            await api.post(`/v2/okms/resource/${okmsId}/credential`, {
+                name: "data-plane",
+                identityURNs: ["urn:v1:eu:identity:account:xx1111-ovh"],
+            })
+        ).body,
+    );
+    const got = obj((await api.get(`/v2/okms/resource/${okmsId}/credential/${String(c.id)}`)).body);
+    if (got.status !== "READY") {
+        throw new Error(`credential not READY (${String(got.status)}); start the emulator with credentialReadyMs: 0`);
+    }
+    return new Agent({
+        keepAliveTimeout: 10,
+        keepAliveMaxTimeout: 10,
+        connect: { ca: api.emu.caPem, cert: String(got.certificatePEM), key: String(c.privateKeyPEM) },
+    });
 }

@@ -8,7 +8,8 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { EmulatorState } from "../../emulator/model";
 import { StateFileError, Store } from "../../emulator/store";
-import { Api, arr, obj, sleep, start, tempDir } from "./helpers";
+import { request } from "undici";
+import { Api, arr, dataPlaneAgent, obj, sleep, start, tempDir } from "./helpers";
 
 const URN = "urn:v1:eu:identity:account:xx1111-ovh";
 
@@ -183,6 +184,45 @@ describe("emulator persistence (store)", function () {
                 assert.equal(typeof readState(file).credentials[String(obj(d.body).id)]?.deletedAt, "number");
             }
         } finally {
+            await api.close();
+            await emu.close();
+        }
+    });
+
+    it("holds data-plane responses to non-GET requests back until the state is durable", async () => {
+        const file = path.join(dir, "state.json");
+        const emu = await start({ statePath: file, regions: ["eu-west-rbx"] });
+        const api = new Api(emu);
+        const agent = await dataPlaneAgent(api, emu.okmsIds[0] ?? "");
+        try {
+            const okmsId = emu.okmsIds[0] ?? "";
+            const key = obj(
+                (
+                    await api.post(`/v2/okms/resource/${okmsId}/serviceKey`, {
+                        name: "dp",
+                        type: "oct",
+                        operations: ["encrypt", "decrypt"],
+                    })
+                ).body,
+            );
+            for (let i = 0; i < 3; i++) {
+                // The data plane changes the state object in place; simulate such a change, then check that the
+                // response to a data-plane POST is only sent once the file holds it.
+                emu.state().nextNumericId += 1000;
+                const expected = emu.state().nextNumericId;
+                const r = await request(`${emu.dataEndpoint}/api/${okmsId}/v1/servicekey/${String(key.id)}/encrypt`, {
+                    method: "POST",
+                    dispatcher: agent,
+                    headers: { "Content-Type": "application/json" },
+                    body: JSON.stringify({ plaintext: Buffer.from(`secret ${i}`).toString("base64") }),
+                });
+                const body = obj(await r.body.json());
+                assert.equal(r.statusCode, 200, JSON.stringify(body));
+                assert.equal(typeof body.ciphertext, "string");
+                assert.equal(readState(file).nextNumericId, expected, `change ${i} durable before the response`);
+            }
+        } finally {
+            await agent.close();
             await api.close();
             await emu.close();
         }
