@@ -3,32 +3,11 @@
 // project's node_modules, and run stacks against an emulator.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, PulumiFn } from "@pulumi/pulumi/automation";
+import { cliEnv, cliScript, findPulumiCli, repoRoot } from "../../scripts/lib/pulumiCli";
 
-export const repoRoot = path.resolve(__dirname, "../..");
-export const cliScript = "scripts/pulumi-cli.sh";
-
-/** Where a Pulumi CLI is: `$PULUMI_CLI_DIR`, `pulumi` on PATH, or the cache the CLI script builds into. */
-export function findPulumiCli(): string | undefined {
-    const candidates: string[] = [];
-    if (process.env.PULUMI_CLI_DIR) {
-        candidates.push(process.env.PULUMI_CLI_DIR);
-    }
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        if (dir) {
-            candidates.push(dir);
-        }
-    }
-    const cache = process.env.PULUMI_OKMS_CLI_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-ovh-okms");
-    if (fs.existsSync(cache)) {
-        for (const entry of fs.readdirSync(cache)) {
-            candidates.push(path.join(cache, entry, "bin"));
-        }
-    }
-    return candidates.find((dir) => fs.existsSync(path.join(dir, "pulumi")));
-}
+export { repoRoot };
 
 /**
  * The CLI directory, or undefined when there is none and skipping is allowed. Under CI=true a missing CLI
@@ -78,9 +57,6 @@ export function makeWorkspace(prefix: string): E2eWorkspace {
         envVars: {
             PULUMI_BACKEND_URL: `file://${stateDir}`,
             PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
         },
         cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
     };
@@ -121,7 +97,7 @@ export async function inlineStack(
             workDir: ws.workDir,
             pulumiHome: ws.pulumiHome,
             pulumiCommand: await pulumiCommand(cliDir),
-            envVars: { ...ws.envVars, PATH: `${cliDir}${path.delimiter}${process.env.PATH ?? ""}` },
+            envVars: { ...ws.envVars, ...cliEnv(cliDir) },
             projectSettings: { name: projectName, runtime: "nodejs" },
         },
     );

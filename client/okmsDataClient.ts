@@ -1,0 +1,125 @@
+import { Agent, request } from "undici";
+import type { SigningAlgorithm } from "../provider/okms/rules";
+
+/** How to reach one KMS's data plane: what `KmsBundle.clientConfig` provides. */
+export interface OkmsDataClientConfig {
+    /** Data-plane base URL (`restEndpoint`). */
+    endpoint: string;
+    okmsId: string;
+    /** CA of the data plane's server certificate (`publicCA`). */
+    caPem: string;
+    /** Access certificate and its private key (PEM). */
+    certificatePem: string;
+    privateKeyPem: string;
+}
+
+/** An error answered by the data plane (`{error_id, error_code, errors, request_id}`). */
+export class OkmsDataPlaneError extends Error {
+    readonly code = "ERR_OKMS_DATA_PLANE";
+    constructor(
+        readonly method: string,
+        readonly path: string,
+        readonly status: number,
+        readonly errorCode: number | undefined,
+        readonly errors: string[],
+        readonly requestId: string | undefined,
+    ) {
+        super(
+            `${method} ${path} failed: ${status}${errorCode !== undefined ? ` (error_code ${errorCode})` : ""}: ` +
+                `${errors.join("; ") || "no detail"}${requestId ? ` (request id ${requestId})` : ""}`,
+        );
+        this.name = "OkmsDataPlaneError";
+    }
+}
+
+/**
+ * A small client for the KMS data plane over mutual TLS: encrypt/decrypt with symmetric keys, sign/verify
+ * with asymmetric ones. Enough to prove an access certificate works and to use the KMS from an application;
+ * OVHcloud's okms-sdk-go offers the full surface.
+ */
+export class OkmsDataClient {
+    private readonly agent: Agent;
+
+    constructor(private readonly config: OkmsDataClientConfig) {
+        this.agent = new Agent({
+            connect: {
+                ca: config.caPem,
+                cert: config.certificatePem,
+                key: config.privateKeyPem,
+                minVersion: "TLSv1.2",
+            },
+        });
+    }
+
+    /** Encrypts up to ~4 KiB; returns a compact JWE. `context` is bound as additional authenticated data. */
+    async encrypt(keyId: string, plaintext: Uint8Array | string, context?: string): Promise<string> {
+        const r = await this.call<{ ciphertext: string }>("POST", `servicekey/${keyId}/encrypt`, {
+            plaintext: Buffer.from(plaintext).toString("base64"),
+            ...(context !== undefined ? { context } : {}),
+        });
+        return r.ciphertext;
+    }
+
+    async decrypt(keyId: string, ciphertext: string, context?: string): Promise<Buffer> {
+        const r = await this.call<{ plaintext: string }>("POST", `servicekey/${keyId}/decrypt`, {
+            ciphertext,
+            ...(context !== undefined ? { context } : {}),
+        });
+        return Buffer.from(r.plaintext, "base64");
+    }
+
+    /** Signs a message; `raw` returns the base64 signature (ECDSA as r||s), `jws` a compact JWS. */
+    async sign(
+        keyId: string,
+        message: Uint8Array | string,
+        alg: SigningAlgorithm,
+        format: "raw" | "jws" = "raw",
+    ): Promise<string> {
+        const r = await this.call<{ signature: string }>("POST", `servicekey/${keyId}/sign?format=${format}`, {
+            message: Buffer.from(message).toString("base64"),
+            alg,
+        });
+        return r.signature;
+    }
+
+    async verify(
+        keyId: string,
+        message: Uint8Array | string,
+        signature: string,
+        alg: SigningAlgorithm,
+    ): Promise<boolean> {
+        const r = await this.call<{ result: boolean }>("POST", `servicekey/${keyId}/verify`, {
+            message: Buffer.from(message).toString("base64"),
+            signature,
+            alg,
+        });
+        return r.result;
+    }
+
+    /** The service keys visible to this certificate. */
+    async listServiceKeys(): Promise<{ id: string; name: string; type: string }[]> {
+        const r = await this.call<{ objects_list: { id: string; name: string; type: string }[] }>("GET", "servicekey");
+        return r.objects_list;
+    }
+
+    async close(): Promise<void> {
+        await this.agent.close();
+    }
+
+    private async call<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
+        const path = `/api/${this.config.okmsId}/v1/${route}`;
+        const res = await request(new URL(path, this.config.endpoint), {
+            method,
+            dispatcher: this.agent,
+            headers: body !== undefined ? { "content-type": "application/json" } : {},
+            body: body !== undefined ? JSON.stringify(body) : undefined,
+        });
+        const text = await res.body.text();
+        const parsed: unknown = text ? JSON.parse(text) : undefined;
+        if (res.statusCode >= 400) {
+            const e = (parsed ?? {}) as { error_code?: number; errors?: string[]; request_id?: string };
+            throw new OkmsDataPlaneError(method, path, res.statusCode, e.error_code, e.errors ?? [text], e.request_id);
+        }
+        return parsed as T;
+    }
+}
