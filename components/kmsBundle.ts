@@ -87,16 +87,16 @@ export class KmsBundle extends pulumi.ComponentResource {
     public readonly clientConfig: pulumi.Output<KmsClientConfig | undefined>;
 
     constructor(name: string, args: KmsBundleArgs, opts?: pulumi.ComponentResourceOptions) {
-        // No args to super(): they would be recorded as the component's inputs in state (and `keys` may
-        // hold an imported JWK).
-        super("okms:index:KmsBundle", name, {}, opts);
-
+        // Validated before registering anything, so a mistake leaves no half-built component behind.
         if (args.okmsId === undefined && args.region === undefined) {
             throw new Error(`KmsBundle ${name}: set [okmsId] to use an existing KMS or [region] to order one.`);
         }
         if (args.okmsId !== undefined && args.region !== undefined) {
             throw new Error(`KmsBundle ${name}: [okmsId] and [region] are mutually exclusive; set only one.`);
         }
+        // No args to super(): they would be recorded as the component's inputs in state (and `keys` may
+        // hold an imported JWK).
+        super("okms:index:KmsBundle", name, {}, opts);
 
         this.kms = new Okms(
             `${name}-kms`,

@@ -1,0 +1,173 @@
+// KmsBundle under pulumi.runtime.setMocks, with the real providers: every dynamic child's `__provider` is the
+// real serialized closure, loaded exactly as the dynamic-provider host does (require-from-string + handler())
+// and run (configure → check → create) against an emulator on 127.0.0.1. So this proves the wiring, the
+// names, the parents and the secrecy of the component, and that serialization and the providers work.
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import requireFromString = require("require-from-string");
+import { startEmulator, RunningEmulator } from "../../emulator";
+
+interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    providerBytes: number;
+}
+
+type DynamicProvider = {
+    configure?(req: { config: { get(k: string): string | undefined; require(k: string): string } }): Promise<void>;
+    check?(olds: unknown, news: unknown): Promise<{ inputs?: Record<string, unknown>; failures?: unknown[] }>;
+    create(inputs: unknown): Promise<{ id: string; outs?: Record<string, unknown> }>;
+};
+
+function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply(resolve));
+}
+
+describe("KmsBundle (setMocks, real serialized providers against the emulator)", function () {
+    let emu: RunningEmulator;
+    const recorded: Recorded[] = [];
+
+    before(async () => {
+        emu = await startEmulator({ credentialReadyMs: 50, orderDeliveryMs: 50, displayNamePropagationMs: 20 });
+        const config: Record<string, string> = {
+            "ovh:endpoint": emu.endpoint,
+            "ovh:applicationKey": emu.credentials.applicationKey,
+            "ovh:applicationSecret": emu.credentials.applicationSecret,
+            "ovh:consumerKey": emu.credentials.consumerKey,
+        };
+        const cfg = {
+            get: (k: string) => config[k],
+            require: (k: string) => {
+                const v = config[k];
+                if (v === undefined) {
+                    throw new Error(`missing ${k}`);
+                }
+                return v;
+            },
+        };
+        await pulumi.runtime.setMocks(
+            {
+                async newResource(a) {
+                    const inputs = a.inputs as Record<string, unknown>;
+                    if (!a.type.startsWith("pulumi-nodejs:dynamic")) {
+                        recorded.push({ type: a.type, name: a.name, inputs, providerBytes: 0 });
+                        return { id: `${a.name}-id`, state: inputs };
+                    }
+                    const text = inputs.__provider;
+                    assert.equal(typeof text, "string", "__provider is the serialized provider text");
+                    recorded.push({ type: a.type, name: a.name, inputs, providerBytes: (text as string).length });
+                    const prov = (requireFromString(text as string) as { handler(): DynamicProvider }).handler();
+                    await prov.configure?.({ config: cfg });
+                    const { __provider: _, ...news } = inputs;
+                    const chk = prov.check ? await prov.check({}, news) : { inputs: news };
+                    if (chk.failures && chk.failures.length > 0) {
+                        throw new Error(`check failed for ${a.name}: ${JSON.stringify(chk.failures)}`);
+                    }
+                    const r = await prov.create(chk.inputs ?? news);
+                    return { id: r.id, state: r.outs ?? {} };
+                },
+                call: (a) => a.inputs,
+            },
+            "okms-component",
+            "test",
+            false,
+        );
+    });
+
+    after(async () => {
+        await emu?.close();
+    });
+
+    it("orders a KMS, creates the keys and a local-key credential, parented and named from the bundle", async () => {
+        const { KmsBundle } = await import("../../components/kmsBundle");
+        const bundle = new KmsBundle("app", {
+            region: "eu-west-gra",
+            keys: {
+                data: { type: "oct", size: 256, operations: ["encrypt", "decrypt"] },
+                sig: { type: "EC", curve: "P-384", operations: ["sign", "verify"] },
+                rsa: { type: "RSA", size: 2048, operations: ["sign", "verify"] },
+            },
+            credential: {
+                name: "app-cert",
+                identityURNs: ["urn:v1:eu:identity:account:em1234-ovh"],
+                validity: 30,
+            },
+        });
+
+        const okmsId = await unwrap(bundle.okmsId);
+        const keys = await unwrap(bundle.keys);
+        const certificatePem = await unwrap(bundle.certificatePem);
+        const expiresAt = await unwrap(bundle.expiresAt);
+        const privateKeyPem = await unwrap(bundle.privateKeyPem);
+        const urns = await Promise.all(
+            [bundle.kms, bundle.serviceKeys.data!, bundle.credential!].map((r) => unwrap(r.urn)),
+        );
+
+        // Children: names derived from the component's, parented to it (the URN carries the parent type).
+        const dyn = recorded.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic"));
+        assert.deepEqual(dyn.map((r) => `${r.type} ${r.name}`).sort(), [
+            "pulumi-nodejs:dynamic/okms:Credential app-credential",
+            "pulumi-nodejs:dynamic/okms:Okms app-kms",
+            "pulumi-nodejs:dynamic/okms:ServiceKey app-data",
+            "pulumi-nodejs:dynamic/okms:ServiceKey app-rsa",
+            "pulumi-nodejs:dynamic/okms:ServiceKey app-sig",
+        ]);
+        for (const urn of urns) {
+            assert.match(urn, /::okms:index:KmsBundle\$pulumi-nodejs:dynamic\/okms:/, urn);
+        }
+        // The logical name is the key's OKMS name; every child received the KMS id.
+        assert.deepEqual(
+            dyn.filter((r) => r.type.endsWith(":ServiceKey")).map((r) => r.inputs.name).sort(),
+            ["data", "rsa", "sig"],
+        );
+
+        // The emulator holds exactly what the bundle reports.
+        const inventory = emu.admin.inventory();
+        assert.ok(emu.state().okms[okmsId], "the KMS exists in the emulator");
+        assert.deepEqual(Object.keys(keys).sort(), ["data", "rsa", "sig"]);
+        assert.equal(keys.data!.type, "oct");
+        assert.equal(keys.data!.publicKeyPem, undefined, "no public key for oct");
+        assert.match(keys.sig!.publicKeyPem ?? "", /BEGIN PUBLIC KEY/);
+        assert.match(keys.rsa!.publicKeyPem ?? "", /BEGIN PUBLIC KEY/);
+        for (const k of Object.values(keys)) {
+            assert.equal(k.state, "ACTIVE");
+            assert.equal(emu.state().serviceKeys[k.id]?.okmsId, okmsId);
+        }
+        assert.ok(JSON.stringify(inventory).includes(okmsId));
+        assert.match(certificatePem ?? "", /BEGIN CERTIFICATE/);
+        assert.match(privateKeyPem ?? "", /BEGIN PRIVATE KEY/);
+        assert.ok(Date.parse(expiresAt ?? "") > Date.now() + 29 * 86400_000);
+
+        // Secrets: the private key and the client configuration are secret component outputs.
+        assert.equal(await pulumi.isSecret(bundle.privateKeyPem), true);
+        assert.equal(await pulumi.isSecret(bundle.clientConfig), true);
+        assert.equal(await pulumi.isSecret(bundle.certificatePem), false);
+        const clientConfig = await unwrap(bundle.clientConfig);
+        assert.equal(clientConfig?.okmsId, okmsId);
+        assert.equal(clientConfig?.endpoint, emu.dataEndpoint);
+        assert.equal(clientConfig?.privateKeyPem, privateKeyPem);
+
+        // Nothing secret was passed to the component itself, and the serialized providers stay small.
+        const component = recorded.find((r) => r.type === "okms:index:KmsBundle");
+        assert.ok(component, "the component was registered");
+        assert.deepEqual(component.inputs, {});
+        for (const r of dyn) {
+            assert.ok(r.providerBytes < 400_000, `${r.type} __provider is ${r.providerBytes} bytes`);
+            const text = String(r.inputs.__provider);
+            assert.ok(!text.includes(emu.credentials.applicationSecret), "no API secret captured in __provider");
+        }
+    });
+
+    it("adopts an existing KMS by id and rejects ambiguous or missing KMS arguments", async () => {
+        const { KmsBundle } = await import("../../components/kmsBundle");
+        const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "pre-existing" });
+        const bundle = new KmsBundle("adopted", { okmsId: existing, keys: { k: { type: "oct" } } });
+        assert.equal(await unwrap(bundle.okmsId), existing);
+        assert.equal(await unwrap(bundle.region), "eu-west-rbx");
+        assert.equal(await unwrap(bundle.credentialId), undefined);
+        assert.equal(await unwrap(bundle.clientConfig), undefined);
+        assert.throws(() => new KmsBundle("both", { okmsId: existing, region: "eu-west-rbx" }), /mutually exclusive/);
+        assert.throws(() => new KmsBundle("neither", {}), /set \[okmsId\].*or \[region\]/);
+    });
+});
