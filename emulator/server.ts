@@ -154,10 +154,20 @@ function listen(server: http.Server, port: number, host: string): Promise<number
     });
 }
 
-function closeServer(server: http.Server): Promise<void> {
+/** Stops accepting, lets in-flight requests finish (up to `graceMs`), then cuts what is left. */
+function closeServer(server: http.Server, graceMs = 1000): Promise<void> {
     return new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+        if (!server.listening) {
+            resolve();
+            return;
+        }
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        server.close(() => {
+            clearTimeout(force);
+            resolve();
+        });
+        server.closeIdleConnections();
     });
 }
 

@@ -308,9 +308,15 @@ describe("emulator test controls (admin)", function () {
         });
     });
 
-    it("closes its listeners on close()", async () => {
+    it("closes its listeners on close(), letting an in-flight request finish", async () => {
         const tmp = await start();
+        const tmpApi = new Api(tmp);
+        tmp.admin.addFault({ path: "/1.0/auth/time", latencyMs: 150 });
+        const inFlight = tmpApi.get("/1.0/auth/time", { auth: "none" });
+        await new Promise((r) => setTimeout(r, 30));
         await tmp.close();
+        assert.equal((await inFlight).status, 200);
+        await tmpApi.close();
         await tmp.close();
         await assert.rejects(request(`${tmp.endpoint}/1.0/auth/time`));
     });

@@ -154,6 +154,28 @@ describe("emulator management API (v2)", function () {
         });
     });
 
+    it("pre-creates or adopts KMSes from initialOkms (id and display name) and regions", async () => {
+        const id = "3f1c8a4e-0000-4000-8000-000000000001";
+        const pre = await start({
+            initialOkms: [{ region: "ca-east-bhs", id, displayName: "adopted" }],
+            regions: ["eu-west-rbx", "eu-west-rbx"],
+        });
+        const preApi = new Api(pre);
+        try {
+            assert.equal(pre.okmsIds.length, 3);
+            assert.equal(pre.okmsIds[0], id);
+            assert.notEqual(pre.okmsIds[1], pre.okmsIds[2], "a repeated region means two KMSes");
+            const k = obj((await preApi.get(`/v2/okms/resource/${id}`)).body);
+            assert.equal(k.region, "ca-east-bhs");
+            assert.equal(obj(k.iam).displayName, "adopted");
+            assert.equal(arr((await preApi.get(`/1.0/services?resourceName=${id}`)).body).length, 1);
+            await assert.rejects(start({ regions: ["EU_WEST_RBX"] }), /unknown region/);
+        } finally {
+            await preApi.close();
+            await pre.close();
+        }
+    });
+
     describe("service keys", () => {
         it("creates oct, RSA and EC keys, applying the reference defaults for omitted sizes and curves", async () => {
             const oct = await createKey({ name: "oct", type: "oct", operations: ["encrypt", "decrypt"] });
