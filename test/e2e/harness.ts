@@ -120,6 +120,19 @@ export function rawState(ws: E2eWorkspace): string {
     return out.join("\n");
 }
 
+/**
+ * `pulumi stack export` as a user runs it (Automation API's exportStack adds --show-secrets, which would
+ * decrypt the secrets this check is about).
+ */
+export function exportStackRaw(ws: E2eWorkspace, cliDir: string, stackName: string): string {
+    return execFileSync(path.join(cliDir, "pulumi"), ["stack", "export", "--stack", stackName], {
+        cwd: ws.workDir,
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, ...ws.envVars, ...cliEnv(cliDir), PULUMI_HOME: ws.pulumiHome },
+    });
+}
+
 export function cliVersion(cliDir: string): string {
     return execFileSync(path.join(cliDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
 }
