@@ -77,6 +77,12 @@ export interface EmulatorOptions {
     maxClockSkewSeconds?: number;
     /** Whether the account has a default payment method (default true). */
     defaultPaymentMethod?: boolean;
+    /**
+     * Sets the emulator clock this many ms away from the wall clock at start-up (may be negative: objects
+     * created then are "in the past", e.g. a certificate already inside its renewal window). Default: keep
+     * the state file's offset, 0 for a fresh state.
+     */
+    clockOffsetMs?: number;
     /** Advertised KMIP port in `kmipEndpoint` (not served; default 5696). */
     kmipPort?: number;
 }
@@ -252,6 +258,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const okmsIds = await store.mutate(async (s) => {
         s.apiCredentials = credentials;
         s.accessTokens ??= {};
+        if (options.clockOffsetMs !== undefined) {
+            s.clockOffsetMs = options.clockOffsetMs;
+        }
         const ids: string[] = [];
         const taken = new Set<string>();
         const all = () =>

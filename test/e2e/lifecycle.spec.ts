@@ -6,7 +6,15 @@ import { KmsBundle, KmsBundleArgs } from "../../components/kmsBundle";
 import { ServiceKey } from "../../provider/serviceKey";
 import { OvhClient } from "../../provider/ovh";
 import { startEmulator, RunningEmulator } from "../../emulator";
-import { E2eWorkspace, exportStackRaw, inlineStack, makeWorkspace, rawState, requirePulumiCli, setOvhConfig } from "./harness";
+import {
+    E2eWorkspace,
+    exportStackRaw,
+    inlineStack,
+    makeWorkspace,
+    rawState,
+    requirePulumiCli,
+    setOvhConfig,
+} from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
 
@@ -83,16 +91,22 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         okmsId = up.outputs.okmsId!.value as string;
         keys = up.outputs.keys!.value as typeof keys;
         assert.deepEqual(Object.keys(keys).sort(), ["data", "rsa", "sig"]);
-        assert.deepEqual(
-            Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, [v.type, v.state]])),
-            { data: ["oct", "ACTIVE"], rsa: ["RSA", "ACTIVE"], sig: ["EC", "ACTIVE"] },
-        );
+        assert.deepEqual(Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, [v.type, v.state]])), {
+            data: ["oct", "ACTIVE"],
+            rsa: ["RSA", "ACTIVE"],
+            sig: ["EC", "ACTIVE"],
+        });
         assert.match(up.outputs.certificatePem!.value as string, /BEGIN CERTIFICATE/);
         assert.equal(up.outputs.privateKeyPem!.secret, true);
 
         const inv = emu.admin.inventory().okms.find((o) => o.id === okmsId);
         assert.ok(inv, "the ordered KMS exists");
-        assert.deepEqual(inv.serviceKeys.map((k) => k.id).sort(), Object.values(keys).map((k) => k.id).sort());
+        assert.deepEqual(
+            inv.serviceKeys.map((k) => k.id).sort(),
+            Object.values(keys)
+                .map((k) => k.id)
+                .sort(),
+        );
         assert.deepEqual(
             inv.credentials.map((c) => [c.id, c.status]),
             [[up.outputs.credentialId!.value, "READY"]],
@@ -175,7 +189,10 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         const outs = await stack.outputs();
         assert.equal(outs.privateKeyPem!.secret, true);
         const pem = outs.privateKeyPem!.value as string;
-        const body = pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("");
+        const body = pem
+            .split("\n")
+            .filter((l) => l && !l.startsWith("-----"))
+            .join("");
         assert.ok(body.length > 40);
         const exported = exportStackRaw(ws, cliDir!, "lifecycle");
         const raw = rawState(ws);
@@ -229,7 +246,12 @@ describe("e2e: adopting an existing KMS and an existing key", function () {
 
     it("5. adopts by id: nothing ordered, no duplicate key, and destroy leaves the KMS", async () => {
         const okmsId = await emu.admin.createKms({ region: "eu-west-sbg", displayName: "made in the console" });
-        const client = new OvhClient({ endpoint: emu.endpoint, ...emu.credentials, clientId: undefined, clientSecret: undefined });
+        const client = new OvhClient({
+            endpoint: emu.endpoint,
+            ...emu.credentials,
+            clientId: undefined,
+            clientSecret: undefined,
+        });
         const created = (await client.post(`/v2/okms/resource/${okmsId}/serviceKey`, {
             name: "legacy",
             type: "oct",

@@ -1,0 +1,76 @@
+// examples/quickstart as a real program: the root Pulumi.yaml, the Node.js language host, the compiled
+// program requiring the package by name, and the dynamic-provider plugin, against an emulator.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { OkmsDataClient } from "../../client/okmsDataClient";
+import { startEmulator, RunningEmulator } from "../../emulator";
+import { cliEnv, repoRoot } from "../../scripts/lib/pulumiCli";
+import { E2eWorkspace, makeWorkspace, pulumiCommand, requirePulumiCli, setOvhConfig } from "./harness";
+
+describe("e2e: examples/quickstart through the language host", function () {
+    const cliDir = requirePulumiCli();
+    let emu: RunningEmulator;
+    let ws: E2eWorkspace;
+    const stackName = `e2e-quickstart-${process.pid}`;
+
+    before(async function () {
+        if (!cliDir) {
+            this.skip();
+        }
+        assert.ok(
+            fs.existsSync(path.join(repoRoot, "dist/examples/quickstart/index.js")),
+            "run `npm run build` first (npm test does)",
+        );
+        emu = await startEmulator({ credentialReadyMs: 50, orderDeliveryMs: 50 });
+        ws = makeWorkspace("quickstart");
+    });
+
+    after(async () => {
+        await emu?.close();
+        ws?.cleanup();
+        fs.rmSync(path.join(repoRoot, `Pulumi.${stackName}.yaml`), { force: true });
+    });
+
+    it("9. pulumi up of the root project runs the quickstart program and its certificate works", async () => {
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName, workDir: repoRoot },
+            {
+                pulumiHome: ws.pulumiHome,
+                pulumiCommand: await pulumiCommand(cliDir!),
+                envVars: { ...ws.envVars, ...cliEnv(cliDir!) },
+            },
+        );
+        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
+        await stack.setAllConfig({
+            "okms-quickstart:identityUrn": { value: "urn:v1:eu:identity:account:em1234-ovh" },
+            "okms-quickstart:terminateOnDelete": { value: "true" },
+        });
+        const up = await stack.up();
+        assert.equal(up.summary.result, "succeeded");
+        assert.equal(up.summary.resourceChanges?.create, 6, JSON.stringify(up.summary.resourceChanges));
+        const o = up.outputs;
+        assert.equal(o.privateKeyPem!.secret, true);
+        const keys = o.keys!.value as Record<string, { id: string }>;
+        const client = new OkmsDataClient({
+            endpoint: o.restEndpoint!.value as string,
+            okmsId: o.okmsId!.value as string,
+            caPem: o.publicCaPem!.value as string,
+            certificatePem: o.certificatePem!.value as string,
+            privateKeyPem: o.privateKeyPem!.value as string,
+        });
+        try {
+            const jwe = await client.encrypt(keys.data!.id, "quickstart");
+            assert.equal((await client.decrypt(keys.data!.id, jwe)).toString(), "quickstart");
+            const sig = await client.sign(keys.signing!.id, "msg", "ES256");
+            assert.equal(await client.verify(keys.signing!.id, "msg", sig, "ES256"), true);
+        } finally {
+            await client.close();
+        }
+
+        await stack.destroy();
+        assert.equal(emu.state().okms[o.okmsId!.value as string], undefined, "terminateOnDelete terminated it");
+        await stack.workspace.removeStack(stackName);
+    });
+});
