@@ -299,10 +299,21 @@ export interface CreatedButFailedError extends Error {
 }
 
 /**
+ * Largest init-failure payload (JSON bytes of the properties) that is sure to reach the engine: the host sends
+ * it base64-encoded in the `grpc-status-details-bin` header, and Node's HTTP/2 refuses header blocks over
+ * 64 KiB (measured: beyond that the call never completes).
+ */
+export function initFailureBudgetBytes(): number {
+    return 40_000;
+}
+
+/**
  * The error to throw when the object was created but a later step failed (waiting for READY, renaming, ...).
  * It carries `id` and the full JSON-clean outputs (including any private key, which can't be fetched again),
- * plus the `__provider` of the inputs: the engine records the resource, so nothing is orphaned and a later
- * `delete` (which needs `__provider` in the recorded outputs) can remove it.
+ * plus the `__provider` of the inputs: the engine records the resource, so nothing is orphaned, and a later
+ * `delete` (which loads the provider from the recorded outputs) can remove it. When `__provider` would push
+ * the payload over {@link initFailureBudgetBytes} (provider code serialized by value, e.g. from a symlinked
+ * package), it is left out and the message says to run `pulumi up` again, whose update records it.
  */
 export function createdButFailed(
     message: string,
@@ -312,11 +323,22 @@ export function createdButFailed(
     cause?: unknown,
 ): CreatedButFailedError {
     const detail = cause instanceof Error ? `: ${cause.message}` : cause !== undefined ? `: ${String(cause)}` : "";
-    const err = new Error(`${message}${detail}`, cause !== undefined ? { cause } : undefined) as CreatedButFailedError;
     const properties: Record<string, unknown> = { ...jsonClean(outs) };
+    let note = "";
     if (typeof inputs.__provider === "string") {
-        properties.__provider = inputs.__provider;
+        const size = Buffer.byteLength(JSON.stringify(properties)) + Buffer.byteLength(inputs.__provider);
+        if (size <= initFailureBudgetBytes()) {
+            properties.__provider = inputs.__provider;
+        } else {
+            note =
+                " (recorded without its provider code, which is too large to travel with an error: run `pulumi up` " +
+                "again to finish the resource before destroying it)";
+        }
     }
+    const err = new Error(
+        `${message}${detail}${note}`,
+        cause !== undefined ? { cause } : undefined,
+    ) as CreatedButFailedError;
     err.id = id;
     err.properties = properties;
     err.reasons = [`${message}${detail}`];
