@@ -16,7 +16,6 @@ import { serviceKeyProvider } from "../../provider/serviceKey";
 import { DIFF, ProviderHost, repoRoot, serializeProvider, urnOf } from "../helpers/hostHarness";
 import { fakeConfigureRequest, ovhStackConfig, startProviderTestEmulator } from "../helpers/providerHarness";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString = require("require-from-string") as (code: string) => { handler(): LoadedProvider };
 
 interface LoadedProvider {
