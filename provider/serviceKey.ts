@@ -262,6 +262,10 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         if (!parsed.success) {
             failures.push(...common.issuesToFailures(parsed.error.issues, raw));
         }
+        // Whether these fields are well-formed: a cross-field rule runs when its own fields are, so a mistake in
+        // another field (a name too long) doesn't hide it.
+        const wellFormed = (...fields: string[]) =>
+            parsed.success || !parsed.error.issues.some((i) => fields.includes(String(i.path[0])));
         const known = (v: unknown) => v !== undefined && !common.containsUnknown(v);
         const given = (key: string) => raw[key] !== undefined;
         const out: Record<string, unknown> = { ...raw };
@@ -270,7 +274,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         const jwk = raw.importJwk;
         const jwkKnown = jwk !== undefined && jwk !== null && typeof jwk === "object" && !common.isUnknown(jwk);
         let derived: ReturnType<typeof describeJwk> | undefined;
-        if (jwkKnown && parsed.success) {
+        if (jwkKnown && wellFormed("importJwk", "type", "size", "curve", "operations")) {
             const j = jwk as ImportJwk;
             derived = describeJwk(j);
             for (const member of requiredJwkMembers(j.kty)) {
@@ -318,14 +322,29 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
             }
             const spec = { size: out.size, curve: out.curve, operations: out.operations };
             // Cross-field rules only when every part is known (and the fields themselves are well-formed).
-            if (parsed.success && !common.containsUnknown(spec) && Array.isArray(spec.operations)) {
+            if (
+                wellFormed("importJwk", "type", "size", "curve", "operations") &&
+                !common.containsUnknown(spec) &&
+                Array.isArray(spec.operations)
+            ) {
+                // A value that came from the JWK, not from an explicit input, is the JWK's fault: name its member.
+                const jwkMember: Record<string, string> = {
+                    size: type === "RSA" ? "n" : "k",
+                    curve: "crv",
+                    operations: "key_ops",
+                };
                 for (const v of rules.validateKeySpec({
                     type: type as rules.KeyType,
                     size: spec.size as number | undefined,
                     curve: spec.curve as string | undefined,
                     operations: spec.operations as string[],
                 })) {
-                    failures.push({ property: v.field, reason: v.reason });
+                    const fromJwk =
+                        raw[v.field] === undefined && derived?.[v.field as keyof typeof derived] !== undefined;
+                    failures.push({
+                        property: fromJwk ? `importJwk.${jwkMember[v.field] ?? v.field}` : v.field,
+                        reason: v.reason,
+                    });
                 }
             }
         }

@@ -232,7 +232,10 @@ export function validateKeySpec(spec: KeySpec): RuleViolation[] {
     const out: RuleViolation[] = [];
     if (rules.sizes.length === 0) {
         if (spec.size !== undefined && spec.size !== null) {
-            out.push({ field: "size", reason: `size must not be set for ${spec.type} keys (the curve defines it)` });
+            out.push({
+                field: "size",
+                reason: `size must not be set for ${spec.type} keys (the curve defines it; allowed curves: ${rules.curves.join(", ")})`,
+            });
         }
     } else if (spec.size !== undefined && spec.size !== null && !rules.sizes.includes(spec.size)) {
         out.push({
@@ -267,7 +270,10 @@ export function validateKeySpec(spec: KeySpec): RuleViolation[] {
             reason: `unknown operation(s) ${unknown.join(", ")}; allowed values: ${KEY_OPERATIONS.join(", ")}`,
         });
     } else if (new Set(ops).size !== ops.length) {
-        out.push({ field: "operations", reason: "operations must not contain duplicates" });
+        out.push({
+            field: "operations",
+            reason: `operations must not contain duplicates; allowed for ${spec.type}: ${describePairs(spec.type)}`,
+        });
     } else {
         const covered = new Set<string>();
         for (const pair of rules.operationPairs) {
