@@ -49,6 +49,11 @@ export interface FaultRule {
     retryAfter?: number;
     /** Destroy the connection without answering (the client sees a reset / socket hang up). */
     reset?: boolean;
+    /**
+     * Handle the request (the change is made and persisted), then destroy the connection instead of
+     * answering: the client cannot know whether its POST took effect (management plane).
+     */
+    resetAfterHandling?: boolean;
 }
 
 export interface Fault extends FaultRule {
@@ -68,6 +73,7 @@ const faultSchema = z.strictObject({
     status: z.number().int().min(100).max(599).optional(),
     retryAfter: z.number().int().min(0).optional(),
     reset: z.boolean().optional(),
+    resetAfterHandling: z.boolean().optional(),
 });
 
 const settingsSchema = z.strictObject({
@@ -139,8 +145,13 @@ export class EmulatorAdmin {
 
     /** Adds a fault rule; returns its id. */
     addFault(rule: FaultRule): string {
-        if (rule.status === undefined && rule.reset !== true && rule.latencyMs === undefined) {
-            throw new Error("a fault needs an effect: status, reset or latencyMs");
+        if (
+            rule.status === undefined &&
+            rule.reset !== true &&
+            rule.resetAfterHandling !== true &&
+            rule.latencyMs === undefined
+        ) {
+            throw new Error("a fault needs an effect: status, reset, resetAfterHandling or latencyMs");
         }
         if (typeof rule.pathRegex === "string") {
             new RegExp(rule.pathRegex); // throws early on a bad pattern

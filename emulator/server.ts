@@ -356,11 +356,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             admin.count(method, route?.path ?? pathname);
         }
         const rawBody = await readBody(req);
-        if (!isAdmin) {
-            const fault = admin.pickFault("management", method, pathname);
-            if (fault !== undefined && (await applyFault(fault, "management", req, res))) {
-                return;
-            }
+        const fault = isAdmin ? undefined : admin.pickFault("management", method, pathname);
+        if (fault !== undefined && (await applyFault(fault, "management", req, res))) {
+            return;
         }
         if (route === undefined || params === undefined) {
             throw pathKnown
@@ -387,6 +385,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             await settle();
         }
         const reply = await route.handler(rc);
+        if (fault?.resetAfterHandling === true) {
+            await store.flush();
+            req.socket.destroy();
+            return;
+        }
         sendJson(res, reply.status ?? 200, reply.body, reply.headers);
     };
 

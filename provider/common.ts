@@ -299,6 +299,36 @@ export interface CreatedButFailedError extends Error {
 }
 
 /**
+ * Creates an object with a POST that may be answered by a lost connection. When the outcome is unknown (the
+ * request may have reached the server), `findCreated` looks for what the POST would have made since the first
+ * attempt; only when nothing is found is the POST sent again, up to `attempts` times. So no duplicate is ever
+ * created, and no object is left behind unrecorded.
+ */
+export async function createWithoutDuplicates<T>(
+    post: () => Promise<T>,
+    findCreated: (sinceMs: number) => Promise<T | undefined>,
+    attempts = 3,
+): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await post();
+        } catch (e) {
+            if (!isOutcomeUnknown(e)) {
+                throw e;
+            }
+            const found = await findCreated(started);
+            if (found !== undefined) {
+                return found;
+            }
+            if (attempt >= attempts) {
+                throw e;
+            }
+        }
+    }
+}
+
+/**
  * Largest init-failure payload (JSON bytes of the properties) that is sure to reach the engine: the host sends
  * it base64-encoded in the `grpc-status-details-bin` header, and Node's HTTP/2 refuses header blocks over
  * 64 KiB (measured: beyond that the call never completes).

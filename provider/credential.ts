@@ -15,6 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as common from "./common";
+import { ProviderLoader } from "./loader";
 import * as api from "./okms/api";
 import * as rules from "./okms/rules";
 import * as schemas from "./okms/schemas";
@@ -236,9 +237,10 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
             }
             // With a CSR the certificate type is the CSR's key type.
             let fromCsr: rules.CertificateType | undefined;
-            if (source === "csr" && csrKnown && parsed.success) {
+            // Checked whatever else is wrong, so one mistake never hides another.
+            if (source === "csr" && csrKnown) {
                 try {
-                    fromCsr = pki.csrKeyType(raw.csr as string);
+                    fromCsr = await pki.verifyCsr(raw.csr as string);
                 } catch (e) {
                     failures.push({ property: "csr", reason: `csr cannot be parsed: ${(e as Error).message}` });
                 }
@@ -365,16 +367,9 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                 certificateType: csr === undefined ? certificateType : undefined,
             });
 
-            const started = Date.now();
-            let created: api.CredentialResponse | undefined;
-            try {
-                created = await api.createCredential(client, okmsId, body);
-            } catch (e) {
-                if (!common.isOutcomeUnknown(e)) {
-                    throw e;
-                }
-                // The POST may have created a credential: find it before creating another one.
-                for (const candidate of await createdCandidates(client, okmsId, inputs.name, started)) {
+            // A POST whose outcome is unknown may have created a credential: find it before creating another.
+            const findCreated = async (since: number): Promise<api.CredentialResponse | undefined> => {
+                for (const candidate of await createdCandidates(client, okmsId, inputs.name, since)) {
                     if (source === "ovh") {
                         // Its private key was only in the lost response: unusable, so remove the orphan.
                         await common.ignoreGone(() => api.deleteCredential(client, okmsId, candidate.id));
@@ -382,12 +377,15 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                     }
                     const ready = await waitReady(client, okmsId, candidate.id, timeoutMs).catch(() => undefined);
                     if (ready?.certificatePEM && pki.certificatePublicKey(ready.certificatePEM) === ourPublicKey) {
-                        created = ready;
-                        break;
+                        return ready;
                     }
                 }
-                created ??= await api.createCredential(client, okmsId, body);
-            }
+                return undefined;
+            };
+            const created = await common.createWithoutDuplicates(
+                () => api.createCredential(client, okmsId, body),
+                findCreated,
+            );
             const id = created.id;
             privateKeyPem ??= created.privateKeyPEM ?? undefined;
             let ready: api.CredentialResponse;
@@ -449,21 +447,29 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
     }
 
     async update(
-        _id: string,
+        id: string,
         olds: CredentialOutputs,
         news: CredentialInputs,
     ): Promise<pulumi.dynamic.UpdateResult<CredentialOutputs>> {
-        // Only provider-side settings can change in place (everything else replaces): no API call.
+        // Only provider-side settings can change in place (everything else replaces): no API call, unless
+        // an earlier create was recorded before the certificate was issued (the engine retries such a
+        // resource with an update): then finish it, keeping the private key recorded at creation.
         const base = { ...common.withoutProvider(olds as Record<string, unknown>) };
         for (const key of credentialInputKeys()) {
             delete base[key];
         }
-        return {
-            outs: common.jsonClean({
-                ...base,
-                ...common.withoutProvider(news as Record<string, unknown>),
-            }) as CredentialOutputs,
-        };
+        const merged = common.withoutProvider(news as Record<string, unknown>);
+        const o = olds as Record<string, unknown>;
+        if (o.status !== "READY" && typeof o.okmsId === "string" && typeof o.certificatePem !== "string") {
+            const okmsId = o.okmsId;
+            const timeoutMs = (news.readyTimeoutSeconds ?? 120) * 1000;
+            const privateKeyPem = typeof o.privateKeyPem === "string" ? o.privateKeyPem : undefined;
+            return common.withClient(this.stackConfig, async (client) => {
+                const ready = await waitReady(client, okmsId, id, timeoutMs);
+                return { outs: toOutputs(ready, { ...o, ...merged }, privateKeyPem, o) };
+            });
+        }
+        return { outs: common.jsonClean({ ...base, ...merged }) as CredentialOutputs };
     }
 
     async delete(id: string, props: CredentialOutputs): Promise<void> {
@@ -479,6 +485,9 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
 
 /** The one provider instance every `Credential` uses. */
 export const credentialProvider = new CredentialProvider();
+
+/** What the `Credential` resources serialize into `__provider`: a small loader of `credentialProvider` (see loader.ts). */
+const credentialLoader = new ProviderLoader("credentialProvider");
 
 /**
  * An OKMS access certificate. By default the key pair is generated locally and only a CSR is sent; the
@@ -509,7 +518,7 @@ export class Credential extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: CredentialArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            credentialProvider,
+            credentialLoader,
             name,
             {
                 credentialId: undefined,

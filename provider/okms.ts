@@ -14,6 +14,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as common from "./common";
+import { ProviderLoader } from "./loader";
 import * as api from "./okms/api";
 import * as rules from "./okms/rules";
 import * as schemas from "./okms/schemas";
@@ -270,6 +271,9 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
 /** The one provider instance every `Okms` uses. */
 export const okmsProvider = new OkmsProvider();
 
+/** What the `Okms` resources serialize into `__provider`: a small loader of `okmsProvider` (see loader.ts). */
+const okmsLoader = new ProviderLoader("okmsProvider");
+
 /** An OVHcloud KMS (ordered, or adopted with `okmsId`). */
 export class Okms extends pulumi.dynamic.Resource {
     /** The KMS id (same as `id`). */
@@ -291,7 +295,7 @@ export class Okms extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            okmsProvider,
+            okmsLoader,
             name,
             {
                 okmsId: undefined,

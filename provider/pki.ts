@@ -101,6 +101,19 @@ export function csrKeyType(csrPem: string): LocalKeyType {
     return csr.publicKey.algorithm.name.startsWith("RSA") ? "RSA" : "ECDSA";
 }
 
+/**
+ * Parses a CSR and checks its self-signature (what OKMS does before issuing): its key type, or an error that
+ * says what is wrong.
+ */
+export async function verifyCsr(csrPem: string): Promise<LocalKeyType> {
+    const x509 = loadX509();
+    const csr = new x509.Pkcs10CertificateRequest(csrPem);
+    if (!(await csr.verify())) {
+        throw new Error("its signature does not verify (the CSR was altered or not signed by its own key)");
+    }
+    return csr.publicKey.algorithm.name.startsWith("RSA") ? "RSA" : "ECDSA";
+}
+
 /** The certificate's `notAfter`, ISO 8601. */
 export function certificateNotAfter(certificatePem: string): string {
     return new Date(new nodeCrypto.X509Certificate(certificatePem).validTo).toISOString();

@@ -14,6 +14,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as nodeCrypto from "node:crypto";
 import * as common from "./common";
+import { ProviderLoader } from "./loader";
 import * as api from "./okms/api";
 import * as rules from "./okms/rules";
 import * as schemas from "./okms/schemas";
@@ -429,18 +430,10 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                           operations: inputs.operations,
                           context: inputs.context,
                       };
-                const started = Date.now();
-                try {
-                    created = await api.createServiceKey(client, okmsId, common.jsonClean(body));
-                } catch (e) {
-                    if (!common.isOutcomeUnknown(e)) {
-                        throw e;
-                    }
-                    // The POST may have created the key: find it before creating another one.
-                    created =
-                        (await findCreatedKey(client, okmsId, inputs.name, started)) ??
-                        (await api.createServiceKey(client, okmsId, common.jsonClean(body)));
-                }
+                created = await common.createWithoutDuplicates(
+                    () => api.createServiceKey(client, okmsId, common.jsonClean(body)),
+                    (since) => findCreatedKey(client, okmsId, inputs.name, since),
+                );
             }
             const id = created.id;
             try {
@@ -570,6 +563,9 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
 /** The one provider instance every `ServiceKey` uses (serialized once per program run). */
 export const serviceKeyProvider = new ServiceKeyProvider();
 
+/** What the `ServiceKey` resources serialize into `__provider`: a small loader of `serviceKeyProvider` (see loader.ts). */
+const serviceKeyLoader = new ProviderLoader("serviceKeyProvider");
+
 /**
  * An OKMS service key. Creating one is one POST plus one GET (for the public key and IAM URN); `importJwk`
  * imports your own key material; `adoptId` takes over an existing key.
@@ -600,7 +596,7 @@ export class ServiceKey extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ServiceKeyArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            serviceKeyProvider,
+            serviceKeyLoader,
             name,
             {
                 keyId: undefined,

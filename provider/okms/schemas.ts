@@ -12,7 +12,13 @@ import * as rules from "./rules";
 
 /** A non-empty string, trimmed of nothing (ids are passed verbatim to the API). */
 function id(): z.ZodString {
-    return z.string().min(1, { error: "must not be empty" });
+    // OKMS, service-key and credential ids are UUIDs; z.guid() accepts any version (we don't control them).
+    return z
+        .string()
+        .min(1, { error: "must not be empty" })
+        .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+            error: "must be a UUID like 2c5463d3-540a-428b-94a8-44ddb61c6e05",
+        });
 }
 
 /** ASCII printable text of bounded length, as the API requires for names and descriptions. */

@@ -435,9 +435,6 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         inputs: (fx) => ({ ...validInputs("Credential", fx), csr: fx.tamperedCsrPem }),
         expectProperty: "csr",
         expectReason: /signature/,
-        knownBug:
-            "check parses the CSR (pki.csrKeyType) but never verifies its signature; provider/credential.ts has " +
-            "uncommitted changes by another engineer, so the fix (await csr.verify() in check) is reported, not made",
     },
     {
         title: "certificateType RSA with an ECDSA csr",
@@ -502,9 +499,6 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         inputs: () => ({ okmsId: "my-kms" }),
         expectProperty: "okmsId",
         expectReason: /UUID/,
-        knownBug:
-            "check accepts any non-empty okmsId (schemas.ts id()); test/providers/okms.spec.ts relies on " +
-            '"no-such-kms" passing check, so a UUID rule is left to the provider owners',
     },
     {
         title: "displayName of 256 characters",

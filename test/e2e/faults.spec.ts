@@ -1,0 +1,290 @@
+// Fault tolerance through the real engine: rate limits, server errors, resets (before and after the server
+// acted), latency spikes, slow certificates, an exhausted retry budget and a killed emulator. After each
+// scenario the emulator's inventory must equal the stack's state: nothing orphaned, nothing duplicated,
+// no private key lost.
+import * as assert from "node:assert/strict";
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { KmsBundle, KmsBundleArgs } from "../../components/kmsBundle";
+import { startEmulator, RunningEmulator } from "../../emulator";
+import { OvhClient } from "../../provider/ovh";
+import { E2eWorkspace, inlineStack, makeWorkspace, repoRoot, requirePulumiCli, setOvhConfig } from "./harness";
+
+const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
+
+interface StateResource {
+    urn: string;
+    type: string;
+    id?: string;
+    outputs?: Record<string, unknown>;
+    initErrors?: string[];
+}
+
+async function stateResources(stack: Stack): Promise<StateResource[]> {
+    const exported = await stack.exportStack();
+    return (exported.deployment as { resources?: StateResource[] }).resources ?? [];
+}
+
+function keysSpec(n: number): KmsBundleArgs["keys"] {
+    return Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [`k${String(i).padStart(2, "0")}`, { type: "oct" as const }]),
+    );
+}
+
+/** Inventory of one KMS as { keys: sorted ids, credentials: sorted ids } from the management API. */
+async function inventory(
+    endpoint: string,
+    creds: { applicationKey: string; applicationSecret: string; consumerKey: string },
+    okmsId: string,
+): Promise<{ keys: { id: string; name: string }[]; credentials: { id: string; status: string }[] }> {
+    const { applicationKey, applicationSecret, consumerKey } = creds;
+    const client = new OvhClient({ endpoint, applicationKey, applicationSecret, consumerKey });
+    try {
+        const keys = (await client.listAll(`/v2/okms/resource/${okmsId}/serviceKey`)) as { id: string; name: string }[];
+        const credentials = (await client.listAll(`/v2/okms/resource/${okmsId}/credential`)) as {
+            id: string;
+            status: string;
+        }[];
+        return { keys, credentials: credentials.filter((c) => c.status !== "DELETING") };
+    } finally {
+        await client.close();
+    }
+}
+
+async function assertInventoryMatchesState(
+    stack: Stack,
+    emu: { endpoint: string; credentials: { applicationKey: string; applicationSecret: string; consumerKey: string } },
+    okmsId: string,
+    expectedKeys: number,
+): Promise<void> {
+    const state = await stateResources(stack);
+    const inv = await inventory(emu.endpoint, emu.credentials, okmsId);
+    const stateKeys = state.filter((r) => r.type === "pulumi-nodejs:dynamic/okms:ServiceKey").map((r) => r.id!);
+    const stateCreds = state.filter((r) => r.type === "pulumi-nodejs:dynamic/okms:Credential").map((r) => r.id!);
+    assert.equal(stateKeys.length, expectedKeys);
+    assert.deepEqual(inv.keys.map((k) => k.id).sort(), [...stateKeys].sort(), "service keys: emulator = state");
+    assert.equal(new Set(inv.keys.map((k) => k.name)).size, inv.keys.length, "no duplicate key names");
+    assert.deepEqual(inv.credentials.map((c) => c.id).sort(), [...stateCreds].sort(), "credentials: emulator = state");
+    assert.ok(
+        state.every((r) => !r.initErrors || r.initErrors.length === 0),
+        "no resource left with init errors",
+    );
+}
+
+describe("e2e: fault tolerance", function () {
+    const cliDir = requirePulumiCli();
+    let emu: RunningEmulator;
+    let ws: E2eWorkspace;
+    let okmsId: string;
+
+    before(async function () {
+        if (!cliDir) {
+            this.skip();
+        }
+        emu = await startEmulator({ regions: ["eu-west-rbx"], credentialReadyMs: 100 });
+        okmsId = emu.okmsIds[0]!;
+        ws = makeWorkspace("faults");
+    });
+
+    after(async () => {
+        await emu?.close();
+        ws?.cleanup();
+    });
+
+    it("converges through 429/500/503, resets before and after the server acted, latency spikes and 20 s CREATING", async () => {
+        const stack = await inlineStack(ws, cliDir!, "chaos", async () => {
+            const b = new KmsBundle("chaos", {
+                okmsId,
+                keys: keysSpec(20),
+                credential: { name: "chaos-app", identityURNs: [IDENTITY], readyTimeoutSeconds: 60 },
+            });
+            return { keys: b.keys, credentialId: b.credentialId, privateKeyPem: b.privateKeyPem };
+        });
+        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
+
+        emu.admin.configure({ credentialReadyMs: 20_000 });
+        const keyRoute = `/v2/okms/resource/${okmsId}/serviceKey`;
+        // Deterministic (each rule hits the next N matching requests, in this order) and within the budgets:
+        // fewer failures per route than the client's 5 attempts, fewer unknown outcomes than the provider's.
+        const rules = [
+            // The client can't know whether these POSTs took effect: the first two reach the server and
+            // create their key, the next two never do.
+            { method: "POST", path: keyRoute, resetAfterHandling: true, times: 2 },
+            { method: "POST", path: keyRoute, reset: true, times: 2 },
+            { method: "POST", path: keyRoute, status: 429, retryAfter: 1, times: 2 },
+            { method: "POST", path: keyRoute, status: 503, times: 2 },
+            { method: "GET", path: "/v2/okms/resource", status: 500, times: 2 },
+            { method: "GET", path: "/v2/okms/resource", status: 503, times: 1 },
+            { method: "GET", path: "/v2/okms/resource", reset: true, times: 1 },
+            { path: "/v2/okms/resource", latencyMs: 2500, times: 4 },
+        ];
+        for (const r of rules) {
+            emu.admin.addFault(r);
+        }
+        const started = Date.now();
+        const up = await stack.up({ parallel: 8 });
+        const seconds = (Date.now() - started) / 1000;
+        console.log(
+            `      chaos up: ${seconds.toFixed(1)} s; ${rules.length - emu.admin.faults().length} fault rules exhausted`,
+        );
+        assert.equal(up.summary.result, "succeeded");
+        assert.ok(seconds >= 20, "the credential was CREATING for 20 s and the up waited for it");
+        assert.equal(emu.admin.faults().length, 0, "every injected fault was hit");
+        assert.match(up.outputs.privateKeyPem!.value as string, /BEGIN PRIVATE KEY/);
+        await assertInventoryMatchesState(stack, emu, okmsId, 20);
+
+        emu.admin.configure({ credentialReadyMs: 100 });
+        await stack.destroy();
+        const left = await inventory(emu.endpoint, emu.credentials, okmsId);
+        assert.deepEqual(left.keys, []);
+    });
+
+    it("fails with one clear error when faults outlast the retry budget, then resumes without duplicates or key loss", async () => {
+        let n = 6;
+        const stack = await inlineStack(ws, cliDir!, "budget", async () => {
+            const b = new KmsBundle("budget", {
+                okmsId,
+                keys: keysSpec(n),
+                credential: { name: "budget-app", identityURNs: [IDENTITY], readyTimeoutSeconds: 2 },
+            });
+            return { keys: b.keys, credentialId: b.credentialId, privateKeyPem: b.privateKeyPem };
+        });
+        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
+
+        // Certificates take 6 s but the stack waits 2 s: the credential is created and recorded, not READY.
+        emu.admin.configure({ credentialReadyMs: 6000 });
+        // The first key's creation keeps failing with 503 for all of the client's 5 attempts.
+        const faultId = emu.admin.addFault({ method: "POST", pathRegex: `/serviceKey$`, status: 503, times: 5 });
+        n = 7;
+        let error: Error | undefined;
+        try {
+            await stack.up({ parallel: 1, continueOnError: true });
+        } catch (e) {
+            error = e as Error;
+        }
+        assert.ok(error, "up failed");
+        assert.match(error.message, /POST \/v2\/okms\/resource\/[0-9a-f-]+\/serviceKey failed: 503/);
+        assert.match(error.message, /query id [\w-]+/);
+        assert.match(error.message, /did not become READY/);
+
+        const afterFailure = await stateResources(stack);
+        const recordedCred = afterFailure.find((r) => r.type === "pulumi-nodejs:dynamic/okms:Credential");
+        assert.ok(recordedCred?.id, "the half-created credential is in the state, not orphaned");
+        const recordedKey = recordedCred.outputs?.privateKeyPem;
+        assert.ok(recordedKey !== undefined, "its private key was recorded with it");
+
+        emu.admin.removeFault(faultId);
+        emu.admin.configure({ credentialReadyMs: 100 });
+        const up = await stack.up();
+        assert.equal(up.summary.result, "succeeded");
+        assert.equal(up.outputs.credentialId!.value, recordedCred.id, "the same credential, finished");
+        const pem = up.outputs.privateKeyPem!.value as string;
+        assert.match(pem, /BEGIN PRIVATE KEY/);
+        await assertInventoryMatchesState(stack, emu, okmsId, 7);
+        await stack.destroy();
+    });
+});
+
+async function freePort(): Promise<number> {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    return port;
+}
+
+interface ReadyLine {
+    endpoint: string;
+    credentials: { applicationKey: string; applicationSecret: string; consumerKey: string };
+    okmsIds: string[];
+}
+
+async function spawnEmulator(args: string[]): Promise<{ child: ChildProcess; ready: ReadyLine }> {
+    const child = spawn(process.execPath, [path.join(repoRoot, "dist/emulator/cli.js"), ...args], {
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+    const rl = readline.createInterface({ input: child.stdout! });
+    const line = await new Promise<string>((resolve, reject) => {
+        rl.once("line", resolve);
+        child.once("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
+    });
+    rl.close();
+    return { child, ready: JSON.parse(line) as ReadyLine };
+}
+
+describe("e2e: the emulator killed with SIGKILL during an up", function () {
+    const cliDir = requirePulumiCli();
+    let ws: E2eWorkspace;
+    let child: ChildProcess | undefined;
+
+    before(function () {
+        if (!cliDir) {
+            this.skip();
+        }
+        assert.ok(fs.existsSync(path.join(repoRoot, "dist/emulator/cli.js")), "npm run build first (npm test does)");
+        ws = makeWorkspace("sigkill");
+    });
+
+    after(() => {
+        child?.kill("SIGKILL");
+        ws?.cleanup();
+    });
+
+    it("restarted on the same state file, the next up converges and nothing acknowledged is lost", async () => {
+        const statePath = path.join(ws.root, "emulator-state.json");
+        const [port, dataPort] = [await freePort(), await freePort()];
+        const args = ["--port", `${port}`, "--data-port", `${dataPort}`, "--state", statePath];
+        const first = await spawnEmulator([...args, "--region", "eu-west-gra", "--credential-ready-ms", "50"]);
+        child = first.child;
+        const { endpoint, credentials, okmsIds } = first.ready;
+        const okmsId = okmsIds[0]!;
+
+        const stack = await inlineStack(ws, cliDir!, "sigkill", async () => {
+            const b = new KmsBundle("kill", { okmsId, keys: keysSpec(12) });
+            return { keys: b.keys };
+        });
+        await setOvhConfig(stack, { endpoint, ...credentials });
+
+        let created = 0;
+        let killed = false;
+        const upPromise = stack
+            .up({
+                parallel: 2,
+                onEvent: (e) => {
+                    if (e.resOutputsEvent?.metadata.type === "pulumi-nodejs:dynamic/okms:ServiceKey") {
+                        created += 1;
+                        if (created === 4 && !killed) {
+                            killed = true;
+                            child?.kill("SIGKILL");
+                        }
+                    }
+                },
+            })
+            .then(
+                () => "succeeded",
+                (e: Error) => e.message,
+            );
+        // Restart as soon as the kill happened, on the same file and ports.
+        while (!killed) {
+            await new Promise((r) => setTimeout(r, 20));
+        }
+        await new Promise((r) => first.child.once("exit", r));
+        const second = await spawnEmulator([...args, "--credential-ready-ms", "50"]);
+        child = second.child;
+        assert.deepEqual(second.ready.credentials, credentials, "the API credentials survived");
+        const outcome = await upPromise;
+        console.log(`      up during the kill: ${outcome.split("\n")[0]}`);
+
+        const up = await stack.up();
+        assert.equal(up.summary.result, "succeeded");
+        await assertInventoryMatchesState(stack, { endpoint, credentials }, okmsId, 12);
+        await stack.destroy();
+        child.kill("SIGTERM");
+        await new Promise((r) => child!.once("exit", r));
+        child = undefined;
+    });
+});
