@@ -118,7 +118,10 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
         }
         // The logical name is the key's OKMS name; every child received the KMS id.
         assert.deepEqual(
-            dyn.filter((r) => r.type.endsWith(":ServiceKey")).map((r) => r.inputs.name).sort(),
+            dyn
+                .filter((r) => r.type.endsWith(":ServiceKey"))
+                .map((r) => r.inputs.name)
+                .sort(),
             ["data", "rsa", "sig"],
         );
 

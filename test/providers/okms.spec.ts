@@ -191,7 +191,9 @@ describe("Okms provider (direct calls against the emulator)", () => {
             );
             const err = await rejection(provider.create(await checked({ okmsId: existingId, region: "eu-west-gra" })));
             assert.match(err.message, /region: inputs say eu-west-gra, but KMS .* is in eu-west-rbx/);
-            const missing = await rejection(provider.create(await checked({ okmsId: "00000000-0000-4000-8000-000000000000" })));
+            const missing = await rejection(
+                provider.create(await checked({ okmsId: "00000000-0000-4000-8000-000000000000" })),
+            );
             assert.match(missing.message, /does not exist/);
         });
 
