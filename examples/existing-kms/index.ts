@@ -17,7 +17,13 @@ const bundle = new KmsBundle("existing", {
 
 const adoptedKeyId = config.get("adoptKeyId");
 const adopted = adoptedKeyId
-    ? new ServiceKey("adopted", { okmsId, adoptId: adoptedKeyId, name: config.get("adoptKeyName") ?? "legacy" })
+    ? new ServiceKey("adopted", {
+          okmsId,
+          adoptId: adoptedKeyId,
+          name: config.get("adoptKeyName") ?? "legacy",
+          // Keep the material on destroy: data encrypted with an adopted key must stay decryptable.
+          deletionPolicy: "deactivate",
+      })
     : undefined;
 
 export const restEndpoint = bundle.restEndpoint;
