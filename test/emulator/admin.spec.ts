@@ -69,6 +69,20 @@ describe("emulator test controls (admin)", function () {
             assert.equal((await api.get("/v2/okms/reference/regions")).status, 200);
         });
 
+        it("resets the connection after handling: the change is made, the answer is lost", async () => {
+            const route = `/v2/okms/resource/${okmsId}/serviceKey`;
+            emu.admin.addFault({ method: "POST", path: route, resetAfterHandling: true, times: 1 });
+            const before = Object.keys(emu.state().serviceKeys).length;
+            await assert.rejects(
+                api.post(route, { name: "lost-answer", type: "oct", size: 256, operations: ["encrypt", "decrypt"] }),
+                (e: unknown) => /socket|reset|closed/i.test(String(e)),
+            );
+            const keys = Object.values(emu.state().serviceKeys).filter((k) => k.name === "lost-answer");
+            assert.equal(keys.length, 1, "the key was created although the client got no answer");
+            assert.equal(Object.keys(emu.state().serviceKeys).length, before + 1);
+            assert.equal(emu.admin.faults().length, 0, "the rule was used up");
+        });
+
         it("adds latency and then handles the request normally", async () => {
             emu.admin.addFault({ path: "/1.0/auth/time", latencyMs: 150 });
             const t0 = Date.now();
