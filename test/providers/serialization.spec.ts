@@ -156,4 +156,73 @@ const out = {};
             fs.rmSync(root, { recursive: true, force: true });
         }
     });
+    it("what the resources serialize: a ~5 KB loader that works from the repo and from an installed package without TypeScript", async () => {
+        const { ProviderLoader } = await import("../../provider/loader");
+        // From the repository: the loader requires the package by name, found through node_modules'
+        // self-link (scripts/link-self.js), i.e. the built dist/.
+        const fromRepo = await serializeProvider(new ProviderLoader("serviceKeyProvider"));
+        assert.ok(Buffer.byteLength(fromRepo) < 10_000, `${Buffer.byteLength(fromRepo)} bytes`);
+        assert.ok(!fromRepo.includes(emulator.credentials.applicationSecret));
+
+        // Installed, in a program with no `typescript` package: Pulumi's serializer then parses functions with
+        // its vendored TypeScript 3.x, which rejects newer syntax (why the build targets ES2020).
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "okms-loader-"));
+        try {
+            const pkgDir = path.join(root, "node_modules", "pulumi-ovh-okms");
+            fs.mkdirSync(pkgDir, { recursive: true });
+            fs.cpSync(path.join(repoRoot, "dist"), path.join(pkgDir, "dist"), { recursive: true });
+            fs.copyFileSync(path.join(repoRoot, "package.json"), path.join(pkgDir, "package.json"));
+            for (const dep of fs.readdirSync(path.join(repoRoot, "node_modules"))) {
+                if (![".bin", "pulumi-ovh-okms", "typescript", "ts-node"].includes(dep)) {
+                    fs.symlinkSync(path.join(repoRoot, "node_modules", dep), path.join(root, "node_modules", dep));
+                }
+            }
+            const script = path.join(root, "serialize.js");
+            fs.writeFileSync(
+                script,
+                `let ts = true; try { require.resolve("typescript"); } catch { ts = false; }
+const pulumi = require("@pulumi/pulumi");
+const { ProviderLoader } = require("pulumi-ovh-okms/dist/provider/loader.js");
+(async () => {
+    const out = { typescript: ts };
+    for (const kind of ["okmsProvider", "serviceKeyProvider", "credentialProvider"]) {
+        out[kind] = (await pulumi.runtime.serializeFunction(() => new ProviderLoader(kind), { allowSecrets: true })).text;
+    }
+    process.stdout.write(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+`,
+            );
+            const texts = JSON.parse(
+                execFileSync(process.execPath, [script], { cwd: root, maxBuffer: 64 * 1024 * 1024 }).toString(),
+            ) as Record<string, string | boolean>;
+            assert.equal(texts.typescript, false, "the program has no typescript package");
+            for (const kind of ["okmsProvider", "serviceKeyProvider", "credentialProvider"]) {
+                const text = texts[kind] as string;
+                assert.ok(Buffer.byteLength(text) < 10_000, `${kind}: ${Buffer.byteLength(text)} bytes`);
+            }
+            const host = await ProviderHost.start("okms-test", root);
+            try {
+                await host.configure(ovhStackConfig(emulator));
+                const keyUrn = urnOf("ServiceKey", "loaded");
+                const text = texts.serviceKeyProvider as string;
+                const bad = await host.check(
+                    keyUrn,
+                    {},
+                    { __provider: text, okmsId, name: "n", type: "oct", size: 100 },
+                );
+                assert.equal(bad.failures[0]?.property, "size");
+                const checked = await host.check(keyUrn, {}, { __provider: text, okmsId, name: "via-loader" });
+                assert.deepEqual(checked.failures, []);
+                const created = await host.create(keyUrn, checked.inputs);
+                assert.equal(created.properties.__provider, text);
+                assert.equal(emulator.state().serviceKeys[created.id]?.name, "via-loader");
+                await host.delete(created.id, keyUrn, created.properties);
+                assert.equal(emulator.state().serviceKeys[created.id], undefined);
+            } finally {
+                await host.close();
+            }
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
 });
