@@ -167,6 +167,8 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
         const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "pre-existing" });
         const bundle = new KmsBundle("adopted", { okmsId: existing, keys: { k: { type: "oct" } } });
         assert.equal(await unwrap(bundle.okmsId), existing);
+        const keys = await unwrap(bundle.keys);
+        assert.equal(emu.state().serviceKeys[keys.k!.id]?.okmsId, existing, "the key went into the adopted KMS");
         assert.equal(await unwrap(bundle.region), "eu-west-rbx");
         assert.equal(await unwrap(bundle.credentialId), undefined);
         assert.equal(await unwrap(bundle.clientConfig), undefined);
