@@ -93,21 +93,14 @@ export interface CredentialOutputs extends CredentialInputs {
     expiredAt: string;
 }
 
+/** Inputs that reach OKMS: the API can't change a credential, so a change to any of them replaces it. */
+export function credentialReplaceKeys(): string[] {
+    return ["okmsId", "name", "identityURNs", "description", "validity", "certificateType", "privateKeySource", "csr"];
+}
+
 /** Input keys (what `read` hands back as `inputs`). */
 export function credentialInputKeys(): string[] {
-    return [
-        "okmsId",
-        "name",
-        "identityURNs",
-        "description",
-        "validity",
-        "certificateType",
-        "privateKeySource",
-        "csr",
-        "renewBeforeDays",
-        "adoptId",
-        "readyTimeoutSeconds",
-    ];
+    return [...credentialReplaceKeys(), "renewBeforeDays", "adoptId", "readyTimeoutSeconds"];
 }
 
 const DAY_MS = 86_400_000;
@@ -279,16 +272,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         const n = news as Record<string, unknown>;
         const adopting = n.adoptId !== undefined;
         const replaces: string[] = [];
-        for (const key of [
-            "okmsId",
-            "name",
-            "identityURNs",
-            "description",
-            "validity",
-            "certificateType",
-            "privateKeySource",
-            "csr",
-        ]) {
+        for (const key of credentialReplaceKeys()) {
             // An adopted credential is what it is: only inputs pinned explicitly are compared (the name, which
             // defaults to the resource name, never).
             if (adopting && key !== "okmsId" && (n[key] === undefined || key === "name")) {

@@ -5,7 +5,15 @@ import * as assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle, type KmsBundleKeyArgs } from "../../components/kmsBundle";
 import { startEmulator, type RunningEmulator } from "../../emulator";
-import { inlineStack, makeWorkspace, requirePulumiCli, setOvhConfig, type E2eWorkspace } from "./harness";
+import {
+    inlineStack,
+    makeWorkspace,
+    requirePulumiCli,
+    setOvhConfig,
+    stateResources,
+    totalCalls,
+    type E2eWorkspace,
+} from "./harness";
 
 const KEY_COUNT = 100;
 
@@ -27,16 +35,6 @@ function keySpecs(): Record<string, KmsBundleKeyArgs> {
         }
     }
     return specs;
-}
-
-function totalCalls(emu: RunningEmulator): number {
-    return Object.values(emu.admin.counters()).reduce((a, b) => a + b, 0);
-}
-
-interface StateResource {
-    urn: string;
-    type: string;
-    id?: string;
 }
 
 describe("e2e: 100 keys in one up with parallelism 16", function () {
@@ -86,7 +84,7 @@ describe("e2e: 100 keys in one up with parallelism 16", function () {
         // Stack + component + KMS + 100 keys.
         assert.equal(up.summary.resourceChanges?.create, KEY_COUNT + 3, JSON.stringify(up.summary.resourceChanges));
 
-        const state = ((await stack.exportStack()).deployment as { resources?: StateResource[] }).resources ?? [];
+        const state = await stateResources(stack);
         const keyResources = state.filter((r) => r.type === "pulumi-nodejs:dynamic/okms:ServiceKey");
         const kmsResources = state.filter((r) => r.type === "pulumi-nodejs:dynamic/okms:Okms");
         assert.equal(keyResources.length, KEY_COUNT);

@@ -12,22 +12,17 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle, KmsBundleArgs } from "../../components/kmsBundle";
 import { startEmulator, RunningEmulator } from "../../emulator";
 import { OvhClient } from "../../provider/ovh";
-import { E2eWorkspace, inlineStack, makeWorkspace, repoRoot, requirePulumiCli, setOvhConfig } from "./harness";
+import {
+    E2eWorkspace,
+    inlineStack,
+    makeWorkspace,
+    repoRoot,
+    requirePulumiCli,
+    setOvhConfig,
+    stateResources,
+} from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
-
-interface StateResource {
-    urn: string;
-    type: string;
-    id?: string;
-    outputs?: Record<string, unknown>;
-    initErrors?: string[];
-}
-
-async function stateResources(stack: Stack): Promise<StateResource[]> {
-    const exported = await stack.exportStack();
-    return (exported.deployment as { resources?: StateResource[] }).resources ?? [];
-}
 
 function keysSpec(n: number): KmsBundleArgs["keys"] {
     return Object.fromEntries(

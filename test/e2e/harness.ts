@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, PulumiFn } from "@pulumi/pulumi/automation";
+import type { RunningEmulator } from "../../emulator";
 import { cliEnv, cliScript, findPulumiCli, repoRoot } from "../../scripts/lib/pulumiCli";
 
 export { repoRoot };
@@ -135,4 +136,23 @@ export function exportStackRaw(ws: E2eWorkspace, cliDir: string, stackName: stri
 
 export function cliVersion(cliDir: string): string {
     return execFileSync(path.join(cliDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
+}
+
+/** Requests the emulator answered since its counters were last reset (management and data planes). */
+export function totalCalls(emu: RunningEmulator): number {
+    return Object.values(emu.admin.counters()).reduce((a, b) => a + b, 0);
+}
+
+/** A resource of an exported stack, as far as the suites look at it. */
+export interface StateResource {
+    urn: string;
+    type: string;
+    id?: string;
+    outputs?: Record<string, unknown>;
+    initErrors?: string[];
+}
+
+export async function stateResources(stack: Stack): Promise<StateResource[]> {
+    const exported = await stack.exportStack();
+    return (exported.deployment as { resources?: StateResource[] }).resources ?? [];
 }

@@ -14,25 +14,12 @@ import {
     rawState,
     requirePulumiCli,
     setOvhConfig,
+    StateResource,
+    stateResources,
+    totalCalls,
 } from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
-
-function totalCalls(emu: RunningEmulator): number {
-    return Object.values(emu.admin.counters()).reduce((a, b) => a + b, 0);
-}
-
-interface StateResource {
-    urn: string;
-    type: string;
-    id?: string;
-    outputs?: Record<string, unknown>;
-}
-
-async function resources(stack: Stack): Promise<StateResource[]> {
-    const state = await stack.exportStack();
-    return (state.deployment as { resources?: StateResource[] }).resources ?? [];
-}
 
 function byName(all: StateResource[], name: string): StateResource | undefined {
     return all.find((r) => r.urn.endsWith(`::${name}`));
@@ -111,7 +98,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
             inv.credentials.map((c) => [c.id, c.status]),
             [[up.outputs.credentialId!.value, "READY"]],
         );
-        const state = await resources(stack);
+        const state = await stateResources(stack);
         for (const [logical, k] of Object.entries(keys)) {
             assert.equal(byName(state, `e2e-${logical}`)?.id, k.id);
         }
@@ -163,7 +150,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         await emu.admin.deleteServiceKey(okmsId, keys.rsa!.id);
 
         await stack.refresh();
-        const after = await resources(stack);
+        const after = await stateResources(stack);
         assert.equal(byName(after, "e2e-data")?.outputs?.name, "renamed-in-console");
         assert.equal(byName(after, "e2e-sig")?.outputs?.state, "DEACTIVATED");
         assert.equal(byName(after, "e2e-rsa"), undefined, "the deleted key left the state");
