@@ -252,7 +252,8 @@ export type Client = ovhClient.OvhClient;
 
 /** Runs `fn` with a client created for this call (never shared, never captured), and closes it afterwards. */
 export async function withClient<T>(stack: OvhStackConfig | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
-    const client = new ovhClient.OvhClient({ stackConfig: stackReader(stack), env: process.env });
+    // Clients are per call; the time delta and OAuth2 token they need are shared by the process.
+    const client = new ovhClient.OvhClient({ stackConfig: stackReader(stack), env: process.env, shareAuthState: true });
     try {
         return await fn(client);
     } finally {

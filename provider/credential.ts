@@ -142,6 +142,11 @@ async function waitReady(
         {
             deadlineMs: timeoutMs,
             what: `credential ${id} to be READY`,
+            // Seen within 200 ms of the flip while certificates come quickly (they usually do), then politer.
+            initialDelayMs: 50,
+            maxDelayMs: 200,
+            fastForMs: 15_000,
+            lateMaxDelayMs: 2000,
             failWhen: (c) =>
                 c.status === "CREATING" || c.status === "READY" ? undefined : `credential status is ${c.status}`,
         },

@@ -182,7 +182,11 @@ function publicPemFromJwk(jwk: Record<string, unknown>): string | undefined {
 }
 
 /** Outputs from an API response, over the inputs. */
-function toOutputs(key: api.ServiceKeyResponse, inputs: Record<string, unknown>): ServiceKeyOutputs {
+function toOutputs(
+    key: api.ServiceKeyResponse,
+    inputs: Record<string, unknown>,
+    derivedUrn?: string,
+): ServiceKeyOutputs {
     const jwk = key.type !== "oct" ? key.keys?.[0] : undefined;
     const publicKeyJwk = jwk ? common.jsonClean(jwk) : undefined;
     return common.jsonClean({
@@ -200,7 +204,7 @@ function toOutputs(key: api.ServiceKeyResponse, inputs: Record<string, unknown>)
             ? inputs.deactivationReason
             : (key.deactivationReason ?? inputs.deactivationReason)) as rules.DeactivationReason | undefined,
         createdAt: key.createdAt,
-        iamUrn: key.iam?.urn,
+        iamUrn: key.iam?.urn ?? derivedUrn,
         publicKeyJwk,
         publicKeyPem: publicKeyJwk ? publicPemFromJwk(publicKeyJwk) : undefined,
     });
@@ -451,11 +455,12 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                 if (Object.keys(update).length > 0) {
                     await api.updateServiceKey(client, okmsId, id, update);
                 }
-                const key =
-                    Object.keys(update).length === 0 && inputs.adoptId !== undefined
-                        ? created
-                        : await api.getServiceKey(client, okmsId, id, "JWK");
-                return { id, outs: toOutputs(key, inputs) };
+                // The POST's answer has everything but the public key (RSA/EC) and the IAM URN (which is
+                // derived): a symmetric key costs one call, an asymmetric one a POST and a GET.
+                const complete =
+                    Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
+                const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
+                return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
             } catch (e) {
                 throw common.createdButFailed(
                     `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
@@ -540,21 +545,37 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         }
         const policy = p.deletionPolicy === "deactivate" ? "deactivate" : "delete";
         await common.withClient(this.stackConfig, async (client) => {
-            const key = await common.ignoreGone(() => api.getServiceKey(client, okmsId, id));
-            if (key === undefined || key.state.startsWith("DESTROYED")) {
-                return;
-            }
-            // A key must be deactivated before it can be deleted.
-            if (key.state === "ACTIVE" || key.state === "PRE_ACTIVE") {
-                await common.ignoreGone(() =>
-                    api.updateServiceKey(client, okmsId, id, {
+            // A key must be deactivated before it can be deleted. Returns false when the key is gone.
+            const deactivate = async (): Promise<boolean> => {
+                try {
+                    await api.updateServiceKey(client, okmsId, id, {
                         state: "DEACTIVATED",
                         deactivationReason: "UNSPECIFIED",
-                    }),
-                );
+                    });
+                    return true;
+                } catch (e) {
+                    if (common.isGone(e)) {
+                        return false;
+                    }
+                    throw e;
+                }
+            };
+            // The recorded state saves a GET; a key reactivated out of band since is caught by the API's refusal.
+            const recorded = typeof p.state === "string" ? p.state : "ACTIVE";
+            if (policy === "deactivate" || recorded === "ACTIVE" || recorded === "PRE_ACTIVE") {
+                if (!(await deactivate()) || policy === "deactivate") {
+                    return;
+                }
             }
-            if (policy === "delete") {
+            try {
                 await common.ignoreGone(() => api.deleteServiceKey(client, okmsId, id));
+            } catch (e) {
+                const code = common.errorCode(e);
+                if ((code === "ERR_OVH_BAD_REQUEST" || code === "ERR_OVH_CONFLICT") && (await deactivate())) {
+                    await common.ignoreGone(() => api.deleteServiceKey(client, okmsId, id));
+                    return;
+                }
+                throw e;
             }
         });
     }

@@ -66,6 +66,13 @@ export interface WaitOptions<T> {
     factor?: number;
     /** Longest delay between polls. Default 2000 ms. */
     maxDelayMs?: number;
+    /**
+     * Keep polls at most `maxDelayMs` apart only this long, then let them back off up to `lateMaxDelayMs`:
+     * quick detection of the usual short waits, a bounded request rate on long ones. Default: no late phase.
+     */
+    fastForMs?: number;
+    /** Longest delay between polls after `fastForMs`. Default 2000 ms. */
+    lateMaxDelayMs?: number;
     /** Returns a reason to stop waiting with an error (e.g. status ERROR); undefined to keep going. */
     failWhen?: (value: T) => string | undefined;
     /** Errors of `fn` worth retrying. Default: network errors, timeouts, 429 and 5xx. */
@@ -138,7 +145,9 @@ export async function waitFor<T>(
         }
         const wait = Math.min(delay, options.deadlineMs - elapsed);
         await new Promise((resolve) => setTimeout(resolve, wait));
-        delay = Math.min(delay * (options.factor ?? 1.6), options.maxDelayMs ?? 2000);
+        const late = options.fastForMs !== undefined && Date.now() - started >= options.fastForMs;
+        const cap = late ? (options.lateMaxDelayMs ?? 2000) : (options.maxDelayMs ?? 2000);
+        delay = Math.min(delay * (options.factor ?? 1.6), cap);
     }
 }
 

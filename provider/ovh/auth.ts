@@ -66,6 +66,8 @@ export interface OvhAuthenticator {
     headers(method: string, url: string, body: string): Promise<Record<string, string>>;
     /** The API answered 401: drop any cached token so the next call fetches a new one. */
     invalidate(): void;
+    /** The API refused the timestamp (`QUERY_TIME_OUT`): drop the time delta so the next call measures it. */
+    clockRejected?(): void;
     /** Secret values currently in use, to redact from anything echoed back. */
     secrets(): string[];
 }
@@ -77,6 +79,30 @@ export interface OvhAuthenticatorOptions {
     fetch: OvhRawFetch;
     /** Clock in milliseconds. Default `Date.now`. */
     clock?: () => number;
+    /**
+     * Where to keep the time delta and OAuth2 token so that other clients of the same process reuse them
+     * (see {@link processAuthCache}). Default: this authenticator only.
+     */
+    cache?: Map<string, unknown>;
+}
+
+/** How long a shared server-time delta is trusted before it is measured again. */
+export const SHARED_TIME_DELTA_TTL_MS = 10 * 60_000;
+
+/**
+ * The process-wide cache of time deltas and OAuth2 tokens. Dynamic providers create a client per call; without
+ * it every call would first ask for `/auth/time` or a token. Reached through `globalThis`, so a serialized
+ * provider never captures it.
+ */
+export function processAuthCache(): Map<string, unknown> {
+    const g = globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>;
+    const key = Symbol.for("pulumi-ovh-okms.authCache");
+    let cache = g[key];
+    if (cache === undefined) {
+        cache = new Map();
+        g[key] = cache;
+    }
+    return cache;
 }
 
 /** Creates the authenticator of a resolved auth config. */
@@ -107,13 +133,25 @@ export class ApplicationKeyAuthenticator implements OvhAuthenticator {
 
     /** Seconds to subtract from the local clock; fetched once (a failed fetch is retried by the next call). */
     timeDelta(): Promise<number> {
+        const cache = this.options.cache;
+        const key = `time:${this.options.v1Url("/auth/time")}`;
+        if (this.delta === undefined && cache !== undefined) {
+            const hit = cache.get(key) as { delta: Promise<number>; at: number } | undefined;
+            if (hit !== undefined && this.clock() - hit.at < SHARED_TIME_DELTA_TTL_MS) {
+                this.delta = hit.delta;
+            }
+        }
         if (this.delta === undefined) {
             const pending = this.fetchDelta();
             this.delta = pending;
+            cache?.set(key, { delta: pending, at: this.clock() });
             pending.catch(() => {
                 // Don't cache a failure: the next request tries again.
                 if (this.delta === pending) {
                     this.delta = undefined;
+                }
+                if ((cache?.get(key) as { delta?: Promise<number> } | undefined)?.delta === pending) {
+                    cache?.delete(key);
                 }
             });
         }
@@ -157,6 +195,11 @@ export class ApplicationKeyAuthenticator implements OvhAuthenticator {
         // Nothing cached that a 401 would invalidate: a wrong key stays wrong.
     }
 
+    clockRejected(): void {
+        this.delta = undefined;
+        this.options.cache?.delete(`time:${this.options.v1Url("/auth/time")}`);
+    }
+
     secrets(): string[] {
         return [this.auth.applicationSecret, this.auth.consumerKey];
     }
@@ -180,8 +223,18 @@ export class OAuth2Authenticator implements OvhAuthenticator {
         this.clock = options.clock ?? Date.now;
     }
 
+    /** Key of this client's token in the shared cache (the secret only as a digest). */
+    private cacheKey(): string {
+        const secret = createHash("sha256").update(this.auth.clientSecret).digest("hex").slice(0, 16);
+        return `token:${this.auth.tokenUrl}:${this.auth.clientId}:${secret}`;
+    }
+
     /** A valid access token: the cached one, or a new one once within the renewal margin of its expiry. */
     accessToken(): Promise<string> {
+        const cache = this.options.cache;
+        if (this.token === undefined && cache !== undefined) {
+            this.token = cache.get(this.cacheKey()) as { value: string; renewAt: number } | undefined;
+        }
         if (this.token !== undefined && this.clock() < this.token.renewAt) {
             return Promise.resolve(this.token.value);
         }
@@ -235,6 +288,7 @@ export class OAuth2Authenticator implements OvhAuthenticator {
             const margin = Math.min(OAUTH2_RENEW_MARGIN_MS, lifetimeMs * 0.1);
             this.token = { value, renewAt: requestedAt + lifetimeMs - margin };
         }
+        this.options.cache?.set(this.cacheKey(), this.token);
         return value;
     }
 
@@ -244,6 +298,7 @@ export class OAuth2Authenticator implements OvhAuthenticator {
 
     invalidate(): void {
         this.token = undefined;
+        this.options.cache?.delete(this.cacheKey());
     }
 
     secrets(): string[] {

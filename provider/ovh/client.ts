@@ -20,7 +20,7 @@
 import { Agent, Dispatcher } from "undici";
 import { z } from "zod";
 
-import { createOvhAuthenticator, OvhAuthenticator } from "./auth";
+import { createOvhAuthenticator, OvhAuthenticator, processAuthCache } from "./auth";
 import {
     EnvLike,
     OvhConfFileOptions,
@@ -70,6 +70,11 @@ export interface OvhClientOptions extends OvhSettings {
     clock?: () => number;
     /** An already resolved configuration; when given, credentials/env/files options are not consulted. */
     resolved?: ResolvedOvhConfig;
+    /**
+     * Share the server-time delta and OAuth2 tokens with the other clients of this process (the dynamic
+     * providers create one client per call). Default `false`: this client's own.
+     */
+    shareAuthState?: boolean;
 }
 
 /** A zod schema whose output is `T` (build it in a function, never at module level). */
@@ -211,6 +216,7 @@ export class OvhClient {
         this.auth = createOvhAuthenticator(config.auth, {
             v1Url: (path) => buildOvhUrl(this.endpoint, path),
             clock: options.clock,
+            cache: options.shareAuthState === true ? processAuthCache() : undefined,
             fetch: async (req) => {
                 const res = await this.send({
                     ...req,
@@ -371,6 +377,7 @@ export class OvhClient {
         const idempotent = req.idempotent ?? (req.method === "GET" || req.method === "DELETE");
         const deadline = Date.now() + this.retry.deadlineMs;
         const target = new URL(req.url);
+        let resynced = false;
         for (let attempt = 1; ; attempt++) {
             const headers: Record<string, string> = {
                 Accept: "application/json",
@@ -401,6 +408,14 @@ export class OvhClient {
                     response.status === 503 ||
                     (idempotent && [500, 502, 504].includes(response.status));
                 retryAfterMs = parseRetryAfter(headerValue(response.headers, "retry-after"));
+                // A timestamp refused as too far from the server's clock (a cached delta gone stale, the local
+                // clock stepped): measure the delta again and resend once; the request was not processed.
+                if (response.status === 400 && error.errorCode === "QUERY_TIME_OUT" && !resynced) {
+                    resynced = true;
+                    this.auth.clockRejected?.();
+                    retryable = true;
+                    retryAfterMs = 0;
+                }
             } else {
                 const code = errorCode(outcome.error);
                 const notSent = code !== undefined && NOT_SENT_ERROR_CODES.includes(code);

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { MockAgent } from "undici";
 
 import { isOvhApiError, OvhClient, OvhClientOptions, ovhSignature } from "../../provider/ovh";
+import { processAuthCache } from "../../provider/ovh/auth";
 
 type MockHeaders = Headers | Record<string, string> | undefined;
 
@@ -389,6 +390,109 @@ describe("ovh auth", () => {
             assert.equal(header(seen, "Authorization"), "Bearer ready-token-1");
             assert.equal(header(seen, "X-Ovh-Signature"), undefined);
             assert.equal(header(seen, "X-Ovh-Application"), undefined);
+        });
+    });
+    it("measures the server time again and resends once when the timestamp is refused (QUERY_TIME_OUT)", async () => {
+        const api = mock.get("https://resync.example.test");
+        const times = [1_700_000_000, 1_700_009_000];
+        api.intercept({ path: "/1.0/auth/time", method: "GET" })
+            .reply(() => ({ statusCode: 200, data: String(times.shift()), responseOptions: JSON_HEADERS }))
+            .times(2);
+        const stamps: string[] = [];
+        api.intercept({ path: "/v2/okms/resource", method: "POST" })
+            .reply((req) => {
+                stamps.push(header(req.headers as MockHeaders, "x-ovh-timestamp") ?? "");
+                return stamps.length === 1
+                    ? {
+                          statusCode: 400,
+                          data: JSON.stringify({ errorCode: "QUERY_TIME_OUT", message: "Query out of time" }),
+                          responseOptions: JSON_HEADERS,
+                      }
+                    : { statusCode: 200, data: "{}", responseOptions: JSON_HEADERS };
+            })
+            .times(2);
+        const localNow = 1_700_005_000_000;
+        const c = client({
+            endpoint: "https://resync.example.test",
+            applicationKey: "a",
+            applicationSecret: "s",
+            consumerKey: "c",
+            clock: () => localNow,
+        });
+        await c.post("/v2/okms/resource", {});
+        assert.deepEqual(stamps, ["1700000000", "1700009000"], "re-measured, then resent with the new delta");
+        mock.assertNoPendingInterceptors();
+    });
+
+    describe("process-wide sharing (shareAuthState, what the dynamic providers use)", () => {
+        const endpoint = "https://shared.example.test";
+        afterEach(() => {
+            for (const key of [...processAuthCache().keys()]) {
+                if (key.includes("shared.example.test")) {
+                    processAuthCache().delete(key);
+                }
+            }
+        });
+
+        it("one /auth/time for every client of the process; none shared without the option", async () => {
+            const api = mock.get(endpoint);
+            let times = 0;
+            api.intercept({ path: "/1.0/auth/time", method: "GET" })
+                .reply(() => {
+                    times += 1;
+                    return {
+                        statusCode: 200,
+                        data: String(Math.floor(Date.now() / 1000)),
+                        responseOptions: JSON_HEADERS,
+                    };
+                })
+                .persist();
+            api.intercept({ path: "/v2/okms/resource", method: "GET" }).reply(200, [], JSON_HEADERS).persist();
+            const creds = { endpoint, applicationKey: "a", applicationSecret: "s", consumerKey: "c" };
+            for (let i = 0; i < 3; i++) {
+                await client({ ...creds, shareAuthState: true }).get("/v2/okms/resource");
+            }
+            assert.equal(times, 1, "shared by three clients");
+            await client(creds).get("/v2/okms/resource");
+            assert.equal(times, 2, "a client without the option measures its own");
+        });
+
+        it("one OAuth2 token for every client of the process, dropped for all on 401", async () => {
+            const api = mock.get(endpoint);
+            let tokens = 0;
+            api.intercept({ path: "/auth/oauth2/token", method: "POST" })
+                .reply(() => {
+                    tokens += 1;
+                    return {
+                        statusCode: 200,
+                        data: JSON.stringify({ access_token: `t${tokens}`, token_type: "Bearer", expires_in: 3600 }),
+                        responseOptions: JSON_HEADERS,
+                    };
+                })
+                .persist();
+            const seen: string[] = [];
+            api.intercept({ path: "/v2/okms/resource", method: "GET" })
+                .reply((req) => {
+                    const auth = header(req.headers as MockHeaders, "authorization") ?? "";
+                    seen.push(auth);
+                    return auth === "Bearer t1" && seen.length === 3
+                        ? {
+                              statusCode: 401,
+                              data: JSON.stringify({ message: "expired" }),
+                              responseOptions: JSON_HEADERS,
+                          }
+                        : { statusCode: 200, data: "[]", responseOptions: JSON_HEADERS };
+                })
+                .persist();
+            const creds = { endpoint, clientId: "id", clientSecret: "secret", shareAuthState: true };
+            await client(creds).get("/v2/okms/resource");
+            await client(creds).get("/v2/okms/resource");
+            assert.equal(tokens, 1, "two clients, one token");
+            await assert.rejects(client(creds).get("/v2/okms/resource"));
+            await client(creds).get("/v2/okms/resource");
+            assert.equal(tokens, 2, "after a 401 the next client fetches a new token");
+            assert.deepEqual(seen, ["Bearer t1", "Bearer t1", "Bearer t1", "Bearer t2"]);
+            assert.ok(![...processAuthCache().keys()].some((k) => k.includes("secret")), "no secret in cache keys");
         });
     });
 });
