@@ -1,12 +1,12 @@
 /**
  * Plumbing shared by the three OKMS dynamic providers (Okms, ServiceKey, Credential).
  *
- * ## `__provider` policy: B (quiet)
+ * ## `__provider` policy: B (quiet), with a loader
  *
  * Every `diff` ignores `__provider`: a new release of this package does not show an "update" on every
- * resource. The price (pulumi-dynamic-providers.md §2.4): `read` and `delete` run the provider code that was
- * serialized into the state when the resource was last created or updated, and `changes: false` keeps those
- * old outputs. So:
+ * resource. What the resources serialize is a small loader (loader.ts) that requires the installed package in
+ * the provider host, so `read` and `delete` of existing resources run the installed version, whatever version
+ * created them (pulumi-dynamic-providers.md §2.4). So:
  * - `read` and `delete` must stay compatible with every older output shape: they only rely on `id` and on
  *   output keys that have existed since the first release (`okmsId`, `terminateOnDelete`, `deletionPolicy`,
  *   ...), and treat any key they don't find as absent.
@@ -14,10 +14,12 @@
  *
  * ## Serialization rules (toolchain-and-style.md §2.2)
  *
- * Provider methods are serialized by value with this module (it is local to the package). So this module
- * holds no module-level instances a method could capture: only constants that are plain strings and
- * functions. Clients are created per call and closed; credentials come from `configure()` (stack config,
- * which runs in the host process after deserialization) or the environment, never from `__provider`.
+ * The providers themselves can still be serialized directly (tests do; a symlinked checkout serializes them
+ * by value with this module). So this module holds no module-level instances a method could capture: only
+ * constants that are plain strings and functions. Clients are created per call and closed (the server time
+ * delta and OAuth2 token they need are shared through a process-wide cache reached via `globalThis`);
+ * credentials come from `configure()` (stack config, which runs in the host process after deserialization) or
+ * the environment, never from `__provider`.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import * as ovhClient from "./ovh/client";
