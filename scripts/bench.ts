@@ -791,9 +791,9 @@ function report(r: ReportInput): string {
             `- **\`up\` ratio** ${ratio.toFixed(2)} at N = ${atRatio.n}: ${sec(k - f)} s more than the floor, ` +
                 `${((k - f) / atRatio.n).toFixed(0)} ms per key at the CLI's default parallelism (8).` +
                 evidence +
-                " What would close it: (1) profile the dynamic-provider host during an N = 50 `up` " +
-                "(`NODE_OPTIONS=--cpu-prof` in the stack's environment) to find the per-key hot spot before " +
-                "optimizing. (2) Fewer round trips and less setup per key: one keep-alive client per provider " +
+                " What would close it: (1) profile the dynamic-provider host during an N = 50 `up` to find the " +
+                "per-key hot spot before optimizing (`NODE_OPTIONS=--cpu-prof` for the whole stack stops the " +
+                "plugin from starting: the host must be started by hand). (2) Fewer round trips and less setup per key: one keep-alive client per provider " +
                 "process instead of one per operation" +
                 (authTime
                     ? ", and the time-delta cache above, which takes `GET /auth/time` off the critical path"
