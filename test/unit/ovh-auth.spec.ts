@@ -5,19 +5,7 @@ import { MockAgent } from "undici";
 
 import { isOvhApiError, OvhClient, OvhClientOptions, ovhSignature } from "../../provider/ovh";
 import { processAuthCache } from "../../provider/ovh/auth";
-
-type MockHeaders = Headers | Record<string, string> | undefined;
-
-function header(headers: MockHeaders, name: string): string | undefined {
-    if (headers === undefined) {
-        return undefined;
-    }
-    if (headers instanceof Headers) {
-        return headers.get(name) ?? undefined;
-    }
-    const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
-    return key === undefined ? undefined : headers[key];
-}
+import { header, MockHeaders } from "./helpers";
 
 /** The signature computed here, independently of the library. */
 function expectedSignature(as: string, ck: string, method: string, url: string, body: string, ts: string): string {

@@ -11,37 +11,14 @@ import {
     OvhClientOptions,
     parseRetryAfter,
 } from "../../provider/ovh";
+import { apiError, header, MockHeaders } from "./helpers";
 
 const ORIGIN = "https://eu.api.ovh.com";
 const TOKEN = "access-token-abcdef";
 const JSON_HEADERS = { "content-type": "application/json" };
 
-type MockHeaders = Headers | Record<string, string> | undefined;
-
-function header(headers: MockHeaders, name: string): string | undefined {
-    if (headers === undefined) {
-        return undefined;
-    }
-    if (headers instanceof Headers) {
-        return headers.get(name) ?? undefined;
-    }
-    const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
-    return key === undefined ? undefined : headers[key];
-}
-
 function netError(code: string): Error {
     return Object.assign(new Error(`simulated ${code}`), { code });
-}
-
-/** Awaits a rejection and returns it as an OvhApiError (failing otherwise). */
-async function apiError(promise: Promise<unknown>): Promise<OvhApiError> {
-    try {
-        await promise;
-    } catch (e) {
-        assert.ok(isOvhApiError(e), `expected OvhApiError, got ${String(e)}`);
-        return e;
-    }
-    assert.fail("expected a rejection");
 }
 
 describe("ovh client", () => {

@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 
-import { isOvhApiError, OvhApiError, OvhClient, OvhClientOptions } from "../../provider/ovh";
+import { OvhClient, OvhClientOptions } from "../../provider/ovh";
+import { apiError } from "./helpers";
 
 const AK = "real-ak";
 const AS = "real-as-secret";
@@ -37,16 +38,6 @@ async function startServer(handler: Handler): Promise<{ server: http.Server; ori
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     res.writeHead(status, { "content-type": "application/json", ...headers });
     res.end(JSON.stringify(body));
-}
-
-async function apiError(promise: Promise<unknown>): Promise<OvhApiError> {
-    try {
-        await promise;
-    } catch (e) {
-        assert.ok(isOvhApiError(e), `expected OvhApiError, got ${String(e)}`);
-        return e;
-    }
-    assert.fail("expected a rejection");
 }
 
 describe("ovh client against a real HTTP server", () => {
