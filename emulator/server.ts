@@ -129,7 +129,8 @@ function resolveCredentials(given: Partial<ApiCredentials> | undefined, stored: 
     };
 }
 
-async function freshState(): Promise<EmulatorState> {
+/** A new emulator state: its own public CA and server certificates, nothing else. */
+export async function freshState(): Promise<EmulatorState> {
     const publicCa = await createCa("OKMS Emulator Public CA");
     const hosts = ["localhost", "127.0.0.1"];
     return {

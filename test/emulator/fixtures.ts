@@ -5,9 +5,10 @@
 import * as crypto from "node:crypto";
 
 import type { EmulatorState, StoredCredential, StoredOkms, StoredServiceKey } from "../../emulator/model";
-import { createCa, issueCredentialCertificate, issueServerCertificate } from "../../emulator/pki";
+import { createCa, issueCredentialCertificate } from "../../emulator/pki";
 import { generateKeyMaterial } from "../../emulator/keys";
 import type { KeyCurve, KeyOperation, KeyType } from "../../provider/okms/rules";
+import { freshState } from "../../emulator/server";
 
 /** One DER TLV: tag byte, content bytes, the whole encoding, and the parsed children of constructed values. */
 export interface Der {
@@ -103,25 +104,9 @@ export interface ClientIdentity {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** An empty state with fresh public CA and data-plane server certificate. */
+/** An empty state with fresh public CA and server certificates (the emulator's own starting state). */
 export async function emptyState(): Promise<EmulatorState> {
-    const publicCa = await createCa("OKMS Emulator Public CA");
-    const dataPlaneServer = await issueServerCertificate(publicCa, ["localhost", "127.0.0.1"]);
-    return {
-        version: 1,
-        clockOffsetMs: 0,
-        nextNumericId: 1,
-        publicCa,
-        dataPlaneServer,
-        managementServer: dataPlaneServer,
-        okms: {},
-        serviceKeys: {},
-        credentials: {},
-        carts: {},
-        orders: {},
-        services: {},
-        emails: [],
-    };
+    return freshState();
 }
 
 /** Adds a KMS with its own credential CA. */
