@@ -174,6 +174,8 @@ describe("e2e: fault tolerance", function () {
 
         emu.admin.removeFault(faultId);
         emu.admin.configure({ credentialReadyMs: 100 });
+        // Meanwhile OVH issues the certificate (its 6 s are up, however fast the first up was).
+        await emu.admin.advanceClock(6000);
         const up = await stack.up();
         assert.equal(up.summary.result, "succeeded");
         assert.equal(up.outputs.credentialId!.value, recordedCred.id, "the same credential, finished");
