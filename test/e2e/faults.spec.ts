@@ -200,17 +200,21 @@ interface ReadyLine {
     okmsIds: string[];
 }
 
-async function spawnEmulator(args: string[]): Promise<{ child: ChildProcess; ready: ReadyLine }> {
+async function spawnEmulator(
+    args: string[],
+): Promise<{ child: ChildProcess; ready: ReadyLine; exited: Promise<void> }> {
     const child = spawn(process.execPath, [path.join(repoRoot, "dist/emulator/cli.js"), ...args], {
         stdio: ["ignore", "pipe", "inherit"],
     });
+    // Listened to from the start: a kill may complete before anyone waits for it.
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const rl = readline.createInterface({ input: child.stdout! });
     const line = await new Promise<string>((resolve, reject) => {
         rl.once("line", resolve);
         child.once("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
     });
     rl.close();
-    return { child, ready: JSON.parse(line) as ReadyLine };
+    return { child, ready: JSON.parse(line) as ReadyLine, exited };
 }
 
 describe("e2e: the emulator killed with SIGKILL during an up", function () {
@@ -266,10 +270,15 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
                 (e: Error) => e.message,
             );
         // Restart as soon as the kill happened, on the same file and ports.
-        while (!killed) {
+        let settled = false;
+        void upPromise.finally(() => {
+            settled = true;
+        });
+        while (!killed && !settled) {
             await new Promise((r) => setTimeout(r, 20));
         }
-        await new Promise((r) => first.child.once("exit", r));
+        assert.ok(killed, "the emulator was killed during the up");
+        await first.exited;
         const second = await spawnEmulator([...args, "--credential-ready-ms", "50"]);
         child = second.child;
         assert.deepEqual(second.ready.credentials, credentials, "the API credentials survived");
@@ -281,7 +290,7 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
         await assertInventoryMatchesState(stack, { endpoint, credentials }, okmsId, 12);
         await stack.destroy();
         child.kill("SIGTERM");
-        await new Promise((r) => child!.once("exit", r));
+        await second.exited;
         child = undefined;
     });
 });
