@@ -4,16 +4,7 @@
 import * as assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle, type KmsBundleKeyArgs } from "../../components/kmsBundle";
-import { startEmulator, type RunningEmulator } from "../../emulator";
-import {
-    inlineStack,
-    makeWorkspace,
-    requirePulumiCli,
-    setOvhConfig,
-    stateResources,
-    totalCalls,
-    type E2eWorkspace,
-} from "./harness";
+import { inlineStack, setOvhConfig, stateResources, totalCalls, useE2eSuite } from "./harness";
 
 const KEY_COUNT = 100;
 
@@ -38,31 +29,23 @@ function keySpecs(): Record<string, KmsBundleKeyArgs> {
 }
 
 describe("e2e: 100 keys in one up with parallelism 16", function () {
-    const cliDir = requirePulumiCli();
+    const suite = useE2eSuite("concurrency", {
+        credentialReadyMs: 50,
+        orderDeliveryMs: 100,
+        displayNamePropagationMs: 50,
+    });
     this.timeout(600_000);
-    let emu: RunningEmulator;
-    let ws: E2eWorkspace;
     let stack: Stack;
     const specs = keySpecs();
     let okmsId: string;
     let keyIds: string[];
 
-    before(async function () {
-        if (!cliDir) {
-            this.skip();
-        }
-        emu = await startEmulator({ credentialReadyMs: 50, orderDeliveryMs: 100, displayNamePropagationMs: 50 });
-        ws = makeWorkspace("concurrency");
-        stack = await inlineStack(ws, cliDir!, "concurrency", async () => {
+    before(async () => {
+        stack = await inlineStack(suite.ws, suite.cliDir, "concurrency", async () => {
             const bundle = new KmsBundle("c", { region: "eu-west-gra", keys: specs });
             return { okmsId: bundle.okmsId, keys: bundle.keys };
         });
-        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
-    });
-
-    after(async () => {
-        await emu?.close();
-        ws?.cleanup();
+        await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
     });
 
     it("creates the KMS and 100 keys without an error; every key exists once, by id and by name", async () => {
@@ -78,7 +61,7 @@ describe("e2e: 100 keys in one up with parallelism 16", function () {
         const wallMs = Date.now() - started;
         console.log(
             `      up of ${KEY_COUNT} keys (${JSON.stringify(counts)}) with --parallel 16: ${wallMs} ms ` +
-                `(${totalCalls(emu)} API calls)`,
+                `(${totalCalls(suite.emu)} API calls)`,
         );
         assert.equal(up.summary.result, "succeeded");
         // Stack + component + KMS + 100 keys.
@@ -102,7 +85,7 @@ describe("e2e: 100 keys in one up with parallelism 16", function () {
             assert.equal(k.state, "ACTIVE", name);
         }
 
-        const inventory = emu.admin.inventory();
+        const inventory = suite.emu.admin.inventory();
         assert.deepEqual(
             inventory.okms.map((o) => o.id),
             [okmsId],
@@ -122,23 +105,23 @@ describe("e2e: 100 keys in one up with parallelism 16", function () {
     });
 
     it("a second up (parallel 16) is a no-op with zero API calls", async () => {
-        emu.admin.resetCounters();
+        suite.emu.admin.resetCounters();
         const up = await stack.up({ parallel: 16 });
         assert.deepEqual(up.summary.resourceChanges, { same: KEY_COUNT + 3 });
-        assert.equal(totalCalls(emu), 0, JSON.stringify(emu.admin.counters()));
+        assert.equal(totalCalls(suite.emu), 0, JSON.stringify(suite.emu.admin.counters()));
     });
 
     it("destroy (parallel 16) leaves no key; the KMS stays (terminateOnDelete is false)", async () => {
         const result = await stack.destroy({ parallel: 16 });
         assert.equal(result.summary.result, "succeeded");
         assert.equal(result.summary.resourceChanges?.delete, KEY_COUNT + 3);
-        const st = emu.state();
+        const st = suite.emu.state();
         assert.ok(st.okms[okmsId], "the KMS is left in place");
         assert.deepEqual(
             Object.values(st.serviceKeys).filter((k) => k.okmsId === okmsId),
             [],
         );
-        assert.deepEqual(emu.admin.inventory().okms[0]!.serviceKeys, []);
+        assert.deepEqual(suite.emu.admin.inventory().okms[0]!.serviceKeys, []);
         for (const id of keyIds) {
             assert.equal(st.serviceKeys[id], undefined, id);
         }

@@ -10,7 +10,6 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle, KmsBundleArgs } from "../../components/kmsBundle";
-import { startEmulator, RunningEmulator } from "../../emulator";
 import { OvhClient } from "../../provider/ovh";
 import {
     E2eWorkspace,
@@ -20,6 +19,7 @@ import {
     requirePulumiCli,
     setOvhConfig,
     stateResources,
+    useE2eSuite,
 } from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
@@ -71,27 +71,15 @@ async function assertInventoryMatchesState(
 }
 
 describe("e2e: fault tolerance", function () {
-    const cliDir = requirePulumiCli();
-    let emu: RunningEmulator;
-    let ws: E2eWorkspace;
+    const suite = useE2eSuite("faults", { regions: ["eu-west-rbx"], credentialReadyMs: 100 });
     let okmsId: string;
 
-    before(async function () {
-        if (!cliDir) {
-            this.skip();
-        }
-        emu = await startEmulator({ regions: ["eu-west-rbx"], credentialReadyMs: 100 });
-        okmsId = emu.okmsIds[0]!;
-        ws = makeWorkspace("faults");
-    });
-
-    after(async () => {
-        await emu?.close();
-        ws?.cleanup();
+    before(async () => {
+        okmsId = suite.emu.okmsIds[0]!;
     });
 
     it("converges through 429/500/503, resets before and after the server acted, latency spikes and 20 s CREATING", async () => {
-        const stack = await inlineStack(ws, cliDir!, "chaos", async () => {
+        const stack = await inlineStack(suite.ws, suite.cliDir, "chaos", async () => {
             const b = new KmsBundle("chaos", {
                 okmsId,
                 keys: keysSpec(20),
@@ -99,9 +87,9 @@ describe("e2e: fault tolerance", function () {
             });
             return { keys: b.keys, credentialId: b.credentialId, privateKeyPem: b.privateKeyPem };
         });
-        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
+        await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
 
-        emu.admin.configure({ credentialReadyMs: 20_000 });
+        suite.emu.admin.configure({ credentialReadyMs: 20_000 });
         const keyRoute = `/v2/okms/resource/${okmsId}/serviceKey`;
         // Deterministic (each rule hits the next N matching requests, in this order) and within the budgets:
         // fewer failures per route than the client's 5 attempts, fewer unknown outcomes than the provider's.
@@ -118,29 +106,29 @@ describe("e2e: fault tolerance", function () {
             { path: "/v2/okms/resource", latencyMs: 2500, times: 4 },
         ];
         for (const r of rules) {
-            emu.admin.addFault(r);
+            suite.emu.admin.addFault(r);
         }
         const started = Date.now();
         const up = await stack.up({ parallel: 8 });
         const seconds = (Date.now() - started) / 1000;
         console.log(
-            `      chaos up: ${seconds.toFixed(1)} s; ${rules.length - emu.admin.faults().length} fault rules exhausted`,
+            `      chaos up: ${seconds.toFixed(1)} s; ${rules.length - suite.emu.admin.faults().length} fault rules exhausted`,
         );
         assert.equal(up.summary.result, "succeeded");
         assert.ok(seconds >= 20, "the credential was CREATING for 20 s and the up waited for it");
-        assert.equal(emu.admin.faults().length, 0, "every injected fault was hit");
+        assert.equal(suite.emu.admin.faults().length, 0, "every injected fault was hit");
         assert.match(up.outputs.privateKeyPem!.value as string, /BEGIN PRIVATE KEY/);
-        await assertInventoryMatchesState(stack, emu, okmsId, 20);
+        await assertInventoryMatchesState(stack, suite.emu, okmsId, 20);
 
-        emu.admin.configure({ credentialReadyMs: 100 });
+        suite.emu.admin.configure({ credentialReadyMs: 100 });
         await stack.destroy();
-        const left = await inventory(emu.endpoint, emu.credentials, okmsId);
+        const left = await inventory(suite.emu.endpoint, suite.emu.credentials, okmsId);
         assert.deepEqual(left.keys, []);
     });
 
     it("fails with one clear error when faults outlast the retry budget, then resumes without duplicates or key loss", async () => {
         let n = 6;
-        const stack = await inlineStack(ws, cliDir!, "budget", async () => {
+        const stack = await inlineStack(suite.ws, suite.cliDir, "budget", async () => {
             const b = new KmsBundle("budget", {
                 okmsId,
                 keys: keysSpec(n),
@@ -148,12 +136,12 @@ describe("e2e: fault tolerance", function () {
             });
             return { keys: b.keys, credentialId: b.credentialId, privateKeyPem: b.privateKeyPem };
         });
-        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
+        await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
 
         // Certificates take 6 s but the stack waits 2 s: the credential is created and recorded, not READY.
-        emu.admin.configure({ credentialReadyMs: 6000 });
+        suite.emu.admin.configure({ credentialReadyMs: 6000 });
         // The first key's creation keeps failing with 503 for all of the client's 5 attempts.
-        const faultId = emu.admin.addFault({ method: "POST", pathRegex: `/serviceKey$`, status: 503, times: 5 });
+        const faultId = suite.emu.admin.addFault({ method: "POST", pathRegex: `/serviceKey$`, status: 503, times: 5 });
         n = 7;
         let error: Error | undefined;
         try {
@@ -172,16 +160,16 @@ describe("e2e: fault tolerance", function () {
         const recordedKey = recordedCred.outputs?.privateKeyPem;
         assert.ok(recordedKey !== undefined, "its private key was recorded with it");
 
-        emu.admin.removeFault(faultId);
-        emu.admin.configure({ credentialReadyMs: 100 });
+        suite.emu.admin.removeFault(faultId);
+        suite.emu.admin.configure({ credentialReadyMs: 100 });
         // Meanwhile OVH issues the certificate (its 6 s are up, however fast the first up was).
-        await emu.admin.advanceClock(6000);
+        await suite.emu.admin.advanceClock(6000);
         const up = await stack.up();
         assert.equal(up.summary.result, "succeeded");
         assert.equal(up.outputs.credentialId!.value, recordedCred.id, "the same credential, finished");
         const pem = up.outputs.privateKeyPem!.value as string;
         assert.match(pem, /BEGIN PRIVATE KEY/);
-        await assertInventoryMatchesState(stack, emu, okmsId, 7);
+        await assertInventoryMatchesState(stack, suite.emu, okmsId, 7);
         await stack.destroy();
     });
 });

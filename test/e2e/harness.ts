@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, PulumiFn } from "@pulumi/pulumi/automation";
-import type { RunningEmulator } from "../../emulator";
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
 import { cliEnv, cliScript, findPulumiCli, repoRoot } from "../../scripts/lib/pulumiCli";
 
 export { repoRoot };
@@ -155,4 +155,34 @@ export interface StateResource {
 export async function stateResources(stack: Stack): Promise<StateResource[]> {
     const exported = await stack.exportStack();
     return (exported.deployment as { resources?: StateResource[] }).resources ?? [];
+}
+
+/** What an end-to-end suite works with, set in its `before` hook. */
+export interface E2eSuite {
+    cliDir: string;
+    emu: RunningEmulator;
+    ws: E2eWorkspace;
+}
+
+/**
+ * Registers the usual hooks of an end-to-end suite: the Pulumi CLI (or a loud skip outside CI), an emulator
+ * started with `emulatorOptions`, and a workspace; closed and removed after. Hooks the suite registers next
+ * run after these, so they can use the returned context.
+ */
+export function useE2eSuite(prefix: string, emulatorOptions?: EmulatorOptions): E2eSuite {
+    const cliDir = requirePulumiCli();
+    const suite = {} as E2eSuite;
+    before(async function () {
+        if (!cliDir) {
+            this.skip();
+        }
+        suite.cliDir = cliDir!;
+        suite.emu = await startEmulator(emulatorOptions);
+        suite.ws = makeWorkspace(prefix);
+    });
+    after(async () => {
+        await suite.emu?.close();
+        suite.ws?.cleanup();
+    });
+    return suite;
 }

@@ -5,18 +5,15 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle, KmsBundleArgs } from "../../components/kmsBundle";
 import { ServiceKey } from "../../provider/serviceKey";
 import { OvhClient } from "../../provider/ovh";
-import { startEmulator, RunningEmulator } from "../../emulator";
 import {
-    E2eWorkspace,
     exportStackRaw,
     inlineStack,
-    makeWorkspace,
     rawState,
-    requirePulumiCli,
     setOvhConfig,
     StateResource,
     stateResources,
     totalCalls,
+    useE2eSuite,
 } from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
@@ -26,9 +23,11 @@ function byName(all: StateResource[], name: string): StateResource | undefined {
 }
 
 describe("e2e: KmsBundle through the real Pulumi engine", function () {
-    const cliDir = requirePulumiCli();
-    let emu: RunningEmulator;
-    let ws: E2eWorkspace;
+    const suite = useE2eSuite("lifecycle", {
+        credentialReadyMs: 100,
+        orderDeliveryMs: 100,
+        displayNamePropagationMs: 50,
+    });
     let stack: Stack;
     let spec: KmsBundleArgs;
 
@@ -44,12 +43,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         };
     };
 
-    before(async function () {
-        if (!cliDir) {
-            this.skip();
-        }
-        emu = await startEmulator({ credentialReadyMs: 100, orderDeliveryMs: 100, displayNamePropagationMs: 50 });
-        ws = makeWorkspace("lifecycle");
+    before(async () => {
         spec = {
             region: "eu-west-rbx",
             keys: {
@@ -59,13 +53,8 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
             },
             credential: { name: "e2e-app", identityURNs: [IDENTITY], validity: 90 },
         };
-        stack = await inlineStack(ws, cliDir!, "lifecycle", program);
-        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
-    });
-
-    after(async () => {
-        await emu?.close();
-        ws?.cleanup();
+        stack = await inlineStack(suite.ws, suite.cliDir, "lifecycle", program);
+        await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
     });
 
     let okmsId: string;
@@ -86,7 +75,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         assert.match(up.outputs.certificatePem!.value as string, /BEGIN CERTIFICATE/);
         assert.equal(up.outputs.privateKeyPem!.secret, true);
 
-        const inv = emu.admin.inventory().okms.find((o) => o.id === okmsId);
+        const inv = suite.emu.admin.inventory().okms.find((o) => o.id === okmsId);
         assert.ok(inv, "the ordered KMS exists");
         assert.deepEqual(
             inv.serviceKeys.map((k) => k.id).sort(),
@@ -105,10 +94,10 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
     });
 
     it("2. a second up changes nothing and makes zero API calls", async () => {
-        emu.admin.resetCounters();
+        suite.emu.admin.resetCounters();
         const up = await stack.up();
         assert.deepEqual(up.summary.resourceChanges, { same: 7 });
-        assert.equal(totalCalls(emu), 0, JSON.stringify(emu.admin.counters()));
+        assert.equal(totalCalls(suite.emu), 0, JSON.stringify(suite.emu.admin.counters()));
     });
 
     it("3. previews: rename → update, type change → replace, identity change → replace, bad input → no call", async () => {
@@ -131,23 +120,23 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
 
         spec = structuredClone(original);
         spec.keys!.data = { type: "oct", size: 100, operations: ["encrypt", "decrypt"] };
-        emu.admin.resetCounters();
+        suite.emu.admin.resetCounters();
         await assert.rejects(stack.preview(), (e: Error) => {
             assert.match(e.message, /size/);
             assert.match(e.message, /128, 192, 256/);
             return true;
         });
-        assert.equal(totalCalls(emu), 0, "invalid input makes no API call");
+        assert.equal(totalCalls(suite.emu), 0, "invalid input makes no API call");
         spec = structuredClone(original);
     });
 
     it("4. refresh reflects out-of-band rename, deactivation and deletion; the next up repairs them", async () => {
-        await emu.admin.updateServiceKey(okmsId, keys.data!.id, { name: "renamed-in-console" });
-        await emu.admin.updateServiceKey(okmsId, keys.sig!.id, {
+        await suite.emu.admin.updateServiceKey(okmsId, keys.data!.id, { name: "renamed-in-console" });
+        await suite.emu.admin.updateServiceKey(okmsId, keys.sig!.id, {
             state: "DEACTIVATED",
             deactivationReason: "SUPERSEDED",
         });
-        await emu.admin.deleteServiceKey(okmsId, keys.rsa!.id);
+        await suite.emu.admin.deleteServiceKey(okmsId, keys.rsa!.id);
 
         await stack.refresh();
         const after = await stateResources(stack);
@@ -158,7 +147,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         const up = await stack.up();
         assert.equal(up.summary.resourceChanges?.update, 2, JSON.stringify(up.summary.resourceChanges));
         assert.equal(up.summary.resourceChanges?.create, 1, JSON.stringify(up.summary.resourceChanges));
-        const st = emu.state();
+        const st = suite.emu.state();
         assert.equal(st.serviceKeys[keys.data!.id]?.name, "data");
         assert.equal(st.serviceKeys[keys.sig!.id]?.state, "ACTIVE");
         const newKeys = up.outputs.keys!.value as typeof keys;
@@ -166,10 +155,10 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         assert.equal(st.serviceKeys[newKeys.rsa!.id]?.state, "ACTIVE");
         keys = newKeys;
 
-        emu.admin.resetCounters();
+        suite.emu.admin.resetCounters();
         const again = await stack.up();
         assert.deepEqual(again.summary.resourceChanges, { same: 7 });
-        assert.equal(totalCalls(emu), 0);
+        assert.equal(totalCalls(suite.emu), 0);
     });
 
     it("8. state secrecy: no private key, API secret or token in the exported stack or the raw state", async () => {
@@ -181,13 +170,13 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
             .filter((l) => l && !l.startsWith("-----"))
             .join("");
         assert.ok(body.length > 40);
-        const exported = exportStackRaw(ws, cliDir!, "lifecycle");
-        const raw = rawState(ws);
+        const exported = exportStackRaw(suite.ws, suite.cliDir, "lifecycle");
+        const raw = rawState(suite.ws);
         const secrets = {
             "private key": body.slice(0, 40),
-            applicationSecret: emu.credentials.applicationSecret,
-            consumerKey: emu.credentials.consumerKey,
-            clientSecret: emu.credentials.clientSecret,
+            applicationSecret: suite.emu.credentials.applicationSecret,
+            consumerKey: suite.emu.credentials.consumerKey,
+            clientSecret: suite.emu.credentials.clientSecret,
         };
         for (const [what, value] of Object.entries(secrets)) {
             assert.ok(!exported.includes(value), `${what} is not in the exported stack`);
@@ -198,14 +187,14 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
 
     it("7. destroy removes every key and credential of the stack and keeps the KMS", async () => {
         await stack.destroy();
-        const st = emu.state();
+        const st = suite.emu.state();
         assert.ok(st.okms[okmsId], "terminateOnDelete is false: the KMS stays");
         assert.deepEqual(
             Object.values(st.serviceKeys).filter((k) => k.okmsId === okmsId),
             [],
             "no key left",
         );
-        const left = emu.admin.inventory().okms.find((o) => o.id === okmsId)?.credentials ?? [];
+        const left = suite.emu.admin.inventory().okms.find((o) => o.id === okmsId)?.credentials ?? [];
         assert.ok(
             left.every((c) => c.status === "DELETING"),
             `credentials left: ${JSON.stringify(left)}`,
@@ -214,28 +203,13 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
 });
 
 describe("e2e: adopting an existing KMS and an existing key", function () {
-    const cliDir = requirePulumiCli();
-    let emu: RunningEmulator;
-    let ws: E2eWorkspace;
-
-    before(async function () {
-        if (!cliDir) {
-            this.skip();
-        }
-        emu = await startEmulator({ credentialReadyMs: 50 });
-        ws = makeWorkspace("adopt");
-    });
-
-    after(async () => {
-        await emu?.close();
-        ws?.cleanup();
-    });
+    const suite = useE2eSuite("adopt", { credentialReadyMs: 50 });
 
     it("5. adopts by id: nothing ordered, no duplicate key, and destroy leaves the KMS", async () => {
-        const okmsId = await emu.admin.createKms({ region: "eu-west-sbg", displayName: "made in the console" });
+        const okmsId = await suite.emu.admin.createKms({ region: "eu-west-sbg", displayName: "made in the console" });
         const client = new OvhClient({
-            endpoint: emu.endpoint,
-            ...emu.credentials,
+            endpoint: suite.emu.endpoint,
+            ...suite.emu.credentials,
             clientId: undefined,
             clientSecret: undefined,
         });
@@ -247,7 +221,7 @@ describe("e2e: adopting an existing KMS and an existing key", function () {
         })) as { id: string };
         await client.close();
 
-        const stack = await inlineStack(ws, cliDir!, "adopt", async () => {
+        const stack = await inlineStack(suite.ws, suite.cliDir, "adopt", async () => {
             const b = new KmsBundle("adopt", { okmsId, keys: { fresh: { type: "EC", curve: "P-521" } } });
             const legacy = new ServiceKey("legacy", {
                 okmsId,
@@ -260,22 +234,22 @@ describe("e2e: adopting an existing KMS and an existing key", function () {
             });
             return { region: b.region, legacyId: legacy.keyId, legacyState: legacy.state };
         });
-        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
-        emu.admin.resetCounters();
+        await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
+        suite.emu.admin.resetCounters();
         const up = await stack.up();
         assert.equal(up.outputs.region!.value, "eu-west-sbg");
         assert.equal(up.outputs.legacyId!.value, created.id);
         assert.equal(up.outputs.legacyState!.value, "ACTIVE");
-        const counters = emu.admin.counters();
+        const counters = suite.emu.admin.counters();
         assert.ok(
             !Object.keys(counters).some((k) => k.includes("/order/cart")),
             `no order placed: ${JSON.stringify(counters)}`,
         );
-        const inKms = Object.values(emu.state().serviceKeys).filter((k) => k.okmsId === okmsId);
+        const inKms = Object.values(suite.emu.state().serviceKeys).filter((k) => k.okmsId === okmsId);
         assert.deepEqual(inKms.map((k) => k.name).sort(), ["fresh", "legacy"], "the adopted key was not duplicated");
 
         await stack.destroy();
-        const st = emu.state();
+        const st = suite.emu.state();
         assert.ok(st.okms[okmsId], "an adopted KMS is never terminated");
         assert.equal(st.serviceKeys[created.id]?.state, "DEACTIVATED", "deletionPolicy deactivate keeps the key");
         assert.equal(Object.values(st.serviceKeys).filter((k) => k.name === "fresh").length, 0);

@@ -5,31 +5,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { OkmsDataClient } from "../../client/okmsDataClient";
-import { startEmulator, RunningEmulator } from "../../emulator";
 import { cliEnv, repoRoot } from "../../scripts/lib/pulumiCli";
-import { E2eWorkspace, makeWorkspace, pulumiCommand, requirePulumiCli, setOvhConfig } from "./harness";
+import { pulumiCommand, setOvhConfig, useE2eSuite } from "./harness";
 
 describe("e2e: examples/quickstart through the language host", function () {
-    const cliDir = requirePulumiCli();
-    let emu: RunningEmulator;
-    let ws: E2eWorkspace;
+    const suite = useE2eSuite("quickstart", { credentialReadyMs: 50, orderDeliveryMs: 50 });
     const stackName = `e2e-quickstart-${process.pid}`;
 
-    before(async function () {
-        if (!cliDir) {
-            this.skip();
-        }
+    before(async () => {
         assert.ok(
             fs.existsSync(path.join(repoRoot, "dist/examples/quickstart/index.js")),
             "run `npm run build` first (npm test does)",
         );
-        emu = await startEmulator({ credentialReadyMs: 50, orderDeliveryMs: 50 });
-        ws = makeWorkspace("quickstart");
     });
 
     after(async () => {
-        await emu?.close();
-        ws?.cleanup();
         fs.rmSync(path.join(repoRoot, `Pulumi.${stackName}.yaml`), { force: true });
     });
 
@@ -37,12 +27,12 @@ describe("e2e: examples/quickstart through the language host", function () {
         const stack = await LocalWorkspace.createOrSelectStack(
             { stackName, workDir: repoRoot },
             {
-                pulumiHome: ws.pulumiHome,
-                pulumiCommand: await pulumiCommand(cliDir!),
-                envVars: { ...ws.envVars, ...cliEnv(cliDir!) },
+                pulumiHome: suite.ws.pulumiHome,
+                pulumiCommand: await pulumiCommand(suite.cliDir),
+                envVars: { ...suite.ws.envVars, ...cliEnv(suite.cliDir) },
             },
         );
-        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
+        await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
         await stack.setAllConfig({
             "okms-quickstart:identityUrn": { value: "urn:v1:eu:identity:account:em1234-ovh" },
             "okms-quickstart:terminateOnDelete": { value: "true" },
@@ -70,7 +60,7 @@ describe("e2e: examples/quickstart through the language host", function () {
         }
 
         await stack.destroy();
-        assert.equal(emu.state().okms[o.okmsId!.value as string], undefined, "terminateOnDelete terminated it");
+        assert.equal(suite.emu.state().okms[o.okmsId!.value as string], undefined, "terminateOnDelete terminated it");
         await stack.workspace.removeStack(stackName);
     });
 });

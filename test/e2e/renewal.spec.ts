@@ -4,34 +4,18 @@ import * as assert from "node:assert/strict";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { Credential } from "../../provider/credential";
 import { Okms } from "../../provider/okms";
-import { startEmulator, RunningEmulator } from "../../emulator";
-import { E2eWorkspace, inlineStack, makeWorkspace, requirePulumiCli, setOvhConfig } from "./harness";
+import { inlineStack, setOvhConfig, useE2eSuite } from "./harness";
 
 const DAY = 86_400_000;
 
 describe("e2e: credential renewal (emulator clock)", function () {
-    const cliDir = requirePulumiCli();
-    let emu: RunningEmulator;
-    let ws: E2eWorkspace;
-
-    before(async function () {
-        if (!cliDir) {
-            this.skip();
-        }
-        // The emulator clock starts 25 days in the past: a 30-day certificate issued now expires in 5 days
-        // of real time, inside a 10-day renewal window.
-        emu = await startEmulator({ credentialReadyMs: 50, regions: ["eu-west-gra"], clockOffsetMs: -25 * DAY });
-        ws = makeWorkspace("renewal");
-    });
-
-    after(async () => {
-        await emu?.close();
-        ws?.cleanup();
-    });
+    // The emulator clock starts 25 days in the past: a 30-day certificate issued now expires in 5 days of real
+    // time, inside a 10-day renewal window.
+    const suite = useE2eSuite("renewal", { credentialReadyMs: 50, regions: ["eu-west-gra"], clockOffsetMs: -25 * DAY });
 
     it("6. up replaces the credential inside its window, create-before-delete, and deletes the old one", async () => {
-        const okmsId = emu.okmsIds[0]!;
-        const stack = await inlineStack(ws, cliDir!, "renewal", async () => {
+        const okmsId = suite.emu.okmsIds[0]!;
+        const stack = await inlineStack(suite.ws, suite.cliDir, "renewal", async () => {
             const kms = new Okms("kms", { okmsId });
             const cred = new Credential("cred", {
                 okmsId: kms.okmsId,
@@ -42,7 +26,7 @@ describe("e2e: credential renewal (emulator clock)", function () {
             });
             return { credentialId: cred.credentialId, expiredAt: cred.expiredAt };
         });
-        await setOvhConfig(stack, { endpoint: emu.endpoint, ...emu.credentials });
+        await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
 
         const first = await stack.up();
         const oldId = first.outputs.credentialId!.value as string;
@@ -50,7 +34,7 @@ describe("e2e: credential renewal (emulator clock)", function () {
         assert.ok(oldExpiry - Date.now() < 6 * DAY, "issued on the emulator clock, 25 days ago");
 
         // Back to real time: the certificate is now 25 days old with 5 days left.
-        await emu.admin.advanceClock(25 * DAY);
+        await suite.emu.admin.advanceClock(25 * DAY);
         const preview = await stack.preview();
         assert.equal(preview.changeSummary.replace, 1, JSON.stringify(preview.changeSummary));
 
@@ -70,7 +54,7 @@ describe("e2e: credential renewal (emulator clock)", function () {
         assert.notEqual(newId, oldId);
         assert.ok(Date.parse(up.outputs.expiredAt!.value as string) - Date.now() > 29 * DAY);
 
-        const creds = emu.admin.inventory().okms.find((o) => o.id === okmsId)?.credentials ?? [];
+        const creds = suite.emu.admin.inventory().okms.find((o) => o.id === okmsId)?.credentials ?? [];
         assert.equal(creds.find((c) => c.id === newId)?.status, "READY");
         const old = creds.find((c) => c.id === oldId);
         assert.ok(old === undefined || old.status === "DELETING", `old credential: ${JSON.stringify(old)}`);
