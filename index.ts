@@ -5,6 +5,7 @@ export { KmsBundle } from "./components/kmsBundle";
 export type {
     KmsBundleArgs,
     KmsBundleCredentialArgs,
+    KmsBundleEncryptOptions,
     KmsBundleKey,
     KmsBundleKeyArgs,
     KmsClientConfig,

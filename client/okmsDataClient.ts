@@ -68,6 +68,11 @@ export class OkmsDataClient {
         return Buffer.from(r.plaintext, "base64");
     }
 
+    /** `GET servicekey/{keyId}`: the key as the data plane sees it (`attributes.state` lower-case); unvalidated. */
+    async getServiceKey(keyId: string): Promise<unknown> {
+        return this.call<unknown>("GET", `servicekey/${encodeURIComponent(keyId)}`);
+    }
+
     /** Signs a message; `raw` returns the base64 signature (ECDSA as r||s), `jws` a compact JWS. */
     async sign(
         keyId: string,

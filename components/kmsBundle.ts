@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Ciphertext } from "../provider/ciphertext";
 import { Credential, CredentialArgs } from "../provider/credential";
 import { Okms } from "../provider/okms";
 import { ServiceKey, ServiceKeyArgs } from "../provider/serviceKey";
@@ -57,6 +58,14 @@ export interface KmsClientConfig {
     privateKeyPem: string;
 }
 
+/** Options of {@link KmsBundle.encrypt}. */
+export interface KmsBundleEncryptOptions {
+    /** Logical name of the bundle key that encrypts (an `oct` key allowing `encrypt`). Default: the bundle's only key. */
+    key?: string;
+    /** Additional authenticated data (≤ 64 characters), needed again to decrypt. Default none. */
+    context?: pulumi.Input<string>;
+}
+
 /**
  * A KMS with its service keys and an access certificate, ready for an application: the data-plane endpoint,
  * the CA to trust, the certificate and its private key (a secret output).
@@ -85,6 +94,8 @@ export class KmsBundle extends pulumi.ComponentResource {
     public readonly privateKeyPem: pulumi.Output<string | undefined>;
     /** Ready-to-use data-plane client configuration. Secret. Undefined without a credential. */
     public readonly clientConfig: pulumi.Output<KmsClientConfig | undefined>;
+    /** The component's name: children are named `<name>-<logical name>`. */
+    private readonly bundleName: string;
 
     constructor(name: string, args: KmsBundleArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validated before registering anything, so a mistake leaves no half-built component behind.
@@ -97,6 +108,7 @@ export class KmsBundle extends pulumi.ComponentResource {
         // No args to super(): they would be recorded as the component's inputs in state (and `keys` may
         // hold an imported JWK).
         super("okms:index:KmsBundle", name, {}, opts);
+        this.bundleName = name;
 
         this.kms = new Okms(
             `${name}-kms`,
@@ -174,5 +186,34 @@ export class KmsBundle extends pulumi.ComponentResource {
             privateKeyPem: this.privateKeyPem,
             clientConfig: this.clientConfig,
         });
+    }
+
+    /**
+     * Encrypts `plaintext` at deploy time with one of the bundle's keys over the bundle's own access
+     * certificate: a {@link Ciphertext} child named `<bundle>-<name>`, whose public `ciphertext` output is what
+     * an application stores. Needs the bundle's `credential` (with its private key in Pulumi).
+     */
+    encrypt(name: string, plaintext: pulumi.Input<string>, opts?: KmsBundleEncryptOptions): Ciphertext {
+        const logicalNames = Object.keys(this.serviceKeys);
+        const keyName = opts?.key ?? (logicalNames.length === 1 ? logicalNames[0] : undefined);
+        const key = keyName === undefined ? undefined : this.serviceKeys[keyName];
+        if (key === undefined) {
+            throw new Error(
+                `KmsBundle ${this.bundleName}: encrypt(${JSON.stringify(name)}) needs [key], one of the bundle's keys: ` +
+                    `${logicalNames.join(", ") || "(none)"}${keyName !== undefined ? ` (not ${JSON.stringify(keyName)})` : ""}`,
+            );
+        }
+        if (this.credential === undefined) {
+            throw new Error(
+                `KmsBundle ${this.bundleName}: encrypt(${JSON.stringify(name)}) needs the bundle's [credential] ` +
+                    `(the data plane is reached with its certificate)`,
+            );
+        }
+        const clientConfig = this.clientConfig.apply((c) => c as KmsClientConfig);
+        return new Ciphertext(
+            `${this.bundleName}-${name}`,
+            { keyId: key.keyId, clientConfig, plaintext, context: opts?.context },
+            { parent: this },
+        );
     }
 }

@@ -11,3 +11,6 @@ export type {
     ServiceKeyInputs,
     ServiceKeyOutputs,
 } from "./serviceKey";
+export { Ciphertext, CiphertextProvider, ciphertextProvider, OkmsError } from "./ciphertext";
+export type { CiphertextArgs, CiphertextInputs, CiphertextOutputs } from "./ciphertext";
+export * from "./functions";

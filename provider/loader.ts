@@ -15,8 +15,8 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
-/** The three resource kinds, named like the provider instances exported by `provider/index.ts`. */
-export type ProviderKind = "okmsProvider" | "serviceKeyProvider" | "credentialProvider";
+/** The resource kinds, named like the provider instances exported by `provider/index.ts`. */
+export type ProviderKind = "okmsProvider" | "serviceKeyProvider" | "credentialProvider" | "ciphertextProvider";
 
 /** Loads the real provider inside the provider host. */
 export function loadProvider(kind: ProviderKind): dynamic.ResourceProvider {

@@ -77,7 +77,8 @@ function deadlines() {
     return { orderMs: 30 * 60_000, visibleMs: 2 * 60_000, displayNameMs: 60_000, terminateMs: 30 * 60_000 };
 }
 
-function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>): OkmsOutputs {
+/** Outputs from an API response, over the inputs (with no inputs: what `getOkms` returns, functions.ts). */
+export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>): OkmsOutputs {
     return common.jsonClean({
         ...common.pickInputs(inputs, okmsInputKeys()),
         okmsId: kms.id,

@@ -182,7 +182,7 @@ function publicPemFromJwk(jwk: Record<string, unknown>): string | undefined {
 }
 
 /** Outputs from an API response, over the inputs. */
-function toOutputs(
+export function toOutputs(
     key: api.ServiceKeyResponse,
     inputs: Record<string, unknown>,
     derivedUrn?: string,

@@ -161,6 +161,12 @@ export async function getOkms(client: ApiClient, okmsId: string): Promise<OkmsRe
     return parse(schemas.okmsResourceSchema(), body, `GET ${okmsPath(okmsId)}`);
 }
 
+/** `GET /v2/okms/resource`, every page: the KMSes these credentials can see (without `publicCA`). */
+export async function listOkms(client: ApiClient): Promise<OkmsResource[]> {
+    const items = await client.listAll("/v2/okms/resource");
+    return items.map((item) => parse(schemas.okmsResourceSchema(), item, "GET /v2/okms/resource"));
+}
+
 /** Options of {@link orderOkms}. */
 export interface OrderOkmsOptions {
     /** `okms.RegionEnum` value (lower-case). */
