@@ -73,9 +73,13 @@ async function orNotFound<T>(what: string, call: () => Promise<T>): Promise<T> {
         return await call();
     } catch (e) {
         if (common.isGone(e)) {
-            throw new OkmsError("ERR_OKMS_NOT_FOUND", `${what} does not exist (or is not visible to these credentials)`, {
-                cause: e,
-            });
+            throw new OkmsError(
+                "ERR_OKMS_NOT_FOUND",
+                `${what} does not exist (or is not visible to these credentials)`,
+                {
+                    cause: e,
+                },
+            );
         }
         throw e;
     }
@@ -184,11 +188,7 @@ export interface GetOkmsListResult {
 
 /** Every KMS these credentials can see, optionally in one region. One API call (`GET /v2/okms/resource`, paged). */
 export async function getOkmsList(args: GetOkmsListArgs = {}): Promise<GetOkmsListResult> {
-    const { region } = parseArgs(
-        "getOkmsList",
-        z.object({ region: schemas.okmsInputsSchema().shape.region }),
-        args,
-    );
+    const { region } = parseArgs("getOkmsList", z.object({ region: schemas.okmsInputsSchema().shape.region }), args);
     return withProgramClient("getOkmsList", async (client) => {
         const all = (await api.listOkms(client)).map(okmsResult);
         const kept = region === undefined ? all : all.filter((k) => k.region === region);
@@ -205,7 +205,8 @@ export const getOkmsListOutput = (args: InputsOf<GetOkmsListArgs> = {}): pulumi.
 // ---------------------------------------------------------------------------------------------------------
 
 /** Arguments of {@link getServiceKey}: the KMS and exactly one of `keyId` and `name`. */
-export type GetServiceKeyArgs = { okmsId: string; keyId: string; name?: undefined } | { okmsId: string; name: string; keyId?: undefined };
+export type GetServiceKeyArgs =
+    { okmsId: string; keyId: string; name?: undefined } | { okmsId: string; name: string; keyId?: undefined };
 
 /** A service key as the lookups report it (the `ServiceKey` resource's outputs, without its inputs). */
 export interface GetServiceKeyResult {
@@ -280,7 +281,10 @@ export async function getServiceKey(args: GetServiceKeyArgs): Promise<GetService
         const matches = all.filter((k) => k.name === name && !k.state.startsWith("DESTROYED"));
         const [first, ...others] = matches;
         if (first === undefined) {
-            throw new OkmsError("ERR_OKMS_NOT_FOUND", `getServiceKey: KMS ${okmsId} has no service key named "${name}"`);
+            throw new OkmsError(
+                "ERR_OKMS_NOT_FOUND",
+                `getServiceKey: KMS ${okmsId} has no service key named "${name}"`,
+            );
         }
         if (others.length > 0) {
             throw new OkmsError(

@@ -45,13 +45,16 @@ describe("Ciphertext provider (direct calls and the real host, against the emula
 
     /** check + create, as the engine runs them, asserting no failures. */
     async function encrypt(extra: Record<string, unknown> = {}) {
-        const checked = await provider.check({} as CiphertextInputs, {
-            __provider: FAKE_PROVIDER_TEXT,
-            keyId,
-            clientConfig,
-            plaintext: PLAINTEXT,
-            ...extra,
-        } as CiphertextInputs);
+        const checked = await provider.check(
+            {} as CiphertextInputs,
+            {
+                __provider: FAKE_PROVIDER_TEXT,
+                keyId,
+                clientConfig,
+                plaintext: PLAINTEXT,
+                ...extra,
+            } as CiphertextInputs,
+        );
         assert.deepEqual(checked.failures, []);
         const created = await provider.create(checked.inputs!);
         assertStructClean(created.outs, "create outs");
@@ -69,27 +72,36 @@ describe("Ciphertext provider (direct calls and the real host, against the emula
 
     it("check reports every bad input by field, without values or any API call", async () => {
         emulator.admin.resetCounters();
-        const result = await provider.check({} as CiphertextInputs, {
-            __provider: FAKE_PROVIDER_TEXT,
-            keyId: "not-a-key",
-            clientConfig: { ...clientConfig, endpoint: "http://plain.example", privateKeyPem: "" },
-            plaintext: "",
-            context: "c".repeat(65),
-        } as CiphertextInputs);
-        const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
-        assert.deepEqual(
-            [...byField.keys()].sort(),
-            ["clientConfig.endpoint", "clientConfig.privateKeyPem", "context", "keyId", "plaintext"],
+        const result = await provider.check(
+            {} as CiphertextInputs,
+            {
+                __provider: FAKE_PROVIDER_TEXT,
+                keyId: "not-a-key",
+                clientConfig: { ...clientConfig, endpoint: "http://plain.example", privateKeyPem: "" },
+                plaintext: "",
+                context: "c".repeat(65),
+            } as CiphertextInputs,
         );
+        const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
+        assert.deepEqual([...byField.keys()].sort(), [
+            "clientConfig.endpoint",
+            "clientConfig.privateKeyPem",
+            "context",
+            "keyId",
+            "plaintext",
+        ]);
         assert.match(byField.get("keyId")!, /UUID/);
         assert.match(byField.get("clientConfig.endpoint")!, /https/);
         assert.match(byField.get("clientConfig.privateKeyPem")!, /own CSR/);
         assert.match(byField.get("context")!, /at most 64/);
-        const tooLong = await provider.check({} as CiphertextInputs, {
-            keyId,
-            clientConfig,
-            plaintext: "x".repeat(4099),
-        } as CiphertextInputs);
+        const tooLong = await provider.check(
+            {} as CiphertextInputs,
+            {
+                keyId,
+                clientConfig,
+                plaintext: "x".repeat(4099),
+            } as CiphertextInputs,
+        );
         assert.deepEqual(
             tooLong.failures!.map((f) => [f.property, f.reason]),
             [["plaintext", "must be at most 4098 bytes as UTF-8"]],
@@ -101,17 +113,23 @@ describe("Ciphertext provider (direct calls and the real host, against the emula
     });
 
     it("check lets preview unknowns through (any depth)", async () => {
-        const result = await provider.check({} as CiphertextInputs, {
-            keyId: UNKNOWN,
-            clientConfig: UNKNOWN,
-            plaintext: UNKNOWN,
-        } as unknown as CiphertextInputs);
+        const result = await provider.check(
+            {} as CiphertextInputs,
+            {
+                keyId: UNKNOWN,
+                clientConfig: UNKNOWN,
+                plaintext: UNKNOWN,
+            } as unknown as CiphertextInputs,
+        );
         assert.deepEqual(result.failures, []);
-        const partial = await provider.check({} as CiphertextInputs, {
-            keyId,
-            clientConfig: { ...clientConfig, certificatePem: UNKNOWN, privateKeyPem: UNKNOWN },
-            plaintext: PLAINTEXT,
-        } as CiphertextInputs);
+        const partial = await provider.check(
+            {} as CiphertextInputs,
+            {
+                keyId,
+                clientConfig: { ...clientConfig, certificatePem: UNKNOWN, privateKeyPem: UNKNOWN },
+                plaintext: PLAINTEXT,
+            } as CiphertextInputs,
+        );
         assert.deepEqual(partial.failures, []);
     });
 
