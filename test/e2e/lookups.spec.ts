@@ -63,10 +63,6 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
         assert.ok(key, "the producer's key exists");
         keyId = key.id;
     });
-    after(async () => {
-        await consumer?.destroy();
-        await producer?.destroy();
-    });
 
     /** Decrypts with the producer's own certificate: the emulator's data plane is the judge. */
     async function decryptWithProducer(jwe: string): Promise<string> {
@@ -180,5 +176,23 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
         await suite.emu.admin.updateServiceKey(okmsId, keyId, { state: "ACTIVE" });
         const refreshed = await consumer.refresh();
         assert.equal(refreshed.summary.result, "succeeded");
+    });
+    it("7. destroy: the Ciphertext removes nothing remote; each stack removes only its own objects", async () => {
+        suite.emu.admin.resetCounters();
+        await consumer.destroy();
+        const counters = suite.emu.admin.counters();
+        assert.ok(
+            !Object.keys(counters).some((k) => k.includes("/api/")),
+            `no data-plane call: ${JSON.stringify(counters)}`,
+        );
+        let st = suite.emu.state();
+        assert.equal(st.serviceKeys[keyId]?.state, "ACTIVE", "the producer's key is untouched");
+        await producer.destroy();
+        st = suite.emu.state();
+        assert.ok(st.okms[okmsId], "terminateOnDelete is false: the KMS stays");
+        assert.equal(
+            Object.values(st.serviceKeys).filter((k) => k.okmsId === okmsId && !k.state.startsWith("DESTROYED")).length,
+            0,
+        );
     });
 });
