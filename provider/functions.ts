@@ -204,9 +204,26 @@ export const getOkmsListOutput = (args: InputsOf<GetOkmsListArgs> = {}): pulumi.
 // getServiceKey
 // ---------------------------------------------------------------------------------------------------------
 
+/** {@link getServiceKey} by id. */
+export interface GetServiceKeyByIdArgs {
+    /** The KMS that holds the key. */
+    okmsId: string;
+    /** The key id. */
+    keyId: string;
+    name?: undefined;
+}
+
+/** {@link getServiceKey} by name. */
+export interface GetServiceKeyByNameArgs {
+    /** The KMS that holds the key. */
+    okmsId: string;
+    /** The key's name in OKMS: exactly one key of the KMS (destroyed ones aside) must have it. */
+    name: string;
+    keyId?: undefined;
+}
+
 /** Arguments of {@link getServiceKey}: the KMS and exactly one of `keyId` and `name`. */
-export type GetServiceKeyArgs =
-    { okmsId: string; keyId: string; name?: undefined } | { okmsId: string; name: string; keyId?: undefined };
+export type GetServiceKeyArgs = GetServiceKeyByIdArgs | GetServiceKeyByNameArgs;
 
 /** A service key as the lookups report it (the `ServiceKey` resource's outputs, without its inputs). */
 export interface GetServiceKeyResult {
@@ -314,7 +331,9 @@ export const getServiceKeyOutput: (args: InputsOf<GetServiceKeyArgs>) => pulumi.
 
 /** Arguments of {@link getCredential}. */
 export interface GetCredentialArgs {
+    /** The KMS the credential belongs to. */
     okmsId: string;
+    /** The credential id. */
     credentialId: string;
 }
 
