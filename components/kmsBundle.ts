@@ -209,6 +209,7 @@ export class KmsBundle extends pulumi.ComponentResource {
                     `(the data plane is reached with its certificate)`,
             );
         }
+        // Defined whenever the bundle has a credential (checked above); still secret through apply.
         const clientConfig = this.clientConfig.apply((c) => c as KmsClientConfig);
         return new Ciphertext(
             `${this.bundleName}-${name}`,
