@@ -114,7 +114,8 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
     const plate = ctx.plate ?? "eu";
     const strict = ctx.strictContract ?? process.env[STRICT_CONTRACT_ENV] === "1";
     const mutate =
-        ctx.mutate?.bind(ctx) ?? (<T>(fn: (state: EmulatorState) => T | Promise<T>) => Promise.resolve(fn(ctx.state())));
+        ctx.mutate?.bind(ctx) ??
+        (<T>(fn: (state: EmulatorState) => T | Promise<T>) => Promise.resolve(fn(ctx.state())));
 
     /** Who is calling: a bearer token when one is sent, else the client certificate. */
     function authenticate(req: http.IncomingMessage, okmsId: string): Caller {
@@ -122,9 +123,7 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
         const token = bearerToken(req);
         const raw = token === undefined ? clientCertificate(req) : undefined;
         if (token === undefined && raw === undefined) {
-            throw unauthenticated(
-                "a client certificate (an OKMS access credential) or a bearer token is required",
-            );
+            throw unauthenticated("a client certificate (an OKMS access credential) or a bearer token is required");
         }
         const okms = state.okms[okmsId];
         // The caller is checked before the KMS is looked up, so that unauthenticated callers learn nothing.

@@ -89,11 +89,17 @@ const policyBodySchema = z.strictObject(
             { error: "identities must be an array of identity URNs" },
         ),
         resources: z.array(
-            z.strictObject({ urn: z.string().regex(/^urn:v1:[a-z]+:resource:/, "resources: urn must be a resource URN") }),
+            z.strictObject({
+                urn: z.string().regex(/^urn:v1:[a-z]+:resource:/, "resources: urn must be a resource URN"),
+            }),
             { error: "resources must be an array of {urn}" },
         ),
         permissions: z.strictObject(
-            { allow: actionList("permissions.allow"), except: actionList("permissions.except"), deny: actionList("permissions.deny") },
+            {
+                allow: actionList("permissions.allow"),
+                except: actionList("permissions.except"),
+                deny: actionList("permissions.deny"),
+            },
             { error: "permissions must be an object with allow, except and deny" },
         ),
         permissionsGroups: z
@@ -168,10 +174,14 @@ function callerIdentities(rc: RequestContext): string[] {
 }
 
 const checkSchema = z.strictObject({
-    actions: z.array(z.string().min(1), { error: "actions must be an array of IAM actions" }).min(1, "actions is required"),
+    actions: z
+        .array(z.string().min(1), { error: "actions must be an array of IAM actions" })
+        .min(1, "actions is required"),
 });
 const batchCheckSchema = z.strictObject({
-    actions: z.array(z.string().min(1), { error: "actions must be an array of IAM actions" }).min(1, "actions is required"),
+    actions: z
+        .array(z.string().min(1), { error: "actions must be an array of IAM actions" })
+        .min(1, "actions is required"),
     resourceURNs: z
         .array(z.string().min(1), { error: "resourceURNs must be an array of URNs" })
         .min(1, "resourceURNs is required"),
@@ -198,7 +208,9 @@ export function iamRoutes(ctx: EmulatorContext): RouteDef[] {
                     .filter((p) => identity.length === 0 || p.identities.some((i) => identity.includes(i)))
                     .filter((p) => resource.length === 0 || p.resources.some((r) => resource.includes(r)))
                     .filter((p) => action.length === 0 || action.some((a) => p.allow.some((x) => actionMatches(x, a))))
-                    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
+                    .sort((a, b) =>
+                        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
+                    )
                     .map(policyView);
                 return paginate(rc.req, list);
             },

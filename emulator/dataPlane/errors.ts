@@ -76,7 +76,13 @@ export const forbidden = (message: string): DataPlaneError =>
         DATA_PLANE_CODES.forbidden,
     );
 export const iamDenied = (message: string): DataPlaneError =>
-    new DataPlaneError(403, message, DATA_PLANE_MINOR.iam, DATA_PLANE_CATEGORY.authorization, DATA_PLANE_CODES.iamDenied);
+    new DataPlaneError(
+        403,
+        message,
+        DATA_PLANE_MINOR.iam,
+        DATA_PLANE_CATEGORY.authorization,
+        DATA_PLANE_CODES.iamDenied,
+    );
 export const notFound = (message: string, minor: number = DATA_PLANE_MINOR.serviceKeysApi): DataPlaneError =>
     new DataPlaneError(404, message, minor, DATA_PLANE_CATEGORY.notFound, DATA_PLANE_CODES.notFound);
 export const badRequest = (message: string, category: number = DATA_PLANE_CATEGORY.badArgument): DataPlaneError =>

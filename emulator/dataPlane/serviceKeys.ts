@@ -54,7 +54,10 @@ const schemas = {
         type: z.enum(["oct", "RSA", "EC"]).nullish(),
         size: z.union([128, 192, 256, 2048, 3072, 4096].map((n) => z.literal(n))).nullish(),
         curve: z.enum(["P-256", "P-384", "P-521"]).nullish(),
-        operations: z.array(z.enum(["sign", "verify", "encrypt", "decrypt", "wrapKey", "unwrapKey"])).max(32).nullish(),
+        operations: z
+            .array(z.enum(["sign", "verify", "encrypt", "decrypt", "wrapKey", "unwrapKey"]))
+            .max(32)
+            .nullish(),
         protectionLevel: z.enum(["SOFTWARE", "HSM", "MANAGED_HSM"]).nullish(),
         keys: z.array(z.record(z.string(), z.unknown())).nullish(),
     }),
@@ -238,7 +241,8 @@ function listKeys(state: EmulatorState, okmsId: string, query: URLSearchParams):
 }
 
 const keyOf = (r: DataPlaneRequest) => findKey(r.state(), r.okms.id, r.params.keyId ?? "");
-const nowIso = (r: DataPlaneRequest) => new Date(Math.floor(r.now() / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
+const nowIso = (r: DataPlaneRequest) =>
+    new Date(Math.floor(r.now() / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
 
 /** Looks the key up again inside the mutation (it may have changed since the request was read). */
 function mutateKey(r: DataPlaneRequest, fn: (key: StoredServiceKey, state: EmulatorState) => void): Promise<void> {
@@ -255,14 +259,18 @@ export const serviceKeyHandlers: OperationHandlers = {
 
     CreateImportServiceKey: {
         // `?format=jwk` with `keys` imports (serviceKey/import); anything else generates (serviceKey/create).
-        actions: (r) => [r.query.get("format") === "jwk" ? "okms:apikms:serviceKey/import" : "okms:apikms:serviceKey/create"],
+        actions: (r) => [
+            r.query.get("format") === "jwk" ? "okms:apikms:serviceKey/import" : "okms:apikms:serviceKey/create",
+        ],
         handle: async (r) => {
             const importing = jwkFormat(r.query);
             const body = parseBody(schemas.create, r.body);
             const hasKeys = body.keys !== undefined && body.keys !== null;
             if (importing !== hasKeys) {
                 throw badRequest(
-                    importing ? "format=jwk imports a key: keys must hold one JWK" : "keys can only be imported with ?format=jwk",
+                    importing
+                        ? "format=jwk imports a key: keys must hold one JWK"
+                        : "keys can only be imported with ?format=jwk",
                 );
             }
             const { id: requestedId, name, context: keyContext, ...spec } = body;
@@ -299,7 +307,9 @@ export const serviceKeyHandlers: OperationHandlers = {
         handle: async (r) => {
             await mutateKey(r, (key, s) => {
                 if (!deletableKeyState(key.state)) {
-                    throw badRequest(`service key ${key.id} must be deactivated before deletion (it is ${lower(key.state)})`);
+                    throw badRequest(
+                        `service key ${key.id} must be deactivated before deletion (it is ${lower(key.state)})`,
+                    );
                 }
                 delete s.serviceKeys[key.id];
             });
