@@ -224,6 +224,9 @@ function listKeys(state: EmulatorState, okmsId: string, query: URLSearchParams):
         if (token.length > 500 || !/^(?:[^|]+\|[0-9a-f-]+|\|)$/.test(after)) {
             throw badRequest("continuation-token is not valid", DATA_PLANE_CATEGORY.argument);
         }
+        if (after === "|") {
+            after = "";
+        }
     }
     const keys = Object.values(state.serviceKeys)
         .filter((k) => k.okmsId === okmsId && (filter === "all" || lower(k.state) === filter))
@@ -231,7 +234,7 @@ function listKeys(state: EmulatorState, okmsId: string, query: URLSearchParams):
         .filter((k) => sortKey(k) > after);
     const page = keys.slice(0, max);
     const last = page[page.length - 1];
-    // An empty page keeps the caller's position ("|" sorts before every key when there was none).
+    // An empty page keeps the caller's position; "|" stands for the start of the list.
     const position = last !== undefined ? sortKey(last) : after === "" ? "|" : after;
     return {
         objects_list: page.map((k) => keyResponse(k, false)),

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as jose from "jose";
 import { Agent, request, type Dispatcher } from "undici";
 
+import { DATA_PLANE_CATEGORY, DATA_PLANE_CODES, DATA_PLANE_MINOR, dataPlaneErrorCode } from "../../emulator/dataPlane";
 import type { RunningEmulator } from "../../emulator/server";
 import { Api, arr, obj, start, tempDir } from "./helpers";
 
@@ -81,8 +82,27 @@ class DataPlane {
     }
 }
 
-function assertError(r: DpResult, status: number, message: RegExp): void {
+/** Stable `error_code`s per kind of refusal (emulator/dataPlane/errors.ts). */
+const CODES = {
+    iamDenied: dataPlaneErrorCode(DATA_PLANE_MINOR.iam, DATA_PLANE_CATEGORY.authorization, DATA_PLANE_CODES.iamDenied),
+    unauthenticated: dataPlaneErrorCode(
+        DATA_PLANE_MINOR.authProvider,
+        DATA_PLANE_CATEGORY.authentication,
+        DATA_PLANE_CODES.unauthenticated,
+    ),
+    methodNotAllowed: dataPlaneErrorCode(
+        DATA_PLANE_MINOR.general,
+        DATA_PLANE_CATEGORY.argument,
+        DATA_PLANE_CODES.methodNotAllowed,
+    ),
+    noRoute: dataPlaneErrorCode(DATA_PLANE_MINOR.general, DATA_PLANE_CATEGORY.notFound, DATA_PLANE_CODES.notFound),
+};
+
+function assertError(r: DpResult, status: number, message: RegExp, code?: number): void {
     assert.equal(r.status, status, r.text);
+    if (code !== undefined) {
+        assert.equal(r.body.error_code, code, "stable error_code");
+    }
     assert.deepEqual(Object.keys(r.body).sort(), ["error_code", "error_id", "errors", "request_id"]);
     assert.equal((r.body.error_code as number) >>> 24, 3, "major REST");
     assert.match(String(arr(r.body.errors)[0]), message);
@@ -280,8 +300,8 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
         });
 
         it("answers 405 for a method the document does not declare and 404 for an unknown route", async function () {
-            assertError(await owner.call("PUT", "v1/servicekey"), 405, /PUT is not supported/);
-            assertError(await owner.call("GET", "v1/nothing"), 404, /no route/);
+            assertError(await owner.call("PUT", "v1/servicekey"), 405, /PUT is not supported/, CODES.methodNotAllowed);
+            assertError(await owner.call("GET", "v1/nothing"), 404, /no route/, CODES.noRoute);
         });
     });
 
@@ -421,7 +441,7 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
             const dp = DataPlane.withToken(emu, okmsId, "not-a-token-0123");
             clients.push(dp);
             const r = await dp.call("GET", "v1/servicekey");
-            assertError(r, 401, /Invalid access token/);
+            assertError(r, 401, /Invalid access token/, CODES.unauthenticated);
             assert.ok(!r.text.includes("not-a-token-0123"));
             const issued = await api.token({
                 grant_type: "client_credentials",
@@ -456,7 +476,18 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
             const r = await dp.call("GET", "v1/random?length=16");
             assert.equal(r.status, 200, r.text);
             assert.equal(Buffer.from(String(r.body.bytes), "base64").length, 16);
+            // The management API's authorization check gives the same decision for the same caller.
+            const check = await api.post(
+                `/v2/iam/resource/${encodeURIComponent(`urn:v1:eu:resource:okms:${okmsId}`)}/authorization/check`,
+                { actions: ["okms:apikms:random/get", "okms:apikms:serviceKey/get"] },
+                { auth: "bearer", token: String(obj(issued.body).access_token) },
+            );
+            assert.deepEqual(check.body, {
+                authorizedActions: ["okms:apikms:random/get"],
+                unauthorizedActions: ["okms:apikms:serviceKey/get"],
+            });
             assert.equal((await api.delete(`/v2/iam/policy/${String(obj(policy.body).id)}`)).status, 204);
+            assertError(await dp.call("GET", "v1/random?length=16"), 403, /random\/get/, CODES.iamDenied);
         });
     });
 
@@ -467,7 +498,12 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
             const app = await DataPlane.withCredential(api, okmsId, [USER]);
             clients.push(app);
             const denied = await app.call("GET", "v1/servicekey");
-            assertError(denied, 403, /not allowed okms:apikms:serviceKey\/get on urn:v1:eu:resource:okms:/);
+            assertError(
+                denied,
+                403,
+                /not allowed okms:apikms:serviceKey\/get on urn:v1:eu:resource:okms:/,
+                CODES.iamDenied,
+            );
             const policy = await api.post("/v2/iam/policy", {
                 name: "app-read",
                 identities: [USER],
