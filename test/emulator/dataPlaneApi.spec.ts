@@ -305,6 +305,49 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
         });
     });
 
+    describe("cryptographic routes", function () {
+        it("encrypt/decrypt, datakey/decrypt, sign/verify and random with a management-issued certificate", async function () {
+            const aes = await owner.call("POST", "v1/servicekey", {
+                name: "aes",
+                type: "oct",
+                operations: ["encrypt", "decrypt", "wrapKey", "unwrapKey"],
+            });
+            const aesId = String(aes.body.id);
+            const enc = await owner.call("POST", `v1/servicekey/${aesId}/encrypt`, {
+                plaintext: b64("p"),
+                context: "c",
+            });
+            assert.equal(enc.status, 200, enc.text);
+            const dec = await owner.call("POST", `v1/servicekey/${aesId}/decrypt`, {
+                ciphertext: enc.body.ciphertext,
+                context: "c",
+            });
+            assert.deepEqual([dec.status, dec.body.plaintext], [200, b64("p")]);
+            const dk = await owner.call("POST", `v1/servicekey/${aesId}/datakey`, { name: "dk", size: 256 });
+            assert.equal(dk.status, 201, dk.text);
+            const unwrapped = await owner.call("POST", `v1/servicekey/${aesId}/datakey/decrypt`, { key: dk.body.key });
+            assert.deepEqual([unwrapped.status, unwrapped.body.plaintext], [200, dk.body.plaintext]);
+            const ec = await owner.call("POST", "v1/servicekey", {
+                name: "ec",
+                type: "EC",
+                curve: "P-521",
+                operations: ["sign", "verify"],
+            });
+            const ecId = String(ec.body.id);
+            const signed = await owner.call("POST", `v1/servicekey/${ecId}/sign?format=jws`, {
+                message: b64("m"),
+                alg: "ES512",
+            });
+            assert.equal(signed.status, 200, signed.text);
+            const verified = await owner.call("POST", `v1/servicekey/${ecId}/verify`, {
+                signature: signed.body.signature,
+            });
+            assert.deepEqual([verified.status, verified.body.result], [200, true]);
+            const random = await owner.call("GET", "v1/random?length=32");
+            assert.equal(Buffer.from(String(random.body.bytes), "base64").length, 32);
+        });
+    });
+
     describe("one store for both planes", function () {
         it("creates on the data plane, then reads, renames and deletes on the management API", async function () {
             const created = await owner.call("POST", "v1/servicekey", {
