@@ -19,14 +19,7 @@ import {
 } from "../../provider/okms/rules";
 import { ApiError } from "../http";
 import { decrypt, decryptDataKey, encrypt, generateDataKey, publicJwk, sign, verify } from "../keys";
-import {
-    applyKeyState,
-    checkTransition,
-    deletableKeyState,
-    newServiceKey,
-    resolveKeyMaterial,
-    type KeyCreation,
-} from "../management";
+import { applyKeyState, checkTransition, deletableKeyState, newServiceKey, resolveKeyMaterial } from "../management";
 import type { EmulatorState, StoredServiceKey } from "../model";
 import type { DataPlaneRequest, OperationHandlers } from "./dispatcher";
 import { DATA_PLANE_CATEGORY, badRequest, conflict, notFound } from "./errors";
@@ -277,7 +270,7 @@ export const serviceKeyHandlers: OperationHandlers = {
                 );
             }
             const { id: requestedId, name, context: keyContext, ...spec } = body;
-            const material = sharedRule(() => resolveKeyMaterial(spec as KeyCreation));
+            const material = sharedRule(() => resolveKeyMaterial(spec));
             const key = await r.mutate((s) => {
                 if (s.okms[r.okms.id] === undefined) {
                     throw notFound(`KMS ${r.okms.id} not found`);
