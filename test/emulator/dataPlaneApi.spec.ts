@@ -118,7 +118,11 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
     const clients: DataPlane[] = [];
 
     before(async function () {
-        emu = await start({ regions: ["eu-west-rbx"], accessToken: "static-account-token" });
+        emu = await start({
+            regions: ["eu-west-rbx"],
+            accessToken: "static-account-token",
+            personalAccessTokens: [{ token: "pat-of-app", identityUrns: [USER] }],
+        });
         api = new Api(emu);
         okmsId = emu.okmsIds[0] ?? "";
         owner = await DataPlane.withCredential(api, okmsId, [ACCOUNT]);
@@ -478,6 +482,25 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
                 operations: ["encrypt", "decrypt"],
             });
             assert.equal(r.status, 201, r.text);
+        });
+
+        it("a personal access token stands for its identity: denied, then allowed by a policy on that identity", async function () {
+            const dp = DataPlane.withToken(emu, okmsId, "pat-of-app");
+            clients.push(dp);
+            assertError(
+                await dp.call("GET", "v1/servicekey"),
+                403,
+                /personal access token .* not allowed okms:apikms:serviceKey\/get/,
+            );
+            const policy = await api.post("/v2/iam/policy", {
+                name: "pat-read",
+                identities: [USER],
+                resources: [{ urn: `urn:v1:eu:resource:okms:${okmsId}` }],
+                permissions: { allow: [{ action: "okms:apikms:serviceKey/get" }] },
+            });
+            assert.equal(policy.status, 200, policy.text);
+            assert.equal((await dp.call("GET", "v1/servicekey")).status, 200);
+            assert.equal((await api.delete(`/v2/iam/policy/${String(obj(policy.body).id)}`)).status, 204);
         });
 
         it("refuses unknown and expired tokens (401) without echoing them", async function () {
