@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { Agent, request } from "undici";
 
 import { createDataPlaneServer } from "../../emulator/dataPlane";
-import type { OperationHandlers } from "../../emulator/dataPlane/dispatcher";
+import { compileOperations, matchOperation, type OperationHandlers } from "../../emulator/dataPlane/dispatcher";
 import { checkResponse, dataPlaneDocument, validateSchema } from "../../emulator/dataPlane/openapi";
 import type { EmulatorState, StoredOkms } from "../../emulator/model";
 import { addCredential, addOkms, emptyState, type ClientIdentity } from "./fixtures";
@@ -79,6 +79,30 @@ describe("emulator/dataPlane contract", function () {
                 "okms:apikms:serviceKey/create",
                 "okms:apikms:serviceKey/import",
             ]);
+        });
+    });
+
+    describe("matching", function () {
+        const compiled = compileOperations(doc);
+        const match = (method: string, p: string) => {
+            const m = matchOperation(compiled, method, `/api/0b0e7b5c-5f0e-4f7e-9a59-3f1d2a7c1e11${p}`);
+            return m.kind === "operation" ? [m.op.operationId, m.params] : [m.kind];
+        };
+
+        it("maps method + path to the document's operation, secret paths spanning segments", function () {
+            const okmsId = "0b0e7b5c-5f0e-4f7e-9a59-3f1d2a7c1e11";
+            assert.deepEqual(match("POST", "/v1/servicekey/k1/datakey/decrypt"), [
+                "DecryptDataKey",
+                { okmsId, keyId: "k1" },
+            ]);
+            assert.deepEqual(match("GET", "/v2/secret/app/db%2Fpass/version/3"), [
+                "GetSecretVersionV2",
+                { okmsId, path: "app/db/pass", version: "3" },
+            ]);
+            assert.deepEqual(match("GET", "/v2/secret/app/db"), ["GetSecretV2", { okmsId, path: "app/db" }]);
+            assert.deepEqual(match("GET", "/v1/secret/config"), ["GetSecretConfig", { okmsId }]);
+            assert.deepEqual(match("PUT", "/v1/servicekey/k1"), ["method"]);
+            assert.deepEqual(match("GET", "/v3/anything"), ["none"]);
         });
     });
 
