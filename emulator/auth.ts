@@ -109,18 +109,36 @@ export function authenticate(a: AuthRequest): Identity {
     return { method: "application", applicationKey: ak, consumerKey: ck };
 }
 
-function authenticateBearer(token: string, a: AuthRequest): Identity {
-    if (a.config.accessToken !== undefined && a.config.accessToken !== "" && safeEqual(token, a.config.accessToken)) {
+/**
+ * What a bearer token stands for: the configured access token, or an OAuth2 token issued by `issueToken` and not
+ * expired on the emulator clock. Shared by the management API and the data plane; the reason is safe to show
+ * (it never contains the token).
+ */
+export function resolveBearer(
+    token: string,
+    state: EmulatorState,
+    now: number,
+    config: Pick<AuthConfig, "accessToken">,
+): Identity | { error: string } {
+    if (config.accessToken !== undefined && config.accessToken !== "" && safeEqual(token, config.accessToken)) {
         return { method: "access_token" };
     }
-    const stored = a.state.accessTokens?.[token];
+    const stored = state.accessTokens?.[token];
     if (stored === undefined) {
-        throw authError(401, "INVALID_CREDENTIAL", "Invalid access token");
+        return { error: "Invalid access token" };
     }
-    if (a.now >= stored.expiresAt) {
-        throw authError(401, "INVALID_CREDENTIAL", "The access token has expired");
+    if (now >= stored.expiresAt) {
+        return { error: "The access token has expired" };
     }
     return { method: "oauth2", clientId: stored.clientId };
+}
+
+function authenticateBearer(token: string, a: AuthRequest): Identity {
+    const resolved = resolveBearer(token, a.state, a.now, a.config);
+    if ("error" in resolved) {
+        throw authError(401, "INVALID_CREDENTIAL", resolved.error);
+    }
+    return resolved;
 }
 
 /** `GET /1.0/auth/details` body for an identity. */

@@ -1,38 +1,61 @@
 /**
- * The regional data plane (okms-api.md §6): an HTTPS listener that authenticates every request by its TLS client
- * certificate (an OKMS access certificate, §1.7) and serves the service-key routes that use key material: list/get,
- * encrypt/decrypt, sign/verify, data keys, and random bytes.
+ * The regional data plane (okms-api.md §6): one HTTPS listener for every KMS, serving the operations of OVH's
+ * data-plane OpenAPI document (spec/ovh/okms-data-plane.openapi.json) through one dispatcher
+ * (emulator/dataPlane/dispatcher.ts): match the operation, authenticate (TLS client certificate or bearer token),
+ * enforce its IAM actions, run its handler, and in strict-contract mode check the answer against the document.
  *
  * Authorisation is per request rather than in the TLS handshake because the KMS is only known from the path
- * (`/api/{okmsId}/v1/...`): one listener serves every KMS, each with its own credential CA.
+ * (`/api/{okmsId}/...`): one listener serves every KMS, each with its own credential CA.
  */
-import * as crypto from "node:crypto";
 import type * as http from "node:http";
 import * as https from "node:https";
-import type * as tls from "node:tls";
-
-import { z } from "zod";
 
 import {
-    DATA_PLANE_LIMITS,
-    KEY_STATES,
-    LIMITS,
-    SIGNING_ALGORITHMS,
-    type KeyOperation,
-    type KeyState,
-} from "../provider/okms/rules";
+    authenticateCertificate,
+    bearerToken,
+    clientCertificate,
+    compileOperations,
+    matchOperation,
+    notEmulated,
+    readJsonBody,
+    requireActions,
+    type BearerResolution,
+    type Caller,
+    type DataPlaneReply,
+    type DataPlaneRequest,
+    type OperationHandlers,
+} from "./dataPlane/dispatcher";
 import {
-    CryptoOperationError,
-    decrypt,
-    decryptDataKey,
-    encrypt,
-    generateDataKey,
-    publicJwk,
-    sign,
-    verify,
-} from "./keys";
-import type { EmulatorState, StoredOkms, StoredServiceKey } from "./model";
-import { verifyClientCertificate } from "./pki";
+    DATA_PLANE_CATEGORY,
+    DATA_PLANE_CODES,
+    DATA_PLANE_MINOR,
+    DataPlaneError,
+    errorBody,
+    methodNotAllowed,
+    notFound,
+    unauthenticated,
+    writeJson,
+} from "./dataPlane/errors";
+import { checkResponse, dataPlaneDocument, type OpenApiOperation } from "./dataPlane/openapi";
+import { serviceKeyHandlers } from "./dataPlane/serviceKeys";
+import { CryptoOperationError } from "./keys";
+import type { EmulatorState } from "./model";
+
+export {
+    DATA_PLANE_CATEGORY,
+    DATA_PLANE_CODES,
+    DATA_PLANE_MINOR,
+    DataPlaneError,
+    dataPlaneErrorCode,
+    writeDataPlaneError,
+} from "./dataPlane/errors";
+export type { OperationHandler, OperationHandlers } from "./dataPlane/dispatcher";
+
+/** Where `swaggerEndpoint` points (management.ts advertises `<restEndpoint>/swagger`). */
+export const SWAGGER_PATH = "/swagger";
+
+/** Environment switch of the strict contract check (test/helpers/strictContract.ts turns it on for mocha). */
+export const STRICT_CONTRACT_ENV = "OKMS_EMULATOR_STRICT_CONTRACT";
 
 /** What the data plane needs from the emulator. */
 export interface DataPlaneContext {
@@ -42,437 +65,42 @@ export interface DataPlaneContext {
     now(): number;
     /** Hook run first on every request: faults, counters; return true if it already answered. */
     intercept?(req: http.IncomingMessage, res: http.ServerResponse, plane: "data"): boolean | Promise<boolean>;
+    /** Runs a state change in order and durably (the store's `mutate`); default: applied in place. */
+    mutate?<T>(fn: (state: EmulatorState) => T | Promise<T>): Promise<T>;
+    /** What a bearer token stands for; without it bearer tokens are refused. */
+    bearer?(token: string): BearerResolution;
+    /** IAM plate of the URNs (default `eu`). */
+    plate?: string;
+    /** More operations (e.g. secrets), by `operationId`; they take precedence over the built-in ones. */
+    handlers?: readonly OperationHandlers[];
+    /**
+     * Check every answer against the operation's declared responses and answer 500 on a violation (default:
+     * the `OKMS_EMULATOR_STRICT_CONTRACT=1` environment variable). Meant for tests: a bug shows up as a failure.
+     */
+    strictContract?: boolean;
 }
 
-// ----------------------------------------------------------------------------------------------------------------
-// Errors: ErrorResponse with a packed error_code (okms-api.md §3.2)
-// ----------------------------------------------------------------------------------------------------------------
-
-/** `error_code` bits 16–23 (for major REST). */
-export const DATA_PLANE_MINOR = { general: 1, authProvider: 2, serviceKeysApi: 3 } as const;
-
-/** `error_code` bits 12–15. */
-export const DATA_PLANE_CATEGORY = {
-    internal: 1,
-    argument: 2,
-    authentication: 3,
-    authorization: 4,
-    notFound: 5,
-    unavailable: 7,
-    badArgument: 8,
-    tooManyRequests: 9,
-    conflict: 10,
-} as const;
-
-/** Packs an `error_code`: major REST (3) in bits 24–31, then minor, category and a 12-bit application code. */
-export function dataPlaneErrorCode(minor: number, category: number, code = 0): number {
-    return ((3 << 24) | ((minor & 0xff) << 16) | ((category & 0xf) << 12) | (code & 0xfff)) >>> 0;
+interface Answer {
+    reply: DataPlaneReply;
+    op?: OpenApiOperation;
 }
 
-/** A request the data plane refuses, with its HTTP status and error_code parts. */
-export class DataPlaneError extends Error {
-    constructor(
-        readonly status: number,
-        message: string,
-        readonly minor: number = DATA_PLANE_MINOR.serviceKeysApi,
-        readonly category: number = DATA_PLANE_CATEGORY.badArgument,
-        readonly code = 0,
-    ) {
-        super(message);
+function toReply(e: unknown): DataPlaneReply {
+    if (e instanceof DataPlaneError) {
+        return { status: e.status, body: errorBody([e.message], e.errorCode) };
     }
-}
-
-/** Writes a data-plane ErrorResponse; usable by other handlers (e.g. injected faults) for the same shape. */
-export function writeDataPlaneError(
-    res: http.ServerResponse,
-    status: number,
-    messages: string[],
-    errorCode: number,
-    headers: Record<string, string> = {},
-): void {
-    writeJson(
-        res,
-        status,
-        { error_id: crypto.randomUUID(), error_code: errorCode, errors: messages, request_id: crypto.randomUUID() },
-        headers,
-    );
-}
-
-function writeJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    const payload = JSON.stringify(body);
-    res.writeHead(status, {
-        "Content-Type": "application/json",
-        "Content-Length": Buffer.byteLength(payload),
-        ...headers,
-    });
-    res.end(payload);
-}
-
-const unauthenticated = (message: string) =>
-    new DataPlaneError(401, message, DATA_PLANE_MINOR.authProvider, DATA_PLANE_CATEGORY.authentication, 1);
-const forbidden = (message: string) =>
-    new DataPlaneError(403, message, DATA_PLANE_MINOR.authProvider, DATA_PLANE_CATEGORY.authorization, 2);
-const notFound = (message: string, minor: number = DATA_PLANE_MINOR.serviceKeysApi) =>
-    new DataPlaneError(404, message, minor, DATA_PLANE_CATEGORY.notFound, 3);
-const badRequest = (message: string, category: number = DATA_PLANE_CATEGORY.badArgument) =>
-    new DataPlaneError(400, message, DATA_PLANE_MINOR.serviceKeysApi, category, 4);
-
-// ----------------------------------------------------------------------------------------------------------------
-// Request bodies (SDK swagger; every request schema has additionalProperties: false)
-// ----------------------------------------------------------------------------------------------------------------
-
-/** Go's `[]byte` JSON encoding: standard, padded base64. */
-const base64 = (max: number) =>
-    z
-        .string()
-        .max(max)
-        .refine((s) => s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s), { error: "must be standard base64" });
-const context = z.string().max(LIMITS.serviceKeyContextMax).nullish();
-const signingAlgorithm = z.enum(SIGNING_ALGORITHMS);
-
-const schemas = {
-    encrypt: z.strictObject({ plaintext: base64(DATA_PLANE_LIMITS.plaintextBase64Max).min(1), context }),
-    decrypt: z.strictObject({ ciphertext: z.string().min(1).max(DATA_PLANE_LIMITS.ciphertextMax), context }),
-    datakey: z.strictObject({
-        name: z.string().max(LIMITS.serviceKeyNameMax).nullish(),
-        size: z
-            .number()
-            .int()
-            .min(DATA_PLANE_LIMITS.datakeySizeMinBits)
-            .max(DATA_PLANE_LIMITS.datakeySizeMaxBits)
-            .refine((n) => n % 8 === 0, { error: "must be a multiple of 8 bits" }),
-    }),
-    datakeyDecrypt: z.strictObject({ key: z.string().min(1).max(DATA_PLANE_LIMITS.datakeyJweMax) }),
-    sign: z.strictObject({
-        message: base64(DATA_PLANE_LIMITS.plaintextBase64Max).min(1),
-        alg: signingAlgorithm,
-        isdigest: z.boolean().nullish(),
-    }),
-    verify: z.strictObject({
-        message: base64(DATA_PLANE_LIMITS.plaintextBase64Max).nullish(),
-        signature: z.string().min(1),
-        alg: signingAlgorithm.nullish(),
-        isdigest: z.boolean().nullish(),
-    }),
-};
-
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-    const result = schema.safeParse(body);
-    if (!result.success) {
-        const messages = result.error.issues.map((i) =>
-            i.path.length > 0 ? `${i.path.map(String).join(".")}: ${i.message}` : i.message,
+    if (e instanceof CryptoOperationError) {
+        const err = new DataPlaneError(
+            400,
+            e.message,
+            DATA_PLANE_MINOR.serviceKeysApi,
+            DATA_PLANE_CATEGORY.badArgument,
+            DATA_PLANE_CODES.cryptoFailed,
         );
-        throw badRequest(`invalid request body: ${messages.join("; ")}`, DATA_PLANE_CATEGORY.argument);
+        return { status: 400, body: errorBody([e.message], err.errorCode) };
     }
-    return result.data;
-}
-
-const MAX_BODY_BYTES = 64 * 1024;
-
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_BODY_BYTES) {
-            throw badRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`, DATA_PLANE_CATEGORY.argument);
-        }
-        chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString("utf8");
-    if (text.trim() === "") {
-        throw badRequest("a JSON request body is required", DATA_PLANE_CATEGORY.argument);
-    }
-    try {
-        return JSON.parse(text) as unknown;
-    } catch {
-        throw badRequest("the request body is not valid JSON", DATA_PLANE_CATEGORY.argument);
-    }
-}
-
-// ----------------------------------------------------------------------------------------------------------------
-// Authentication: client certificate → credential of this KMS
-// ----------------------------------------------------------------------------------------------------------------
-
-/** The DER of the client certificate, if the client sent one. */
-function clientCertificate(req: http.IncomingMessage): Buffer | undefined {
-    const peer = (req.socket as tls.TLSSocket).getPeerCertificate?.(false);
-    // Without a client certificate node returns an empty object (or null once the socket is gone).
-    const raw = peer && "raw" in peer ? (peer.raw as Buffer | undefined) : undefined;
-    return raw !== undefined && raw.length > 0 ? raw : undefined;
-}
-
-/** Authorises a request on `okms`: its credential CA, the certificate's validity, then the credential's state. */
-function authenticate(raw: Buffer, state: EmulatorState, okms: StoredOkms, nowMs: number): void {
-    const now = new Date(nowMs);
-    const check = verifyClientCertificate(raw, okms.credentialCa.certificatePem, now);
-    if (!check.ok) {
-        // A genuine credential of another KMS authenticates but is not authorised here; anything else is unknown.
-        const elsewhere = Object.values(state.okms).find(
-            (o) => o.id !== okms.id && verifyClientCertificate(raw, o.credentialCa.certificatePem, now).ok,
-        );
-        if (elsewhere !== undefined) {
-            throw forbidden(`the client certificate is a credential of another KMS, not of ${okms.id}`);
-        }
-        throw unauthenticated(check.reason);
-    }
-    const credential = state.credentials[check.credentialId];
-    if (credential === undefined) {
-        throw unauthenticated(`credential ${check.credentialId} does not exist (revoked)`);
-    }
-    if (credential.okmsId !== okms.id) {
-        throw forbidden(`credential ${credential.id} does not belong to KMS ${okms.id}`);
-    }
-    if (credential.deletedAt !== undefined && nowMs >= credential.deletedAt) {
-        throw unauthenticated(`credential ${credential.id} has been revoked`);
-    }
-    if (credential.error !== undefined) {
-        throw unauthenticated(`credential ${credential.id} is in error: ${credential.error}`);
-    }
-    if (nowMs < credential.readyAt) {
-        throw unauthenticated(`credential ${credential.id} is not ready yet (CREATING)`);
-    }
-}
-
-// ----------------------------------------------------------------------------------------------------------------
-// Service keys
-// ----------------------------------------------------------------------------------------------------------------
-
-const lower = (state: KeyState) => state.toLowerCase();
-
-/** `GetServiceKeyResponse`: lower-case state in `attributes`, `size` only for oct/RSA, `curve` only for EC. */
-function keyResponse(key: StoredServiceKey, withJwk: boolean): Record<string, unknown> {
-    const attributes: Record<string, string> = {
-        state: lower(key.state),
-        original_creation_date: key.createdAt,
-    };
-    if (key.activationDate !== null) {
-        attributes.activation_date = key.activationDate;
-    }
-    if (key.deactivationDate !== null) {
-        attributes.deactivation_date = key.deactivationDate;
-    }
-    if (key.deactivationReason !== null) {
-        attributes.deactivation_reason = key.deactivationReason.toLowerCase();
-    }
-    const out: Record<string, unknown> = {
-        id: key.id,
-        name: key.name,
-        type: key.type,
-        protectionLevel: key.protectionLevel,
-        operations: [...key.operations],
-        attributes,
-    };
-    if (key.size !== null && key.type !== "EC") {
-        out.size = key.size;
-    }
-    if (key.curve !== null) {
-        out.curve = key.curve;
-    }
-    const jwk = withJwk ? publicJwk(key) : undefined;
-    if (jwk !== undefined) {
-        out.keys = [jwk];
-    }
-    return out;
-}
-
-function findKey(state: EmulatorState, okmsId: string, keyId: string): StoredServiceKey {
-    const key = state.serviceKeys[keyId];
-    if (key === undefined || key.okmsId !== okmsId) {
-        throw notFound(`service key ${keyId} not found in KMS ${okmsId}`);
-    }
-    return key;
-}
-
-/** Only active keys perform cryptography, and only the operations they were created for. */
-function usableKey(key: StoredServiceKey, operation: KeyOperation): StoredServiceKey {
-    if (key.state !== "ACTIVE") {
-        throw badRequest(`service key ${key.id} is ${lower(key.state)}; only active keys can be used`);
-    }
-    if (!key.operations.includes(operation)) {
-        throw badRequest(
-            `service key ${key.id} does not allow ${operation}; its operations are ${key.operations.join(", ")}`,
-        );
-    }
-    return key;
-}
-
-const LIST_STATES = [...KEY_STATES.map((s) => s.toLowerCase()), "all"];
-
-/** Continuation tokens point after a key in (creation date, id) order, so deletions don't shift pages. */
-function sortKey(key: StoredServiceKey): string {
-    return `${key.createdAt}|${key.id}`;
-}
-
-function listKeys(state: EmulatorState, okmsId: string, query: URLSearchParams): unknown {
-    const filter = query.get("state") ?? "all";
-    if (!LIST_STATES.includes(filter)) {
-        throw badRequest(`state must be one of ${LIST_STATES.join(", ")}`, DATA_PLANE_CATEGORY.argument);
-    }
-    const maxParam = query.get("max");
-    const max = maxParam === null ? 100 : Number(maxParam);
-    if (!Number.isInteger(max) || max < 10 || max > 100) {
-        throw badRequest("max must be an integer between 10 and 100", DATA_PLANE_CATEGORY.argument);
-    }
-    const token = query.get("continuation-token") ?? "";
-    let after = "";
-    if (token !== "") {
-        after = Buffer.from(token, "base64url").toString("utf8");
-        if (token.length > 500 || !/^[^|]+\|[0-9a-f-]+$/.test(after)) {
-            throw badRequest("continuation-token is not valid", DATA_PLANE_CATEGORY.argument);
-        }
-    }
-    const keys = Object.values(state.serviceKeys)
-        .filter((k) => k.okmsId === okmsId && (filter === "all" || lower(k.state) === filter))
-        .sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0))
-        .filter((k) => sortKey(k) > after);
-    const page = keys.slice(0, max);
-    const truncated = keys.length > max;
-    const last = page[page.length - 1];
-    return {
-        objects_list: page.map((k) => keyResponse(k, false)),
-        continuation_token: truncated && last !== undefined ? Buffer.from(sortKey(last)).toString("base64url") : "",
-        is_truncated: truncated,
-    };
-}
-
-// ----------------------------------------------------------------------------------------------------------------
-// Routing
-// ----------------------------------------------------------------------------------------------------------------
-
-interface Reply {
-    status: number;
-    body: unknown;
-}
-
-function methodNotAllowed(method: string, path: string): DataPlaneError {
-    return new DataPlaneError(405, `${method} is not supported on ${path}`, DATA_PLANE_MINOR.general, 2, 5);
-}
-
-async function route(
-    ctx: DataPlaneContext,
-    req: http.IncomingMessage,
-    okmsId: string,
-    segments: string[],
-    query: URLSearchParams,
-): Promise<Reply> {
-    const state = ctx.state();
-    const method = (req.method ?? "GET").toUpperCase();
-    const [first, keyId, op, sub] = segments;
-    const path = `/api/${okmsId}/v1/${segments.join("/")}`;
-
-    if (first === "random" && segments.length === 1) {
-        if (method !== "GET") {
-            throw methodNotAllowed(method, path);
-        }
-        const length = Number(query.get("length"));
-        const { randomLengthMin: min, randomLengthMax: max } = DATA_PLANE_LIMITS;
-        if (!Number.isInteger(length) || length < min || length > max) {
-            throw badRequest(`length must be an integer between ${min} and ${max}`, DATA_PLANE_CATEGORY.argument);
-        }
-        return { status: 200, body: { bytes: crypto.randomBytes(length).toString("base64") } };
-    }
-    if (first !== "servicekey") {
-        throw notFound(`no route ${method} ${path}`, DATA_PLANE_MINOR.general);
-    }
-    if (keyId === undefined || keyId === "") {
-        if (method !== "GET") {
-            throw methodNotAllowed(method, path);
-        }
-        return { status: 200, body: listKeys(state, okmsId, query) };
-    }
-    const key = findKey(state, okmsId, keyId);
-    if (op === undefined) {
-        if (method !== "GET") {
-            throw methodNotAllowed(method, path);
-        }
-        const format = query.get("format");
-        if (format !== null && format !== "jwk") {
-            throw badRequest("format must be jwk", DATA_PLANE_CATEGORY.argument);
-        }
-        return { status: 200, body: keyResponse(key, format === "jwk") };
-    }
-    const action = sub === undefined ? op : `${op}/${sub}`;
-    const known = ["encrypt", "decrypt", "sign", "verify", "datakey", "datakey/decrypt"];
-    if (!known.includes(action) || segments.length > (sub === undefined ? 3 : 4)) {
-        throw notFound(`no route ${method} ${path}`, DATA_PLANE_MINOR.general);
-    }
-    if (method !== "POST") {
-        throw methodNotAllowed(method, path);
-    }
-    const body = await readJson(req);
-    switch (action) {
-        case "encrypt": {
-            const r = parseBody(schemas.encrypt, body);
-            const ciphertext = await encrypt(usableKey(key, "encrypt"), Buffer.from(r.plaintext, "base64"), r.context);
-            return { status: 200, body: { ciphertext } };
-        }
-        case "decrypt": {
-            const r = parseBody(schemas.decrypt, body);
-            const plaintext = await decrypt(usableKey(key, "decrypt"), r.ciphertext, r.context);
-            return { status: 200, body: { plaintext: plaintext.toString("base64") } };
-        }
-        case "datakey": {
-            const r = parseBody(schemas.datakey, body);
-            const dk = await generateDataKey(usableKey(key, "wrapKey"), r.size);
-            return { status: 201, body: { key: dk.key, plaintext: dk.plaintext.toString("base64") } };
-        }
-        case "datakey/decrypt": {
-            const r = parseBody(schemas.datakeyDecrypt, body);
-            const plaintext = await decryptDataKey(usableKey(key, "unwrapKey"), r.key);
-            return { status: 200, body: { plaintext: plaintext.toString("base64") } };
-        }
-        case "sign": {
-            const format = query.get("format") ?? "raw";
-            if (format !== "raw" && format !== "jws" && format !== "jwt") {
-                throw badRequest("format must be raw, jws or jwt", DATA_PLANE_CATEGORY.argument);
-            }
-            const r = parseBody(schemas.sign, body);
-            const signature = sign(usableKey(key, "sign"), {
-                message: Buffer.from(r.message, "base64"),
-                alg: r.alg,
-                isdigest: r.isdigest,
-                format,
-            });
-            return { status: 200, body: { signature } };
-        }
-        default: {
-            const r = parseBody(schemas.verify, body);
-            const result = verify(usableKey(key, "verify"), {
-                message: r.message ? Buffer.from(r.message, "base64") : undefined,
-                signature: r.signature,
-                alg: r.alg,
-                isdigest: r.isdigest,
-            });
-            return { status: 200, body: { result } };
-        }
-    }
-}
-
-async function handle(ctx: DataPlaneContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (ctx.intercept !== undefined && (await ctx.intercept(req, res, "data"))) {
-        return;
-    }
-    const url = new URL(req.url ?? "/", "https://okms.invalid");
-    const match = /^\/api\/([^/]+)\/v1\/(.+)$/.exec(url.pathname);
-    if (match === null) {
-        throw notFound(`no route ${req.method} ${url.pathname}`, DATA_PLANE_MINOR.general);
-    }
-    const okmsId = decodeURIComponent(match[1] ?? "");
-    const segments = (match[2] ?? "").replace(/\/$/, "").split("/").map(decodeURIComponent);
-    const state = ctx.state();
-    const okms = state.okms[okmsId];
-    // The certificate is checked before the KMS is looked up, so that unauthenticated callers learn nothing.
-    const raw = clientCertificate(req);
-    if (raw === undefined) {
-        throw unauthenticated("a client certificate (an OKMS access credential) is required");
-    }
-    if (okms === undefined) {
-        throw notFound(`KMS ${okmsId} not found`, DATA_PLANE_MINOR.general);
-    }
-    authenticate(raw, state, okms, ctx.now());
-    const reply = await route(ctx, req, okmsId, segments, url.searchParams);
-    writeJson(res, reply.status, reply.body);
+    const internal = new DataPlaneError(500, "", DATA_PLANE_MINOR.general, DATA_PLANE_CATEGORY.internal);
+    return { status: 500, body: errorBody([`internal error: ${(e as Error).message}`], internal.errorCode) };
 }
 
 /**
@@ -480,35 +108,151 @@ async function handle(ctx: DataPlaneContext, req: http.IncomingMessage, res: htt
  * by `publicCa`; client certificates are requested but checked per request against the KMS named in the path.
  */
 export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
-    const { dataPlaneServer } = ctx.state();
+    const doc = dataPlaneDocument();
+    const compiled = compileOperations(doc);
+    const handlers: OperationHandlers = Object.assign({}, serviceKeyHandlers, ...(ctx.handlers ?? []));
+    const plate = ctx.plate ?? "eu";
+    const strict = ctx.strictContract ?? process.env[STRICT_CONTRACT_ENV] === "1";
+    const mutate =
+        ctx.mutate?.bind(ctx) ??
+        (<T>(fn: (state: EmulatorState) => T | Promise<T>) => Promise.resolve(fn(ctx.state())));
+
+    /** Who is calling: a bearer token when one is sent, else the client certificate. */
+    function authenticate(req: http.IncomingMessage, okmsId: string): Caller {
+        const state = ctx.state();
+        const token = bearerToken(req);
+        const raw = token === undefined ? clientCertificate(req) : undefined;
+        if (token === undefined && raw === undefined) {
+            throw unauthenticated("a client certificate (an OKMS access credential) or a bearer token is required");
+        }
+        const okms = state.okms[okmsId];
+        // The caller is checked before the KMS is looked up, so that unauthenticated callers learn nothing.
+        if (token !== undefined) {
+            const resolved = ctx.bearer?.(token) ?? { error: "bearer tokens are not accepted by this data plane" };
+            if ("error" in resolved) {
+                throw unauthenticated(resolved.error);
+            }
+            if (okms === undefined) {
+                throw notFound(`KMS ${okmsId} not found`, DATA_PLANE_MINOR.general);
+            }
+            return { method: "bearer", subject: resolved.subject, identities: resolved.identities };
+        }
+        if (okms === undefined) {
+            throw notFound(`KMS ${okmsId} not found`, DATA_PLANE_MINOR.general);
+        }
+        return authenticateCertificate(raw as Buffer, state, okms, ctx.now());
+    }
+
+    async function dispatch(req: http.IncomingMessage, url: URL): Promise<Answer> {
+        const method = (req.method ?? "GET").toUpperCase();
+        const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+        const api = /^\/api\/([^/]+)\//.exec(pathname);
+        if (api === null) {
+            throw notFound(`no route ${method} ${pathname}`, DATA_PLANE_MINOR.general);
+        }
+        let okmsId = api[1] ?? "";
+        try {
+            okmsId = decodeURIComponent(okmsId);
+        } catch {
+            // keep it as sent; it will not name a KMS
+        }
+        const caller = authenticate(req, okmsId);
+        const match = matchOperation(compiled, method, pathname);
+        if (match.kind === "none") {
+            throw notFound(`no route ${method} ${pathname}`, DATA_PLANE_MINOR.general);
+        }
+        if (match.kind === "method") {
+            throw methodNotAllowed(method, pathname);
+        }
+        const op = match.op;
+        try {
+            const okms = ctx.state().okms[okmsId];
+            if (okms === undefined) {
+                throw notFound(`KMS ${okmsId} not found`, DATA_PLANE_MINOR.general);
+            }
+            const handler = handlers[op.operationId];
+            const body = await readJsonBody(req);
+            const request: DataPlaneRequest = {
+                req,
+                okms,
+                params: match.params,
+                query: url.searchParams,
+                body,
+                caller,
+                state: ctx.state,
+                mutate,
+                now: ctx.now,
+                path: pathname,
+            };
+            const actions = handler?.actions?.(request) ?? op.iamActions;
+            requireActions(ctx.state(), plate, okms, caller, actions, ctx.now());
+            if (handler === undefined) {
+                throw notEmulated(op);
+            }
+            return { reply: await handler.handle(request), op };
+        } catch (e) {
+            return { reply: toReply(e), op };
+        }
+    }
+
+    async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+        if (ctx.intercept !== undefined && (await ctx.intercept(req, res, "data"))) {
+            return;
+        }
+        const url = new URL(req.url ?? "/", "https://okms.invalid");
+        if ((req.method ?? "GET").toUpperCase() === "GET" && url.pathname.replace(/\/+$/, "") === SWAGGER_PATH) {
+            // The document OVH serves at `swaggerEndpoint`: public, like the API description it is.
+            res.writeHead(200, {
+                "Content-Type": "application/json",
+                "Content-Length": Buffer.byteLength(doc.text),
+            });
+            res.end(doc.text);
+            return;
+        }
+        let answer: Answer;
+        try {
+            answer = await dispatch(req, url);
+        } catch (e) {
+            answer = { reply: toReply(e) };
+        }
+        let { reply } = answer;
+        if (strict) {
+            const problems = checkResponse(doc, answer.op, reply.status, reply.body);
+            if (problems.length > 0) {
+                const what = answer.op?.operationId ?? `${req.method} ${url.pathname}`;
+                const message = `contract violation (${what} ${reply.status}): ${problems.join("; ")}`;
+                // Logged as well as answered: a test that only checks a status still shows why.
+                console.error(`okms-emulator: ${message}`);
+                const err = new DataPlaneError(
+                    500,
+                    message,
+                    DATA_PLANE_MINOR.general,
+                    DATA_PLANE_CATEGORY.internal,
+                    DATA_PLANE_CODES.contractViolation,
+                );
+                reply = { status: 500, body: errorBody([message], err.errorCode) };
+            }
+        }
+        writeJson(res, reply.status, reply.body, reply.headers);
+    }
+
     return https.createServer(
         {
-            cert: dataPlaneServer.certificatePem,
-            key: dataPlaneServer.privateKeyPem,
+            cert: ctx.state().dataPlaneServer.certificatePem,
+            key: ctx.state().dataPlaneServer.privateKeyPem,
             minVersion: "TLSv1.2",
             requestCert: true,
             // Which CA applies depends on the KMS in the URL; the handshake cannot know it.
             rejectUnauthorized: false,
         },
         (req, res) => {
-            handle(ctx, req, res).catch((e: unknown) => {
+            handle(req, res).catch((e: unknown) => {
                 if (res.headersSent) {
                     res.destroy();
                     return;
                 }
-                if (e instanceof DataPlaneError) {
-                    writeDataPlaneError(res, e.status, [e.message], dataPlaneErrorCode(e.minor, e.category, e.code));
-                } else if (e instanceof CryptoOperationError) {
-                    const code = dataPlaneErrorCode(
-                        DATA_PLANE_MINOR.serviceKeysApi,
-                        DATA_PLANE_CATEGORY.badArgument,
-                        6,
-                    );
-                    writeDataPlaneError(res, 400, [e.message], code);
-                } else {
-                    const code = dataPlaneErrorCode(DATA_PLANE_MINOR.general, DATA_PLANE_CATEGORY.internal);
-                    writeDataPlaneError(res, 500, [`internal error: ${(e as Error).message}`], code);
-                }
+                const reply = toReply(e);
+                writeJson(res, reply.status, reply.body);
             });
         },
     );

@@ -254,14 +254,24 @@ const okmsUpdateSchema = z.strictObject(
 // ---------------------------------------------------------------------------------------------------------
 // Service keys
 
-/** The material and spec of a key to create: generated from a spec, or imported from a JWK. */
-function resolveKeyMaterial(body: z.infer<typeof keyCreateSchema>): {
+/** What a key is made of once its spec is resolved (generated or imported). */
+export interface ResolvedKeyMaterial {
     type: KeyType;
     size: number | null;
     curve: KeyCurve | null;
     operations: KeyOperation[];
     jwk: Record<string, string>;
-} {
+}
+
+/** The members of a key creation both planes accept (management `okms.serviceKey.Creation`, data-plane request). */
+export type KeyCreation = Omit<z.infer<typeof keyCreateSchema>, "name" | "context">;
+
+/**
+ * The material and spec of a key to create: generated from a spec, or imported from a JWK. Shared by the
+ * management API and the data plane (emulator/dataPlane/serviceKeys.ts), so one store holds one kind of key.
+ * Throws ApiError(400) naming the rule that failed.
+ */
+export function resolveKeyMaterial(body: KeyCreation): ResolvedKeyMaterial {
     if (body.keys !== undefined && body.keys !== null) {
         if (body.keys.length !== 1) {
             throw badRequest("keys must contain exactly one JWK to import");
@@ -339,8 +349,42 @@ function checkSpec(spec: { type: KeyType; size?: number | null; curve?: string |
     }
 }
 
+/** A new ACTIVE service key record, as both planes create it. */
+export function newServiceKey(
+    okmsId: string,
+    id: string,
+    name: string,
+    context: string | null | undefined,
+    material: ResolvedKeyMaterial,
+    createdAt: string,
+): StoredServiceKey {
+    return {
+        id,
+        okmsId,
+        name,
+        type: material.type,
+        size: material.size,
+        curve: material.curve,
+        operations: material.operations,
+        context: context ?? null,
+        state: "ACTIVE",
+        deactivationReason: null,
+        protectionLevel: "SOFTWARE",
+        createdAt,
+        activationDate: createdAt,
+        deactivationDate: null,
+        compromiseDate: null,
+        jwk: material.jwk,
+    };
+}
+
+/** Whether a key may be deleted: only once it no longer serves (deactivated or compromised), on either plane. */
+export function deletableKeyState(state: KeyState): boolean {
+    return state === "DEACTIVATED" || state === "COMPROMISED";
+}
+
 /** Which PUT state transitions are allowed: COMPROMISED is terminal (it can only be deleted). */
-function checkTransition(from: KeyState, to: KeyState): void {
+export function checkTransition(from: KeyState, to: KeyState): void {
     if (from === to) {
         return;
     }
@@ -487,25 +531,7 @@ export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
                 const material = resolveKeyMaterial(body);
                 return ctx.store.mutate((s) => {
                     getOkms(s, okmsId);
-                    const createdAt = nowIso();
-                    const key: StoredServiceKey = {
-                        id: randomUUID(),
-                        okmsId,
-                        name: body.name,
-                        type: material.type,
-                        size: material.size,
-                        curve: material.curve,
-                        operations: material.operations,
-                        context: body.context ?? null,
-                        state: "ACTIVE",
-                        deactivationReason: null,
-                        protectionLevel: "SOFTWARE",
-                        createdAt,
-                        activationDate: createdAt,
-                        deactivationDate: null,
-                        compromiseDate: null,
-                        jwk: material.jwk,
-                    };
+                    const key = newServiceKey(okmsId, randomUUID(), body.name, body.context, material, nowIso());
                     s.serviceKeys[key.id] = key;
                     return { body: keyView(key) };
                 });
@@ -563,7 +589,7 @@ export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
                 getKey(state(), okmsId, keyId);
                 return ctx.store.mutate((s) => {
                     const key = getKey(s, okmsId, keyId);
-                    if (key.state !== "DEACTIVATED" && key.state !== "COMPROMISED") {
+                    if (!deletableKeyState(key.state)) {
                         throw badRequest(`key must be deactivated before deletion (state is ${key.state})`);
                     }
                     delete s.serviceKeys[keyId];

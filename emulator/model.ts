@@ -141,6 +141,21 @@ export interface StoredAccessToken {
     expiresAt: number;
 }
 
+/** An IAM policy (`iam.policy.Response` of spec/ovh/iam.json, minus the read-only views built at answer time). */
+export interface StoredPolicy {
+    id: string;
+    name: string;
+    description: string | null;
+    identities: string[];
+    resources: string[];
+    allow: string[];
+    except: string[];
+    deny: string[];
+    createdAt: string;
+    updatedAt: string | null;
+    expiredAt: string | null;
+}
+
 export interface EmulatorState {
     version: 1;
     /** Ms added to the wall clock: the admin route advances it for expiry tests. */
@@ -163,6 +178,8 @@ export interface EmulatorState {
     apiCredentials?: ApiCredentials;
     /** Issued OAuth2 tokens by value; persisted so clients' cached tokens survive an emulator restart. */
     accessTokens?: Record<string, StoredAccessToken>;
+    /** IAM policies by id (iam.ts); absent in files written before IAM was emulated. */
+    iamPolicies?: Record<string, StoredPolicy>;
 }
 
 /**

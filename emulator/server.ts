@@ -12,9 +12,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { REGIONS } from "../provider/okms/rules";
 import { EmulatorAdmin, dataPlaneTemplate, type Fault, type Plane } from "./admin";
-import { authDetails, authenticate, issueToken, type AuthConfig } from "./auth";
+import { authDetails, authenticate, issueToken, resolveBearer, type AuthConfig } from "./auth";
 import { type EmulatorContext, type EmulatorSettings, type RequestContext, type RouteDef, createKms } from "./context";
 import { createDataPlaneServer } from "./dataPlane";
+import type { BearerResolution } from "./dataPlane/dispatcher";
+import { iamRoutes } from "./iam";
 import {
     ApiError,
     compileTemplate,
@@ -85,6 +87,16 @@ export interface EmulatorOptions {
     clockOffsetMs?: number;
     /** Advertised KMIP port in `kmipEndpoint` (not served; default 5696). */
     kmipPort?: number;
+    /**
+     * Personal access tokens the data plane accepts (its `personalAccessToken` scheme), each standing for the
+     * given identity URNs, which IAM evaluates (e.g. a user `urn:v1:eu:identity:user:<nic>/<login>`). Default: none.
+     */
+    personalAccessTokens?: readonly { token: string; identityUrns: readonly string[] }[];
+    /**
+     * Check every data-plane answer against spec/ovh/okms-data-plane.openapi.json and answer 500 on a violation.
+     * Default: the `OKMS_EMULATOR_STRICT_CONTRACT=1` environment variable (set for the test suite).
+     */
+    strictContract?: boolean;
 }
 
 export interface RunningEmulator {
@@ -311,6 +323,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             handler: (rc) => issueToken(rc.req, rc.rawBody, store, ctx.now, authConfig),
         },
         ...managementRoutes(ctx),
+        ...iamRoutes(ctx),
         ...orderRoutes(ctx, { hasDefaultPaymentMethod: () => hasPaymentMethod }),
     ];
     const adminRoutes = options.admin === true ? admin.routes() : [];
@@ -416,9 +429,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           )
         : http.createServer(onRequest);
 
+    const personalTokens = options.personalAccessTokens ?? [];
+    /** Data-plane bearer tokens: PATs from the options, then the management API's tokens (auth.ts). */
+    const dataPlaneBearer = (token: string): BearerResolution => {
+        const pat = personalTokens.find((p) => p.token === token);
+        if (pat !== undefined) {
+            return { identities: pat.identityUrns, subject: "a personal access token" };
+        }
+        const resolved = resolveBearer(token, store.state, ctx.now(), authConfig);
+        if ("error" in resolved) {
+            return resolved;
+        }
+        const identities = authDetails(resolved).identities;
+        return {
+            identities: Array.isArray(identities) ? identities.filter((i) => typeof i === "string") : [],
+            subject: resolved.method === "oauth2" ? `OAuth2 client ${resolved.clientId}` : "the access token",
+        };
+    };
+
     const data = createDataPlaneServer({
         state: () => store.state,
         now: ctx.now,
+        mutate: (fn) => store.mutate(fn),
+        bearer: dataPlaneBearer,
+        plate: ctx.plate,
+        strictContract: options.strictContract,
         intercept: async (req: http.IncomingMessage, res: http.ServerResponse, plane: "data") => {
             const method = (req.method ?? "GET").toUpperCase();
             const pathname = new URL(req.url ?? "/", "http://emulator.invalid").pathname;

@@ -283,7 +283,11 @@ describe("emulator/dataPlane", function () {
                 ids.slice(10),
             );
             assert.equal(second.body.is_truncated, false);
-            assert.equal(second.body.continuation_token, "");
+            // The document requires a non-empty continuation_token even on the last page; it leads to an empty one.
+            const end = encodeURIComponent(String(second.body.continuation_token));
+            assert.ok(end.length > 0);
+            const after = await call(agent, "GET", api(`servicekey?max=10&continuation-token=${end}`, kms));
+            assert.deepEqual([after.status, after.body.objects_list, after.body.is_truncated], [200, [], false]);
             const deactivated = await call(agent, "GET", api("servicekey?state=deactivated", kms));
             const listed = deactivated.body.objects_list as { id: string; attributes: { state: string } }[];
             assert.deepEqual(
