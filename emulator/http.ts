@@ -34,13 +34,15 @@ export class ApiError extends Error {
         message: string,
         readonly extra: Record<string, unknown> = {},
         readonly headers: Record<string, string> = {},
+        /** The schema's own error class when the route declares one (e.g. `Client::BadRequest::OKMSExpired`). */
+        readonly errorClass?: string,
     ) {
         super(message);
         this.name = "ApiError";
     }
 
     body(): Record<string, unknown> {
-        return { class: errorClass(this.status), message: this.message, ...this.extra };
+        return { class: this.errorClass ?? errorClass(this.status), message: this.message, ...this.extra };
     }
 }
 

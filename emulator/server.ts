@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { REGIONS } from "../provider/okms/rules";
 import { EmulatorAdmin, dataPlaneTemplate, type Fault, type Plane } from "./admin";
 import { authDetails, authenticate, issueToken, type AuthConfig } from "./auth";
+import { Contract, ContractMonitor, contractModeFromEnv } from "./contract";
 import { type EmulatorContext, type EmulatorSettings, type RequestContext, type RouteDef, createKms } from "./context";
 import { createDataPlaneServer } from "./dataPlane";
 import {
@@ -85,6 +86,12 @@ export interface EmulatorOptions {
     clockOffsetMs?: number;
     /** Advertised KMIP port in `kmipEndpoint` (not served; default 5696). */
     kmipPort?: number;
+    /**
+     * Check every request body of this package's client and every successful response against
+     * `spec/ovh/*.json` (emulator/contract.ts). `strict` answers a violation loudly (a response violation
+     * becomes 501, a request violation 400 `ContractViolation`) and logs it. Default: `OKMS_EMULATOR_CONTRACT`.
+     */
+    contract?: "strict" | "record" | "off";
 }
 
 export interface RunningEmulator {
@@ -103,6 +110,8 @@ export interface RunningEmulator {
     readonly okmsIds: string[];
     readonly statePath?: string;
     readonly admin: EmulatorAdmin;
+    /** The contract check (with `contract: "strict" | "record"`): per-route coverage and violations. */
+    readonly contract?: ContractMonitor;
     /** The live state (read it; change it only through the admin controls). */
     state(): EmulatorState;
     /** Stops both listeners and flushes the state. */
@@ -289,6 +298,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         maxSkewSeconds: options.maxClockSkewSeconds ?? 300,
     };
     const admin = new EmulatorAdmin(ctx);
+    const contractMode = options.contract ?? contractModeFromEnv();
+    const monitor =
+        contractMode === "off" ? undefined : new ContractMonitor(sharedContract(), contractMode === "strict");
     const hasPaymentMethod = options.defaultPaymentMethod ?? true;
 
     const routeDefs: RouteDef[] = [
@@ -385,13 +397,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             });
             await settle();
         }
+        const contractRoute = isAdmin ? undefined : monitor?.contract.route(method, pathname);
+        // Only this package's own client is held to the request models: the emulator's tests send bad
+        // bodies on purpose, and other clients (Terraform) send fields the schemas do not declare.
+        if (contractRoute !== undefined && monitor !== undefined && isOwnClient(req) && route.rawBody !== true) {
+            const problems = monitor.request(contractRoute, rc.body);
+            if (problems.length > 0 && monitor.strict) {
+                const message = `contract violation: ${method} ${contractRoute.path} request: ${problems.join("; ")}`;
+                process.stderr.write(`okms-emulator: ${message}\n`);
+                throw new ApiError(400, message, {}, {}, "Client::BadRequest::ContractViolation");
+            }
+        }
         const reply = await route.handler(rc);
         if (fault?.resetAfterHandling === true) {
             await store.flush();
             req.socket.destroy();
             return;
         }
-        sendJson(res, reply.status ?? 200, reply.body, reply.headers);
+        const status = reply.status ?? 200;
+        if (contractRoute !== undefined && monitor !== undefined && status >= 200 && status < 300) {
+            const problems = monitor.response(contractRoute, reply.body);
+            if (problems.length > 0 && monitor.strict) {
+                // 501: not retried by clients, and impossible to mistake for an answer of the API.
+                const message = `contract violation: ${method} ${contractRoute.path} response: ${problems.join("; ")}`;
+                process.stderr.write(`okms-emulator: ${message}\n`);
+                throw new ApiError(501, message, {}, {}, "Server::ContractViolation");
+            }
+        }
+        sendJson(res, status, reply.body, reply.headers);
     };
 
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -466,6 +499,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         okmsIds,
         statePath: store.statePath,
         admin,
+        contract: monitor,
         state: () => store.state,
         close: () =>
             (closing ??= (async () => {
@@ -473,6 +507,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 await store.close();
             })()),
     };
+}
+
+/** The schemas, read once per process (emulator/contract.ts). */
+function sharedContract(): Contract {
+    const g = globalThis as unknown as Record<symbol, Contract | undefined>;
+    const key = Symbol.for("okms-emulator.contract");
+    return (g[key] ??= new Contract());
+}
+
+/** Requests of this package's client (`User-Agent: pulumi-ovh-okms/<version>`, provider/ovh/client.ts). */
+function isOwnClient(req: http.IncomingMessage): boolean {
+    return (header(req, "user-agent") ?? "").startsWith("pulumi-ovh-okms/");
 }
 
 /**
