@@ -210,12 +210,14 @@ export class Contract {
             }
             return;
         }
-        let model = this.models.get(t);
+        const model = this.models.get(t);
+        // A generic model is stored under its instantiated name (`complexType.SafeKeyValue<string>`) with
+        // `generics: ["T"]`; its properties say `T`.
         let bindings: Record<string, string> | undefined;
-        const gen = /^(.+)<(.+)>$/.exec(t);
-        if (model === undefined && gen?.[1] !== undefined && gen[2] !== undefined) {
-            model = this.models.get(`${gen[1]}<T>`);
-            bindings = { T: gen[2] };
+        const gen = /^.+<(.+)>$/.exec(t);
+        if (model?.generics !== undefined && gen?.[1] !== undefined) {
+            const args = gen[1].split(",").map((a) => a.trim());
+            bindings = Object.fromEntries(model.generics.map((g, i) => [g, args[i] ?? "any"]));
         }
         if (model === undefined) {
             problems.push(`${where}: type ${t} is not defined in the schemas`);

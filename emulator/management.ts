@@ -57,7 +57,6 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         kmipObjectCount: 0,
         secretCount: 0,
         secretVersionCount: 0,
-        pciDssEnabled: okms.pciDssEnabled,
         iam: {
             id: okms.iamId,
             urn: okmsUrn(ctx.plate, okms.id),
@@ -66,9 +65,6 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
             state: "OK",
         },
     };
-    if (okms.pciDssEnabledAt !== undefined) {
-        view.pciDssEnabledAt = okms.pciDssEnabledAt;
-    }
     if (publicCa) {
         // One CA signs every data-plane server certificate of the emulator, RSA endpoint included.
         view.publicCA = state.publicCa.certificatePem;
@@ -77,7 +73,10 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
     return view;
 }
 
-/** `okms.serviceKey.Response` (no `iam`). `context` and `deactivationReason` are returned (open question 2). */
+/**
+ * `okms.serviceKey.Response` (no `iam`), exactly as spec/ovh/okms.json declares it: the API returns neither
+ * the key's `context` nor its `deactivationReason` (nor a protection level), so neither does the emulator.
+ */
 function keyView(k: StoredServiceKey): Record<string, unknown> {
     return {
         id: k.id,
@@ -88,9 +87,6 @@ function keyView(k: StoredServiceKey): Record<string, unknown> {
         operations: k.operations,
         state: k.state,
         createdAt: k.createdAt,
-        protectionLevel: k.protectionLevel,
-        context: k.context,
-        deactivationReason: k.deactivationReason,
     };
 }
 
@@ -709,7 +705,6 @@ function serviceKeyReference(): Record<string, unknown>[] {
             sizes: r.sizes.map((value) => ({ value, default: value === r.defaultSize })),
             curves: r.curves.map((value) => ({ value, default: value === r.defaultCurve })),
             operations: r.operationPairs.map((pair, i) => ({ value: [...pair], default: i === 0 })),
-            protectionLevel: [{ value: "SOFTWARE", default: true }],
         };
     });
 }

@@ -174,7 +174,10 @@ function checkoutSummary(cart: StoredCart) {
             description: "OVHcloud Key Management Service",
             detailType: "DURATION",
             domain: "*",
+            originalTotalPrice: FREE_PRICE,
             quantity: i.quantity,
+            reductionTotalPrice: FREE_PRICE,
+            reductions: [],
             totalPrice: FREE_PRICE,
             unitPrice: FREE_PRICE,
         })),
@@ -499,7 +502,13 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                 return {
                     body: {
                         order: {
-                            plan: { code: "okms", duration: "P1M", pricingMode: "default", quantity: 1 },
+                            plan: {
+                                code: "okms",
+                                duration: "P1M",
+                                pricingMode: "default",
+                                product: { name: "okms" },
+                                quantity: 1,
+                            },
                             configurations: [{ label: "region", value: order.region }],
                         },
                     },
@@ -543,8 +552,22 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                         },
                         billing: {
                             plan: { code: "okms", invoiceName: "OVHcloud KMS" },
-                            lifecycle: { current: { state: "active", creationDate: okms?.createdAt ?? null } },
+                            lifecycle: {
+                                capacities: { actions: ["terminate"] },
+                                current: {
+                                    state: "active",
+                                    creationDate: okms?.createdAt ?? null,
+                                    pendingActions: [],
+                                },
+                            },
                         },
+                        customer: {
+                            contacts: ["administrator", "billing", "technical"].map((type) => ({
+                                customerCode: EMULATOR_NIC,
+                                type,
+                            })),
+                        },
+                        tags: [],
                     },
                 };
             },
@@ -591,7 +614,8 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                             `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
                             "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
                     });
-                    return { body: "You will receive an e-mail to confirm the termination of your service" };
+                    // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
+                    return { body: { message: "You will receive an e-mail to confirm the termination of your service" } };
                 });
             },
         },
@@ -610,7 +634,7 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                     removeKms(s, service.resourceName);
                     service.terminated = true;
                     delete service.terminationToken;
-                    return { body: "The service has been terminated" };
+                    return { body: { message: "The service has been terminated" } };
                 });
             },
         },

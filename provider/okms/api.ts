@@ -226,7 +226,7 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
             );
         }
     }
-    const order = parse(schemas.orderSchema(), await client.post(`${cartPath}/checkout`), `POST ${cartPath}/checkout`);
+    const order = parse(schemas.orderSchema(), await client.post(`${cartPath}/checkout`, {}), `POST ${cartPath}/checkout`);
     if (order.orderId === undefined || order.orderId === null) {
         throw new Error(`POST ${cartPath}/checkout returned no orderId`);
     }
