@@ -291,6 +291,24 @@ export class EmulatorAdmin {
         });
     }
 
+    /**
+     * Marks a KMS expired or suspended (an unpaid service), or `OK` again: the v2 resource reports it in
+     * `iam.state`, its service-key routes answer `Client::BadRequest::OKMSExpired`, its service is suspended.
+     */
+    async setKmsState(okmsId: string, state: "OK" | "EXPIRED" | "SUSPENDED"): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const okms = s.okms[okmsId];
+            if (okms === undefined) {
+                throw notFound(`KMS ${okmsId} does not exist`);
+            }
+            if (state === "OK") {
+                delete okms.state;
+            } else {
+                okms.state = state;
+            }
+        });
+    }
+
     /** Deletes a KMS and its content without the termination e-mail (its service becomes terminated). */
     async deleteKms(okmsId: string): Promise<void> {
         await this.ctx.store.mutate((s) => {

@@ -111,6 +111,15 @@ export class Contract {
         this.routes.sort((a, b) => a.path.split("{").length - b.path.split("{").length);
     }
 
+    /** The values of an enum model (e.g. `nichandle.OvhSubsidiaryEnum`). */
+    enumValues(name: string): readonly (string | number)[] {
+        const values = this.models.get(name)?.enum;
+        if (values === undefined) {
+            throw new Error(`okms-emulator: ${name} is not an enum of spec/ovh`);
+        }
+        return values;
+    }
+
     /** The schema route of a request, or undefined when the schemas do not declare it. */
     route(method: string, pathname: string): ContractRoute | undefined {
         const m = method.toUpperCase();
@@ -392,4 +401,45 @@ export class ContractMonitor {
 /** `OKMS_EMULATOR_CONTRACT=strict` turns the loud check on (the test suites set it, test/setup.ts). */
 export function contractModeFromEnv(): "strict" | "off" {
     return process.env.OKMS_EMULATOR_CONTRACT === "strict" ? "strict" : "off";
+}
+
+/** The schemas, read once per process. */
+export function sharedContract(): Contract {
+    const g = globalThis as unknown as Record<symbol, Contract | undefined>;
+    const key = Symbol.for("okms-emulator.contract");
+    return (g[key] ??= new Contract());
+}
+
+/**
+ * The schema's own error class for a failed field check, when the route declares one: `<prefix><Field><Rule>`
+ * such as `Client::BadRequest::ServiceKeyNameMaxExceeded` or `…::CredentialValidityMinimumRequired` (the two
+ * families spell the rule differently; the first spelling the route declares wins). Undefined otherwise.
+ */
+export function declaredFieldError(
+    method: string,
+    template: string,
+    prefix: string,
+    field: string,
+    rule: "max" | "min" | "format" | "enum" | "required" | "type",
+): string | undefined {
+    const route = sharedContract().routes.find((r) => r.method === method && r.path === template);
+    if (route === undefined) {
+        return undefined;
+    }
+    const name = field === "csr" ? "CSR" : field.charAt(0).toUpperCase() + field.slice(1);
+    const rules: Record<typeof rule, string[]> = {
+        max: ["MaxExceeded", "MaximumExceeded"],
+        min: ["MinRequired", "MinimumRequired"],
+        format: ["InvalidCharacter", "InvalidURN", "InvalidFormat"],
+        enum: ["InvalidEnum", "Invalid"],
+        required: ["Required", "MinRequired", "MinimumRequired"],
+        type: ["Invalid", "InvalidFormat"],
+    };
+    for (const suffix of rules[rule]) {
+        const cls = `Client::BadRequest::${prefix}${name}${suffix}`;
+        if (route.errors.includes(cls)) {
+            return cls;
+        }
+    }
+    return undefined;
 }

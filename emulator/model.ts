@@ -35,6 +35,8 @@ export interface StoredOkms {
     createdAt: string;
     pciDssEnabled: boolean;
     pciDssEnabledAt?: string;
+    /** `iam.state` when not `OK` (set by the admin controls: an expired or suspended KMS). */
+    state?: "EXPIRED" | "SUSPENDED";
     /** Issues the access certificates (`CN=CCMUsersCA`); client certificates must chain to it. */
     credentialCa: StoredKeyPair;
 }

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { REGIONS } from "../provider/okms/rules";
 import { EmulatorAdmin, dataPlaneTemplate, type Fault, type Plane } from "./admin";
 import { authDetails, authenticate, issueToken, type AuthConfig } from "./auth";
-import { Contract, ContractMonitor, contractModeFromEnv } from "./contract";
+import { ContractMonitor, contractModeFromEnv, sharedContract } from "./contract";
 import { type EmulatorContext, type EmulatorSettings, type RequestContext, type RouteDef, createKms } from "./context";
 import { createDataPlaneServer } from "./dataPlane";
 import {
@@ -30,7 +30,7 @@ import {
 } from "./http";
 import { collectGoneCredentials, managementRoutes } from "./management";
 import type { ApiCredentials, EmulatorState } from "./model";
-import { applyOrderWork, orderRoutes, orderWorkDue } from "./order";
+import { applyOrderWork, orderRoutes, orderWorkDue, welcomeEmail } from "./order";
 import { createCa, issueServerCertificate } from "./pki";
 import { Store } from "./store";
 
@@ -78,6 +78,10 @@ export interface EmulatorOptions {
     maxClockSkewSeconds?: number;
     /** Whether the account has a default payment method (default true). */
     defaultPaymentMethod?: boolean;
+    /** The account's subsidiary, as `GET /me` reports it (default `FR`). */
+    ovhSubsidiary?: string;
+    /** Behave as the `ovh-us` API (no order-detail `extension`, `operations` instead), or EU/CA (default). */
+    apiVariant?: "eu" | "us";
     /**
      * Sets the emulator clock this many ms away from the wall clock at start-up (may be negative: objects
      * created then are "in the past", e.g. a certificate already inside its renewal window). Default: keep
@@ -268,6 +272,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const okmsIds = await store.mutate(async (s) => {
         s.apiCredentials = credentials;
         s.accessTokens ??= {};
+        if (s.emails.length === 0) {
+            s.emails.push(welcomeEmail(s, ctx.now()));
+        }
         if (options.clockOffsetMs !== undefined) {
             s.clockOffsetMs = options.clockOffsetMs;
         }
@@ -323,7 +330,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             handler: (rc) => issueToken(rc.req, rc.rawBody, store, ctx.now, authConfig),
         },
         ...managementRoutes(ctx),
-        ...orderRoutes(ctx, { hasDefaultPaymentMethod: () => hasPaymentMethod }),
+        ...orderRoutes(ctx, {
+            hasDefaultPaymentMethod: () => hasPaymentMethod,
+            ovhSubsidiary: options.ovhSubsidiary ?? "FR",
+            variant: options.apiVariant ?? "eu",
+        }),
     ];
     const adminRoutes = options.admin === true ? admin.routes() : [];
     const routes: CompiledRoute[] = [...routeDefs, ...adminRoutes].map((r) => ({
@@ -507,13 +518,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 await store.close();
             })()),
     };
-}
-
-/** The schemas, read once per process (emulator/contract.ts). */
-function sharedContract(): Contract {
-    const g = globalThis as unknown as Record<symbol, Contract | undefined>;
-    const key = Symbol.for("okms-emulator.contract");
-    return (g[key] ??= new Contract());
 }
 
 /** Requests of this package's client (`User-Agent: pulumi-ovh-okms/<version>`, provider/ovh/client.ts). */
