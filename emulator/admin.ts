@@ -309,6 +309,17 @@ export class EmulatorAdmin {
         });
     }
 
+    /** Cancels an order as OVH would (e.g. a refused payment): its status becomes `cancelled`, never delivered. */
+    async cancelOrder(orderId: number): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const order = s.orders[String(orderId)];
+            if (order === undefined) {
+                throw notFound(`order ${orderId} does not exist`);
+            }
+            order.cancelled = true;
+        });
+    }
+
     /** Deletes a KMS and its content without the termination e-mail (its service becomes terminated). */
     async deleteKms(okmsId: string): Promise<void> {
         await this.ctx.store.mutate((s) => {

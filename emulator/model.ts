@@ -110,6 +110,8 @@ export interface StoredOrder {
     region: string;
     okmsId?: string;
     detailId: number;
+    /** Set by the admin controls: OVH cancelled the order (it will never be delivered). */
+    cancelled?: boolean;
 }
 
 export interface StoredService {

@@ -25,9 +25,12 @@ const PRICES = {
     withoutTax: FREE_PRICE,
 };
 
-export type OrderStatus = "notPaid" | "checking" | "delivering" | "delivered";
+export type OrderStatus = "notPaid" | "checking" | "delivering" | "delivered" | "cancelled";
 
 export function orderStatus(order: StoredOrder, now: number): OrderStatus {
+    if (order.cancelled === true) {
+        return "cancelled";
+    }
     if (!order.paid || order.paidAt === undefined || order.deliverAt === undefined) {
         return "notPaid";
     }
@@ -189,7 +192,13 @@ function checkoutSummary(cart: StoredCart) {
 /** Whether deliveries or display-name changes are due (cheap, read-only: decides if a mutation is needed). */
 export function orderWorkDue(state: EmulatorState, now: number): boolean {
     for (const o of Object.values(state.orders)) {
-        if (o.paid && o.okmsId === undefined && o.deliverAt !== undefined && now >= o.deliverAt) {
+        if (
+            o.paid &&
+            o.cancelled !== true &&
+            o.okmsId === undefined &&
+            o.deliverAt !== undefined &&
+            now >= o.deliverAt
+        ) {
             return true;
         }
     }
@@ -205,7 +214,13 @@ export function orderWorkDue(state: EmulatorState, now: number): boolean {
 export async function applyOrderWork(state: EmulatorState, ctx: EmulatorContext): Promise<void> {
     const now = ctx.now();
     for (const o of Object.values(state.orders)) {
-        if (o.paid && o.okmsId === undefined && o.deliverAt !== undefined && now >= o.deliverAt) {
+        if (
+            o.paid &&
+            o.cancelled !== true &&
+            o.okmsId === undefined &&
+            o.deliverAt !== undefined &&
+            now >= o.deliverAt
+        ) {
             const okms = await createKms(state, ctx, { region: o.region });
             o.okmsId = okms.id;
         }

@@ -251,7 +251,8 @@ export function generate(): string {
         if (SCALARS[g] !== undefined) {
             return SCALARS[g].zod;
         }
-        return `${camel(g)}Schema()`;
+        // Lazy: some models are recursive (order.cart.DomainPromotionCondition contains itself).
+        return `z.lazy(() => ${camel(g)}Schema())`;
     }
 
     const out: string[] = [];
@@ -324,6 +325,11 @@ function memo<T>(name: string, build: () => T): T {
             out.push(`/** \`${name}\` as sent to the API. */\nexport interface ${R} {\n${fields.join("\n")}\n}\n`);
         }
     }
+    out.push(`/** \`long[]\`: the id lists of v1 (\`/services\`, order details, e-mails, payment methods). */
+export function longArraySchema() {
+    return memo("long[]", () => z.array(z.number().int()));
+}
+`);
     out.push(bodies.map((b) => b()).join("\n\n"));
     out.push(`
 /** Every route the project calls, with its declared response type and body model (scripts/gen-api.ts). */

@@ -27,7 +27,7 @@ export interface BillingItemDetail {
 export function billingItemDetailSchema(): z.ZodType<BillingItemDetail> {
     return memo("billing.ItemDetail", () =>
         z.looseObject({
-            order: billingItemDetailOrderSchema(),
+            order: z.lazy(() => billingItemDetailOrderSchema()),
         }),
     );
 }
@@ -43,10 +43,10 @@ export interface BillingItemDetailOrder {
 export function billingItemDetailOrderSchema(): z.ZodType<BillingItemDetailOrder> {
     return memo("billing.ItemDetail.Order", () =>
         z.looseObject({
-            action: billingItemDetailOrderActionEnumSchema().nullish(),
-            configurations: z.array(billingItemDetailOrderConfigurationSchema()),
-            plan: billingItemDetailOrderPlanSchema(),
-            type: billingItemDetailOrderDetailTypeEnumSchema().nullish(),
+            action: z.lazy(() => billingItemDetailOrderActionEnumSchema()).nullish(),
+            configurations: z.array(z.lazy(() => billingItemDetailOrderConfigurationSchema())),
+            plan: z.lazy(() => billingItemDetailOrderPlanSchema()),
+            type: z.lazy(() => billingItemDetailOrderDetailTypeEnumSchema()).nullish(),
         }),
     );
 }
@@ -102,7 +102,7 @@ export function billingItemDetailOrderPlanSchema(): z.ZodType<BillingItemDetailO
             code: z.string().nullish(),
             duration: z.string().nullish(),
             pricingMode: z.string().nullish(),
-            product: billingItemDetailOrderPlanProductSchema(),
+            product: z.lazy(() => billingItemDetailOrderPlanProductSchema()),
             quantity: z.number().int().nullish(),
         }),
     );
@@ -138,12 +138,12 @@ export function billingOrderDetailSchema(): z.ZodType<BillingOrderDetail> {
         z.looseObject({
             cancelled: z.boolean(),
             description: z.string(),
-            detailType: orderOrderDetailTypeEnumSchema().nullish(),
+            detailType: z.lazy(() => orderOrderDetailTypeEnumSchema()).nullish(),
             domain: z.string(),
             orderDetailId: z.number().int(),
             quantity: z.string(),
-            totalPrice: orderPriceSchema(),
-            unitPrice: orderPriceSchema(),
+            totalPrice: z.lazy(() => orderPriceSchema()),
+            unitPrice: z.lazy(() => orderPriceSchema()),
         }),
     );
 }
@@ -206,7 +206,7 @@ export function iamResourceMetadataSchema(): z.ZodType<IamResourceMetadata> {
         z.looseObject({
             displayName: z.string().nullish(),
             id: z.string(),
-            state: iamResourceMetadataStateEnumSchema().nullish(),
+            state: z.lazy(() => iamResourceMetadataStateEnumSchema()).nullish(),
             tags: z.record(z.string(), z.string()).nullish(),
             urn: z.string(),
         }),
@@ -612,29 +612,29 @@ export function nichandleNichandleSchema(): z.ZodType<NichandleNichandle> {
             companyNationalIdentificationNumber: z.string().nullish(),
             complementaryAddress: z.string().nullish(),
             corporationType: z.string().nullish(),
-            country: nichandleCountryEnumSchema(),
-            currency: nichandleCurrencySchema(),
+            country: z.lazy(() => nichandleCountryEnumSchema()),
+            currency: z.lazy(() => nichandleCurrencySchema()),
             customerCode: z.string().nullish(),
             email: z.string(),
             fax: z.string().nullish(),
             firstname: z.string().nullish(),
             italianSDI: z.string().nullish(),
             kycValidated: z.boolean().nullish(),
-            language: nichandleLanguageEnumSchema().nullish(),
-            legalform: nichandleLegalFormEnumSchema(),
+            language: z.lazy(() => nichandleLanguageEnumSchema()).nullish(),
+            legalform: z.lazy(() => nichandleLegalFormEnumSchema()),
             name: z.string().nullish(),
             nationalIdentificationNumber: z.string().nullish(),
             nichandle: z.string(),
             organisation: z.string().nullish(),
-            ovhCompany: nichandleOvhCompanyEnumSchema(),
-            ovhSubsidiary: nichandleOvhSubsidiaryEnumSchema(),
+            ovhCompany: z.lazy(() => nichandleOvhCompanyEnumSchema()),
+            ovhSubsidiary: z.lazy(() => nichandleOvhSubsidiaryEnumSchema()),
             phone: z.string().nullish(),
-            phoneCountry: nichandleCountryEnumSchema().nullish(),
-            phoneType: nichandlePhoneTypeEnumSchema().nullish(),
+            phoneCountry: z.lazy(() => nichandleCountryEnumSchema()).nullish(),
+            phoneType: z.lazy(() => nichandlePhoneTypeEnumSchema()).nullish(),
             purposeOfPurchase: z.string().nullish(),
-            sex: nichandleGenderEnumSchema().nullish(),
+            sex: z.lazy(() => nichandleGenderEnumSchema()).nullish(),
             spareEmail: z.string().nullish(),
-            state: nichandleStateEnumSchema(),
+            state: z.lazy(() => nichandleStateEnumSchema()),
             vat: z.string().nullish(),
             zip: z.string().nullish(),
         }),
@@ -848,7 +848,7 @@ export interface OkmsCredentialCreationResponse {
 export function okmsCredentialCreationResponseSchema(): z.ZodType<OkmsCredentialCreationResponse> {
     return memo("okms.credential.CreationResponse", () =>
         z.looseObject({
-            certificateType: okmsCertificateTypeEnumSchema(),
+            certificateType: z.lazy(() => okmsCertificateTypeEnumSchema()),
             createdAt: z.string(),
             description: z.string().nullish(),
             expiredAt: z.string(),
@@ -857,7 +857,7 @@ export function okmsCredentialCreationResponseSchema(): z.ZodType<OkmsCredential
             identityURNs: z.array(z.string()),
             name: z.string(),
             privateKeyPEM: z.string().nullish(),
-            status: okmsCredentialStatusEnumSchema(),
+            status: z.lazy(() => okmsCredentialStatusEnumSchema()),
         }),
     );
 }
@@ -880,7 +880,7 @@ export function okmsCredentialGetResponseSchema(): z.ZodType<OkmsCredentialGetRe
     return memo("okms.credential.GetResponse", () =>
         z.looseObject({
             certificatePEM: z.string().nullish(),
-            certificateType: okmsCertificateTypeEnumSchema(),
+            certificateType: z.lazy(() => okmsCertificateTypeEnumSchema()),
             createdAt: z.string(),
             description: z.string().nullish(),
             expiredAt: z.string(),
@@ -888,7 +888,7 @@ export function okmsCredentialGetResponseSchema(): z.ZodType<OkmsCredentialGetRe
             id: z.string(),
             identityURNs: z.array(z.string()),
             name: z.string(),
-            status: okmsCredentialStatusEnumSchema(),
+            status: z.lazy(() => okmsCredentialStatusEnumSchema()),
         }),
     );
 }
@@ -913,14 +913,14 @@ export interface OkmsResourceResponseWithIAM {
 export function okmsResourceResponseWithIAMSchema(): z.ZodType<OkmsResourceResponseWithIAM> {
     return memo("okms.resource.ResponseWithIAM", () =>
         z.looseObject({
-            iam: iamResourceMetadataSchema().nullish(),
+            iam: z.lazy(() => iamResourceMetadataSchema()).nullish(),
             id: z.string(),
             kmipEndpoint: z.string(),
             kmipObjectCount: z.number().int(),
             kmipRsaEndpoint: z.string().nullish(),
             publicCA: z.string().nullish(),
             publicRsaCA: z.string().nullish(),
-            region: okmsRegionEnumSchema(),
+            region: z.lazy(() => okmsRegionEnumSchema()),
             restEndpoint: z.string(),
             secretCount: z.number().int(),
             secretVersionCount: z.number().int(),
@@ -986,21 +986,21 @@ export interface OkmsServiceKeyJsonWebKeyResponse {
 export function okmsServiceKeyJsonWebKeyResponseSchema(): z.ZodType<OkmsServiceKeyJsonWebKeyResponse> {
     return memo("okms.serviceKey.JsonWebKeyResponse", () =>
         z.looseObject({
-            alg: okmsKeyAlgEnumSchema().nullish(),
-            crv: okmsKeyCurveEnumSchema().nullish(),
+            alg: z.lazy(() => okmsKeyAlgEnumSchema()).nullish(),
+            crv: z.lazy(() => okmsKeyCurveEnumSchema()).nullish(),
             d: z.string().nullish(),
             dp: z.string().nullish(),
             dq: z.string().nullish(),
             e: z.string().nullish(),
             k: z.string().nullish(),
-            key_ops: z.array(okmsKeyOpsEnumSchema()).nullish(),
+            key_ops: z.array(z.lazy(() => okmsKeyOpsEnumSchema())).nullish(),
             kid: z.string(),
-            kty: okmsKeyTypeEnumSchema(),
+            kty: z.lazy(() => okmsKeyTypeEnumSchema()),
             n: z.string().nullish(),
             p: z.string().nullish(),
             q: z.string().nullish(),
             qi: z.string().nullish(),
-            use: okmsKeyUseEnumSchema().nullish(),
+            use: z.lazy(() => okmsKeyUseEnumSchema()).nullish(),
             x: z.string().nullish(),
             y: z.string().nullish(),
         }),
@@ -1038,15 +1038,15 @@ export function okmsServiceKeyResponseSchema(): z.ZodType<OkmsServiceKeyResponse
     return memo("okms.serviceKey.Response", () =>
         z.looseObject({
             createdAt: z.string(),
-            curve: okmsKeyCurveEnumSchema().nullish(),
+            curve: z.lazy(() => okmsKeyCurveEnumSchema()).nullish(),
             id: z.string(),
-            keys: z.array(okmsServiceKeyJsonWebKeyResponseSchema()).nullish(),
-            keysPEM: z.array(okmsServiceKeyPEMSchema()).nullish(),
+            keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema())).nullish(),
+            keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema())).nullish(),
             name: z.string(),
-            operations: z.array(okmsKeyOpsEnumSchema()).nullish(),
-            size: okmsKeySizeEnumSchema().nullish(),
-            state: okmsKeyStateEnumSchema(),
-            type: okmsKeyTypeEnumSchema(),
+            operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema())).nullish(),
+            size: z.lazy(() => okmsKeySizeEnumSchema()).nullish(),
+            state: z.lazy(() => okmsKeyStateEnumSchema()),
+            type: z.lazy(() => okmsKeyTypeEnumSchema()),
         }),
     );
 }
@@ -1070,16 +1070,16 @@ export function okmsServiceKeyResponseWithIAMSchema(): z.ZodType<OkmsServiceKeyR
     return memo("okms.serviceKey.ResponseWithIAM", () =>
         z.looseObject({
             createdAt: z.string(),
-            curve: okmsKeyCurveEnumSchema().nullish(),
-            iam: iamResourceMetadataSchema().nullish(),
+            curve: z.lazy(() => okmsKeyCurveEnumSchema()).nullish(),
+            iam: z.lazy(() => iamResourceMetadataSchema()).nullish(),
             id: z.string(),
-            keys: z.array(okmsServiceKeyJsonWebKeyResponseSchema()).nullish(),
-            keysPEM: z.array(okmsServiceKeyPEMSchema()).nullish(),
+            keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema())).nullish(),
+            keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema())).nullish(),
             name: z.string(),
-            operations: z.array(okmsKeyOpsEnumSchema()).nullish(),
-            size: okmsKeySizeEnumSchema().nullish(),
-            state: okmsKeyStateEnumSchema(),
-            type: okmsKeyTypeEnumSchema(),
+            operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema())).nullish(),
+            size: z.lazy(() => okmsKeySizeEnumSchema()).nullish(),
+            state: z.lazy(() => okmsKeyStateEnumSchema()),
+            type: z.lazy(() => okmsKeyTypeEnumSchema()),
         }),
     );
 }
@@ -1143,10 +1143,10 @@ export interface OrderOrder {
 export function orderOrderSchema(): z.ZodType<OrderOrder> {
     return memo("order.Order", () =>
         z.looseObject({
-            contracts: z.array(orderContractSchema()),
-            details: z.array(orderOrderDetailSchema()),
+            contracts: z.array(z.lazy(() => orderContractSchema())),
+            details: z.array(z.lazy(() => orderOrderDetailSchema())),
             orderId: z.number().int().nullish(),
-            prices: orderOrderPricesSchema(),
+            prices: z.lazy(() => orderOrderPricesSchema()),
             url: z.string().nullish(),
         }),
     );
@@ -1171,14 +1171,14 @@ export function orderOrderDetailSchema(): z.ZodType<OrderOrderDetail> {
         z.looseObject({
             cartItemID: z.number().int().nullish(),
             description: z.string(),
-            detailType: orderOrderDetailTypeEnumSchema().nullish(),
+            detailType: z.lazy(() => orderOrderDetailTypeEnumSchema()).nullish(),
             domain: z.string(),
-            originalTotalPrice: orderPriceSchema(),
+            originalTotalPrice: z.lazy(() => orderPriceSchema()),
             quantity: z.number().int(),
-            reductionTotalPrice: orderPriceSchema(),
-            reductions: z.array(orderReductionSchema()),
-            totalPrice: orderPriceSchema(),
-            unitPrice: orderPriceSchema(),
+            reductionTotalPrice: z.lazy(() => orderPriceSchema()),
+            reductions: z.array(z.lazy(() => orderReductionSchema())),
+            totalPrice: z.lazy(() => orderPriceSchema()),
+            unitPrice: z.lazy(() => orderPriceSchema()),
         }),
     );
 }
@@ -1223,11 +1223,11 @@ export interface OrderOrderPrices {
 export function orderOrderPricesSchema(): z.ZodType<OrderOrderPrices> {
     return memo("order.OrderPrices", () =>
         z.looseObject({
-            originalWithoutTax: orderPriceSchema().nullish(),
-            reduction: orderPriceSchema().nullish(),
-            tax: orderPriceSchema(),
-            withTax: orderPriceSchema(),
-            withoutTax: orderPriceSchema(),
+            originalWithoutTax: z.lazy(() => orderPriceSchema()).nullish(),
+            reduction: z.lazy(() => orderPriceSchema()).nullish(),
+            tax: z.lazy(() => orderPriceSchema()),
+            withTax: z.lazy(() => orderPriceSchema()),
+            withoutTax: z.lazy(() => orderPriceSchema()),
         }),
     );
 }
@@ -1243,7 +1243,7 @@ export interface OrderPrice {
 export function orderPriceSchema(): z.ZodType<OrderPrice> {
     return memo("order.Price", () =>
         z.looseObject({
-            currencyCode: orderCurrencyCodeEnumSchema(),
+            currencyCode: z.lazy(() => orderCurrencyCodeEnumSchema()),
             priceInUcents: z.number().int().nullish(),
             text: z.string(),
             value: z.number(),
@@ -1264,12 +1264,12 @@ export interface OrderReduction {
 export function orderReductionSchema(): z.ZodType<OrderReduction> {
     return memo("order.Reduction", () =>
         z.looseObject({
-            context: orderReductionContextEnumSchema(),
+            context: z.lazy(() => orderReductionContextEnumSchema()),
             description: z.string(),
-            price: orderPriceSchema(),
+            price: z.lazy(() => orderPriceSchema()),
             reductionDescription: z.string(),
-            type: orderReductionTypeEnumSchema(),
-            value: orderPriceSchema(),
+            type: z.lazy(() => orderReductionTypeEnumSchema()),
+            value: z.lazy(() => orderPriceSchema()),
         }),
     );
 }
@@ -1371,9 +1371,9 @@ export function orderCartItemSchema(): z.ZodType<OrderCartItem> {
             offerId: z.string().nullish(),
             options: z.array(z.number().int()),
             parentItemId: z.number().int().nullish(),
-            prices: z.array(orderCartPriceSchema()),
+            prices: z.array(z.lazy(() => orderCartPriceSchema())),
             productId: z.string(),
-            settings: orderCartItemSettingsSchema(),
+            settings: z.lazy(() => orderCartItemSettingsSchema()),
         }),
     );
 }
@@ -1411,9 +1411,9 @@ export interface OrderCartPrice {
 export function orderCartPriceSchema(): z.ZodType<OrderCartPrice> {
     return memo("order.cart.Price", () =>
         z.looseObject({
-            label: orderCartPriceLabelEnumSchema(),
-            price: orderPriceSchema(),
-            promotions: z.array(orderCartPromotionSchema()).nullish(),
+            label: z.lazy(() => orderCartPriceLabelEnumSchema()),
+            price: z.lazy(() => orderPriceSchema()),
+            promotions: z.array(z.lazy(() => orderCartPromotionSchema())).nullish(),
         }),
     );
 }
@@ -1441,10 +1441,10 @@ export function orderCartPromotionSchema(): z.ZodType<OrderCartPromotion> {
     return memo("order.cart.Promotion", () =>
         z.looseObject({
             bundleWithPlanCodes: z.array(z.string()),
-            condition: orderCartDomainPromotionConditionSchema().nullish(),
+            condition: z.lazy(() => orderCartDomainPromotionConditionSchema()).nullish(),
             endDate: z.string().nullish(),
             name: z.string(),
-            price: orderPriceSchema(),
+            price: z.lazy(() => orderPriceSchema()),
             startDate: z.string(),
             tags: z.array(z.string()).nullish(),
             type: z.string(),
@@ -1467,9 +1467,9 @@ export interface OrderCartDomainPromotionCondition {
 export function orderCartDomainPromotionConditionSchema(): z.ZodType<OrderCartDomainPromotionCondition> {
     return memo("order.cart.domain.Promotion.Condition", () =>
         z.looseObject({
-            all: z.array(orderCartDomainPromotionConditionSchema()).nullish(),
-            anyOf: z.array(orderCartDomainPromotionConditionSchema()).nullish(),
-            discounts: z.array(orderCartDomainPromotionDiscountSchema()).nullish(),
+            all: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema())).nullish(),
+            anyOf: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema())).nullish(),
+            discounts: z.array(z.lazy(() => orderCartDomainPromotionDiscountSchema())).nullish(),
             minDuration: z.string().nullish(),
             minQuantity: z.number().int().nullish(),
             planCode: z.string().nullish(),
@@ -1498,7 +1498,7 @@ export interface OrderCartDomainPromotionDiscount {
 export function orderCartDomainPromotionDiscountSchema(): z.ZodType<OrderCartDomainPromotionDiscount> {
     return memo("order.cart.domain.Promotion.Discount", () =>
         z.looseObject({
-            currency: orderCurrencyCodeEnumSchema(),
+            currency: z.lazy(() => orderCurrencyCodeEnumSchema()),
             discountPrice: z.number().int(),
             discountPriceText: z.string(),
             endQuantityIncluded: z.number().int().nullish(),
@@ -1508,7 +1508,7 @@ export function orderCartDomainPromotionDiscountSchema(): z.ZodType<OrderCartDom
             originalPriceText: z.string(),
             startQuantityIncluded: z.number().int().nullish(),
             startYearIncluded: z.number().int().nullish(),
-            type: orderReductionTypeEnumSchema(),
+            type: z.lazy(() => orderReductionTypeEnumSchema()),
             value: z.number().int(),
         }),
     );
@@ -1561,6 +1561,11 @@ export interface ServicesUpdateService {
 export interface ServicesUpdateServiceRenew {
     mode?: ServicesExpandedRenewModeEnum;
     period?: string;
+}
+
+/** `long[]`: the id lists of v1 (`/services`, order details, e-mails, payment methods). */
+export function longArraySchema() {
+    return memo("long[]", () => z.array(z.number().int()));
 }
 
 /** Body of `POST /order/cart`. */
