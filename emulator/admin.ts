@@ -8,9 +8,11 @@ import { z } from "zod";
 import {
     DEACTIVATION_REASONS,
     KEY_STATES,
+    KEY_TYPE_RULES,
     REGIONS,
     type DeactivationReason,
     type KeyState,
+    type KeyType,
 } from "../provider/okms/rules";
 import {
     createKms,
@@ -22,7 +24,8 @@ import {
 } from "./context";
 import { badRequest, isoSeconds, notFound, validate } from "./http";
 import { applyKeyState } from "./management";
-import { credentialStatus, type EmulatorState } from "./model";
+import { generateKeyMaterial } from "./keys";
+import { credentialStatus, type EmulatorState, type StoredServiceKey } from "./model";
 import { orderStatus } from "./order";
 
 export type Plane = "management" | "data";
@@ -306,6 +309,41 @@ export class EmulatorAdmin {
             } else {
                 okms.state = state;
             }
+        });
+    }
+
+    /**
+     * Adds someone else's key, made outside the OKMS API: its `size`, `curve` and `operations` read as null
+     * (schema-valid, see StoredServiceKey.sparse). Returns its id.
+     */
+    async addForeignKey(okmsId: string, spec: { name: string; type: KeyType }): Promise<string> {
+        return this.ctx.store.mutate((s) => {
+            if (s.okms[okmsId] === undefined) {
+                throw notFound(`KMS ${okmsId} does not exist`);
+            }
+            const rule = KEY_TYPE_RULES[spec.type];
+            const now = isoSeconds(this.ctx.now());
+            const key: StoredServiceKey = {
+                id: randomUUID(),
+                okmsId,
+                name: spec.name,
+                type: spec.type,
+                size: spec.type === "EC" ? null : (rule.defaultSize ?? null),
+                curve: spec.type === "EC" ? (rule.defaultCurve ?? null) : null,
+                operations: [...rule.defaultOperations],
+                context: null,
+                state: "ACTIVE",
+                deactivationReason: null,
+                protectionLevel: "SOFTWARE",
+                createdAt: now,
+                activationDate: now,
+                deactivationDate: null,
+                compromiseDate: null,
+                jwk: generateKeyMaterial({ type: spec.type }),
+                sparse: true,
+            };
+            s.serviceKeys[key.id] = key;
+            return key.id;
         });
     }
 

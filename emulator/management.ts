@@ -83,9 +83,9 @@ function keyView(k: StoredServiceKey): Record<string, unknown> {
         id: k.id,
         name: k.name,
         type: k.type,
-        size: k.type === "EC" ? null : k.size,
-        curve: k.type === "EC" ? k.curve : null,
-        operations: k.operations,
+        size: k.sparse === true || k.type === "EC" ? null : k.size,
+        curve: k.sparse === true || k.type !== "EC" ? null : k.curve,
+        operations: k.sparse === true ? null : k.operations,
         state: k.state,
         createdAt: k.createdAt,
     };

@@ -60,6 +60,11 @@ export interface StoredServiceKey {
     compromiseDate?: string | null;
     /** Private key material as a JWK (oct: `k`; RSA/EC: full private parameters). */
     jwk: PrivateJwk;
+    /**
+     * A key made outside the OKMS API (someone else's, e.g. over KMIP): the API reports its `size`, `curve`
+     * and `operations` as null, which okms.serviceKey.Response allows (`canBeNull`).
+     */
+    sparse?: boolean;
 }
 
 export interface StoredCredential {
