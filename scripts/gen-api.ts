@@ -340,10 +340,15 @@ ${routes.join("\n")}
     return out.join("\n");
 }
 
-async function main(): Promise<void> {
+/** The generated file as it must be committed (formatted by the project's prettier settings). */
+export async function render(): Promise<{ file: string; text: string }> {
     const prettier = await import("prettier");
     const options = (await prettier.resolveConfig(outFile)) ?? {};
-    const text = await prettier.format(generate(), { ...options, filepath: outFile });
+    return { file: outFile, text: await prettier.format(generate(), { ...options, filepath: outFile }) };
+}
+
+async function main(): Promise<void> {
+    const { text } = await render();
     if (process.argv.includes("--check")) {
         let current = "";
         try {
