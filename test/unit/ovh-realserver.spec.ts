@@ -79,6 +79,23 @@ describe("ovh client against a real HTTP server", () => {
         ]);
     });
 
+    it("reads an error document whose details is null (allowed by OVH's error model) by its class", async () => {
+        let origin = "";
+        ({ server, origin } = await startServer((_req, res) => {
+            json(res, 404, {
+                class: "Client::NotFound",
+                message: "The requested object does not exist",
+                details: null,
+            });
+        }));
+        const err = await apiError(
+            client({ endpoint: `${origin}/1.0`, accessToken: "tok" }).get("/v2/okms/resource/x"),
+        );
+        assert.equal(err.code, "ERR_OVH_NOT_FOUND");
+        assert.equal(err.errorClass, "Client::NotFound");
+        assert.equal(err.details, undefined);
+    });
+
     it("the server verifies the signature over the absolute URL it was reached at (query included) and the raw body bytes", async () => {
         const received: Received[] = [];
         let origin = "";
