@@ -25,7 +25,7 @@ import {
 import { badRequest, isoSeconds, notFound, validate } from "./http";
 import { applyKeyState } from "./management";
 import { generateKeyMaterial } from "./keys";
-import { credentialStatus, type EmulatorState, type StoredServiceKey } from "./model";
+import { credentialStatus, type EmulatorState, type StoredOrder, type StoredServiceKey } from "./model";
 import { orderStatus } from "./order";
 
 export type Plane = "management" | "data";
@@ -347,14 +347,17 @@ export class EmulatorAdmin {
         });
     }
 
-    /** Cancels an order as OVH would (e.g. a refused payment): its status becomes `cancelled`, never delivered. */
-    async cancelOrder(orderId: number): Promise<void> {
+    /**
+     * Gives an order a final status as OVH may (a refused payment, documents to provide): it is never
+     * delivered and `GET /me/order/{id}/status` answers that status.
+     */
+    async setOrderStatus(orderId: number, status: NonNullable<StoredOrder["finalStatus"]>): Promise<void> {
         await this.ctx.store.mutate((s) => {
             const order = s.orders[String(orderId)];
             if (order === undefined) {
                 throw notFound(`order ${orderId} does not exist`);
             }
-            order.cancelled = true;
+            order.finalStatus = status;
         });
     }
 

@@ -115,8 +115,8 @@ export interface StoredOrder {
     region: string;
     okmsId?: string;
     detailId: number;
-    /** Set by the admin controls: OVH cancelled the order (it will never be delivered). */
-    cancelled?: boolean;
+    /** Set by the admin controls: a final status OVH gave the order (it will never be delivered). */
+    finalStatus?: "cancelled" | "cancelling" | "documentsRequested" | "unknown";
 }
 
 export interface StoredService {

@@ -25,11 +25,11 @@ const PRICES = {
     withoutTax: FREE_PRICE,
 };
 
-export type OrderStatus = "notPaid" | "checking" | "delivering" | "delivered" | "cancelled";
+export type OrderStatus = "notPaid" | "checking" | "delivering" | "delivered" | NonNullable<StoredOrder["finalStatus"]>;
 
 export function orderStatus(order: StoredOrder, now: number): OrderStatus {
-    if (order.cancelled === true) {
-        return "cancelled";
+    if (order.finalStatus !== undefined) {
+        return order.finalStatus;
     }
     if (!order.paid || order.paidAt === undefined || order.deliverAt === undefined) {
         return "notPaid";
@@ -194,7 +194,7 @@ export function orderWorkDue(state: EmulatorState, now: number): boolean {
     for (const o of Object.values(state.orders)) {
         if (
             o.paid &&
-            o.cancelled !== true &&
+            o.finalStatus === undefined &&
             o.okmsId === undefined &&
             o.deliverAt !== undefined &&
             now >= o.deliverAt
@@ -216,7 +216,7 @@ export async function applyOrderWork(state: EmulatorState, ctx: EmulatorContext)
     for (const o of Object.values(state.orders)) {
         if (
             o.paid &&
-            o.cancelled !== true &&
+            o.finalStatus === undefined &&
             o.okmsId === undefined &&
             o.deliverAt !== undefined &&
             now >= o.deliverAt

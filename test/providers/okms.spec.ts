@@ -311,7 +311,7 @@ describe("Okms provider (direct calls against the emulator)", () => {
             assert.equal(emulator.admin.faults().length, 0, "every injected failure was met and survived");
         });
 
-        it("fails at once, naming the status, when the order is cancelled", async () => {
+        it("fails at once, naming the status, on any status but checking, delivering and delivered", async () => {
             const slow = await startProviderTestEmulator({ regions: [], orderDeliveryMs: 3_600_000 });
             try {
                 const p = await configured(new OkmsProvider(), slow);
@@ -322,9 +322,10 @@ describe("Okms provider (direct calls against the emulator)", () => {
                     const paid = Object.values(slow.state().orders).find((o) => o.paid);
                     return paid?.orderId;
                 });
-                await slow.admin.cancelOrder(orderId);
+                // Not `cancelled` only: the official provider treats every status but these three as final.
+                await slow.admin.setOrderStatus(orderId, "documentsRequested");
                 const err = await pending;
-                assert.match(err.message, /order is cancelled, it will not be delivered/);
+                assert.match(err.message, /order is documentsRequested, it will not be delivered/);
                 assert.deepEqual(slow.admin.inventory().okms, [], "nothing was delivered");
             } finally {
                 await slow.close();
