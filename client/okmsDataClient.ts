@@ -1,4 +1,5 @@
 import { Agent, request } from "undici";
+import { z } from "zod";
 import type { SigningAlgorithm } from "../provider/okms/rules";
 
 /** How to reach one KMS's data plane: what `KmsBundle.clientConfig` provides. */
@@ -11,6 +12,8 @@ export interface OkmsDataClientConfig {
     /** Access certificate and its private key (PEM). */
     certificatePem: string;
     privateKeyPem: string;
+    /** Keys asked for per page when listing (`max`, 10 to 100). Default 100. */
+    listPageSize?: number;
 }
 
 /** An error answered by the data plane (`{error_id, error_code, errors, request_id}`). */
@@ -101,10 +104,55 @@ export class OkmsDataClient {
         return r.result;
     }
 
-    /** The service keys visible to this certificate. */
+    /**
+     * The service keys visible to this certificate, every page: the data plane answers at most `max` keys
+     * and `is_truncated` with a `continuation_token` for the next page (ListServiceKeysResponse in
+     * spec/ovh/okms-data-plane.openapi.json).
+     */
     async listServiceKeys(): Promise<{ id: string; name: string; type: string }[]> {
-        const r = await this.call<{ objects_list: { id: string; name: string; type: string }[] }>("GET", "servicekey");
-        return r.objects_list;
+        const page = z.object({
+            objects_list: z.array(z.looseObject({ id: z.string(), name: z.string(), type: z.string() })),
+            continuation_token: z.string().nullish(),
+            is_truncated: z.boolean().nullish(),
+        });
+        const max = this.config.listPageSize ?? 100;
+        const keys: { id: string; name: string; type: string }[] = [];
+        let token: string | undefined;
+        for (;;) {
+            const query = new URLSearchParams({ max: String(max) });
+            if (token !== undefined) {
+                query.set("continuation-token", token);
+            }
+            const raw = await this.call<unknown>("GET", `servicekey?${query.toString()}`);
+            const parsed = page.safeParse(raw);
+            if (!parsed.success) {
+                throw new OkmsDataPlaneError(
+                    "GET",
+                    `/api/${this.config.okmsId}/v1/servicekey`,
+                    200,
+                    undefined,
+                    [`unexpected response: ${z.prettifyError(parsed.error).replace(/\n\s*/g, " ")}`],
+                    undefined,
+                );
+            }
+            keys.push(...parsed.data.objects_list.map((k) => ({ id: k.id, name: k.name, type: k.type })));
+            const next = parsed.data.continuation_token;
+            if (parsed.data.is_truncated !== true || next === undefined || next === null || next === "") {
+                return keys;
+            }
+            if (next === token) {
+                // A server that hands the same token back would loop forever.
+                throw new OkmsDataPlaneError(
+                    "GET",
+                    `/api/${this.config.okmsId}/v1/servicekey`,
+                    200,
+                    undefined,
+                    ["the continuation token did not advance"],
+                    undefined,
+                );
+            }
+            token = next;
+        }
     }
 
     async close(): Promise<void> {

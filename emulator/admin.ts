@@ -8,9 +8,11 @@ import { z } from "zod";
 import {
     DEACTIVATION_REASONS,
     KEY_STATES,
+    KEY_TYPE_RULES,
     REGIONS,
     type DeactivationReason,
     type KeyState,
+    type KeyType,
 } from "../provider/okms/rules";
 import {
     createKms,
@@ -22,7 +24,8 @@ import {
 } from "./context";
 import { badRequest, isoSeconds, notFound, validate } from "./http";
 import { applyKeyState } from "./management";
-import { credentialStatus, type EmulatorState } from "./model";
+import { generateKeyMaterial } from "./keys";
+import { credentialStatus, type EmulatorState, type StoredOrder, type StoredServiceKey } from "./model";
 import { orderStatus } from "./order";
 
 export type Plane = "management" | "data";
@@ -288,6 +291,73 @@ export class EmulatorAdmin {
             if (service !== undefined) {
                 service.displayName = displayName;
             }
+        });
+    }
+
+    /**
+     * Marks a KMS expired or suspended (an unpaid service), or `OK` again: the v2 resource reports it in
+     * `iam.state`, its service-key routes answer `Client::BadRequest::OKMSExpired`, its service is suspended.
+     */
+    async setKmsState(okmsId: string, state: "OK" | "EXPIRED" | "SUSPENDED"): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const okms = s.okms[okmsId];
+            if (okms === undefined) {
+                throw notFound(`KMS ${okmsId} does not exist`);
+            }
+            if (state === "OK") {
+                delete okms.state;
+            } else {
+                okms.state = state;
+            }
+        });
+    }
+
+    /**
+     * Adds someone else's key, made outside the OKMS API: its `size`, `curve` and `operations` read as null
+     * (schema-valid, see StoredServiceKey.sparse). Returns its id.
+     */
+    async addForeignKey(okmsId: string, spec: { name: string; type: KeyType }): Promise<string> {
+        return this.ctx.store.mutate((s) => {
+            if (s.okms[okmsId] === undefined) {
+                throw notFound(`KMS ${okmsId} does not exist`);
+            }
+            const rule = KEY_TYPE_RULES[spec.type];
+            const now = isoSeconds(this.ctx.now());
+            const key: StoredServiceKey = {
+                id: randomUUID(),
+                okmsId,
+                name: spec.name,
+                type: spec.type,
+                size: spec.type === "EC" ? null : (rule.defaultSize ?? null),
+                curve: spec.type === "EC" ? (rule.defaultCurve ?? null) : null,
+                operations: [...rule.defaultOperations],
+                context: null,
+                state: "ACTIVE",
+                deactivationReason: null,
+                protectionLevel: "SOFTWARE",
+                createdAt: now,
+                activationDate: now,
+                deactivationDate: null,
+                compromiseDate: null,
+                jwk: generateKeyMaterial({ type: spec.type }),
+                sparse: true,
+            };
+            s.serviceKeys[key.id] = key;
+            return key.id;
+        });
+    }
+
+    /**
+     * Gives an order a final status as OVH may (a refused payment, documents to provide): it is never
+     * delivered and `GET /me/order/{id}/status` answers that status.
+     */
+    async setOrderStatus(orderId: number, status: NonNullable<StoredOrder["finalStatus"]>): Promise<void> {
+        await this.ctx.store.mutate((s) => {
+            const order = s.orders[String(orderId)];
+            if (order === undefined) {
+                throw notFound(`order ${orderId} does not exist`);
+            }
+            order.finalStatus = status;
         });
     }
 

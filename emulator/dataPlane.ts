@@ -7,6 +7,7 @@
  * Authorisation is per request rather than in the TLS handshake because the KMS is only known from the path
  * (`/api/{okmsId}/...`): one listener serves every KMS, each with its own credential CA.
  */
+import { contractModeFromEnv } from "./contract";
 import type * as http from "node:http";
 import * as https from "node:https";
 
@@ -54,9 +55,6 @@ export type { OperationHandler, OperationHandlers } from "./dataPlane/dispatcher
 /** Where `swaggerEndpoint` points (management.ts advertises `<restEndpoint>/swagger`). */
 export const SWAGGER_PATH = "/swagger";
 
-/** Environment switch of the strict contract check (test/helpers/strictContract.ts turns it on for mocha). */
-export const STRICT_CONTRACT_ENV = "OKMS_EMULATOR_STRICT_CONTRACT";
-
 /** What the data plane needs from the emulator. */
 export interface DataPlaneContext {
     /** The current state (read on every request, so changes made through the management API apply at once). */
@@ -75,7 +73,7 @@ export interface DataPlaneContext {
     handlers?: readonly OperationHandlers[];
     /**
      * Check every answer against the operation's declared responses and answer 500 on a violation (default:
-     * the `OKMS_EMULATOR_STRICT_CONTRACT=1` environment variable). Meant for tests: a bug shows up as a failure.
+     * `OKMS_EMULATOR_CONTRACT=strict`, as for the management API (emulator/contract.ts)). Meant for tests: a bug shows up as a failure.
      */
     strictContract?: boolean;
 }
@@ -112,7 +110,7 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
     const compiled = compileOperations(doc);
     const handlers: OperationHandlers = Object.assign({}, serviceKeyHandlers, ...(ctx.handlers ?? []));
     const plate = ctx.plate ?? "eu";
-    const strict = ctx.strictContract ?? process.env[STRICT_CONTRACT_ENV] === "1";
+    const strict = ctx.strictContract ?? contractModeFromEnv() === "strict";
     const mutate =
         ctx.mutate?.bind(ctx) ??
         (<T>(fn: (state: EmulatorState) => T | Promise<T>) => Promise.resolve(fn(ctx.state())));

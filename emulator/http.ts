@@ -34,13 +34,15 @@ export class ApiError extends Error {
         message: string,
         readonly extra: Record<string, unknown> = {},
         readonly headers: Record<string, string> = {},
+        /** The schema's own error class when the route declares one (e.g. `Client::BadRequest::OKMSExpired`). */
+        readonly errorClass?: string,
     ) {
         super(message);
         this.name = "ApiError";
     }
 
     body(): Record<string, unknown> {
-        return { class: errorClass(this.status), message: this.message, ...this.extra };
+        return { class: this.errorClass ?? errorClass(this.status), message: this.message, ...this.extra };
     }
 }
 
@@ -126,11 +128,41 @@ export function formatZodError(error: z.ZodError): string {
     return field === "" ? issue.message : `${field}: ${issue.message}`;
 }
 
-/** Validates `value` with `schema`, answering 400 with the first problem. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+/** Which of a field's rules a zod issue broke (for the schema's error classes, emulator/contract.ts). */
+export type FieldRule = "max" | "min" | "format" | "enum" | "required" | "type";
+
+function issueRule(issue: z.core.$ZodIssue): FieldRule {
+    switch (issue.code) {
+        case "too_big":
+            return "max";
+        case "too_small":
+            return "min";
+        case "invalid_format":
+            return "format";
+        case "invalid_value":
+            return "enum";
+        case "invalid_type":
+            return issue.input === undefined ? "required" : "type";
+        default:
+            return "type";
+    }
+}
+
+/**
+ * Validates `value` with `schema`, answering 400 with the first problem. `classOf` names the schema's error
+ * class of that problem (a field and a rule) when the route declares one.
+ */
+export function validate<T>(
+    schema: z.ZodType<T>,
+    value: unknown,
+    classOf?: (field: string, rule: FieldRule) => string | undefined,
+): T {
     const r = schema.safeParse(value);
     if (!r.success) {
-        throw badRequest(formatZodError(r.error));
+        const issue = r.error.issues[0];
+        const field = issue?.path[0];
+        const cls = issue !== undefined && typeof field === "string" ? classOf?.(field, issueRule(issue)) : undefined;
+        throw new ApiError(400, formatZodError(r.error), {}, {}, cls);
     }
     return r.data;
 }

@@ -24,8 +24,9 @@ import {
     type KeyState,
     type KeyType,
 } from "../provider/okms/rules";
+import { declaredFieldError } from "./contract";
 import { effectiveDisplayName, type EmulatorContext, type RequestContext, type RouteDef } from "./context";
-import { ApiError, badRequest, isoSeconds, notFound, paginate, validate, type Reply } from "./http";
+import { ApiError, badRequest, isoSeconds, notFound, paginate, validate, type FieldRule, type Reply } from "./http";
 import { KeyMaterialError, generateKeyMaterial, importJwk, publicJwk, publicPem } from "./keys";
 import {
     credentialStatus,
@@ -57,18 +58,14 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         kmipObjectCount: 0,
         secretCount: 0,
         secretVersionCount: 0,
-        pciDssEnabled: okms.pciDssEnabled,
         iam: {
             id: okms.iamId,
             urn: okmsUrn(ctx.plate, okms.id),
             displayName: effectiveDisplayName(okms, now),
             tags: {},
-            state: "OK",
+            state: okms.state ?? "OK",
         },
     };
-    if (okms.pciDssEnabledAt !== undefined) {
-        view.pciDssEnabledAt = okms.pciDssEnabledAt;
-    }
     if (publicCa) {
         // One CA signs every data-plane server certificate of the emulator, RSA endpoint included.
         view.publicCA = state.publicCa.certificatePem;
@@ -77,20 +74,20 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
     return view;
 }
 
-/** `okms.serviceKey.Response` (no `iam`). `context` and `deactivationReason` are returned (open question 2). */
+/**
+ * `okms.serviceKey.Response` (no `iam`), exactly as spec/ovh/okms.json declares it: the API returns neither
+ * the key's `context` nor its `deactivationReason` (nor a protection level), so neither does the emulator.
+ */
 function keyView(k: StoredServiceKey): Record<string, unknown> {
     return {
         id: k.id,
         name: k.name,
         type: k.type,
-        size: k.type === "EC" ? null : k.size,
-        curve: k.type === "EC" ? k.curve : null,
-        operations: k.operations,
+        size: k.sparse === true || k.type === "EC" ? null : k.size,
+        curve: k.sparse === true || k.type !== "EC" ? null : k.curve,
+        operations: k.sparse === true ? null : k.operations,
         state: k.state,
         createdAt: k.createdAt,
-        protectionLevel: k.protectionLevel,
-        context: k.context,
-        deactivationReason: k.deactivationReason,
     };
 }
 
@@ -135,12 +132,35 @@ function getOkms(state: EmulatorState, okmsId: string): StoredOkms {
 }
 
 function getKey(state: EmulatorState, okmsId: string, keyId: string): StoredServiceKey {
-    getOkms(state, okmsId);
+    usableOkms(state, okmsId);
     const key = state.serviceKeys[keyId];
     if (key === undefined || key.okmsId !== okmsId) {
         throw notFound(`The requested object (keyId = ${keyId}) does not exist`);
     }
     return key;
+}
+
+/**
+ * A KMS whose service keys may be used: an expired or suspended one answers the schema's
+ * `Client::BadRequest::OKMSExpired` (spec/ovh/okms.json declares it on every service-key route).
+ */
+function usableOkms(state: EmulatorState, okmsId: string): StoredOkms {
+    const okms = getOkms(state, okmsId);
+    if (okms.state === "EXPIRED" || okms.state === "SUSPENDED") {
+        throw new ApiError(
+            400,
+            `The KMS ${okmsId} is ${okms.state.toLowerCase()}`,
+            {},
+            {},
+            "Client::BadRequest::OKMSExpired",
+        );
+    }
+    return okms;
+}
+
+/** The schema's error class of a failed field of a service-key or credential route. */
+function classOf(method: string, template: string, prefix: string) {
+    return (field: string, rule: FieldRule) => declaredFieldError(method, template, prefix, field, rule);
 }
 
 function getCredential(state: EmulatorState, okmsId: string, credentialId: string, now: number): StoredCredential {
@@ -500,8 +520,11 @@ export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
                         okms.pciDssEnabledAt = nowIso();
                     }
                     okms.pciDssEnabled = body.pciDssEnabled;
+                    // Not a route of spec/ovh/okms.json (unchecked): the emulator's own PCI DSS switch.
                     const { iam: _iam, ...response } = okmsView(ctx, s, okms, false);
-                    return { body: response };
+                    return {
+                        body: { ...response, pciDssEnabled: okms.pciDssEnabled, pciDssEnabledAt: okms.pciDssEnabledAt },
+                    };
                 });
             },
         },
@@ -513,7 +536,7 @@ export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
             handler: (rc) => {
                 const s = state();
                 const okmsId = rc.params.okmsId ?? "";
-                getOkms(s, okmsId);
+                usableOkms(s, okmsId);
                 const keys = Object.values(s.serviceKeys)
                     .filter((k) => k.okmsId === okmsId)
                     .sort(byCreation)
@@ -526,11 +549,15 @@ export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
             path: `${base}/resource/{okmsId}/serviceKey`,
             handler: async (rc) => {
                 const okmsId = rc.params.okmsId ?? "";
-                getOkms(state(), okmsId);
-                const body = validate(keyCreateSchema, rc.body ?? {});
+                usableOkms(state(), okmsId);
+                const body = validate(
+                    keyCreateSchema,
+                    rc.body ?? {},
+                    classOf("POST", `${base}/resource/{okmsId}/serviceKey`, "ServiceKey"),
+                );
                 const material = resolveKeyMaterial(body);
                 return ctx.store.mutate((s) => {
-                    getOkms(s, okmsId);
+                    usableOkms(s, okmsId);
                     const key = newServiceKey(okmsId, randomUUID(), body.name, body.context, material, nowIso());
                     s.serviceKeys[key.id] = key;
                     return { body: keyView(key) };
@@ -562,7 +589,11 @@ export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
                 const okmsId = rc.params.okmsId ?? "";
                 const keyId = rc.params.keyId ?? "";
                 getKey(state(), okmsId, keyId);
-                const body = validate(keyUpdateSchema, rc.body ?? {});
+                const body = validate(
+                    keyUpdateSchema,
+                    rc.body ?? {},
+                    classOf("PUT", `${base}/resource/{okmsId}/serviceKey/{keyId}`, "ServiceKey"),
+                );
                 return ctx.store.mutate((s) => {
                     const key = getKey(s, okmsId, keyId);
                     const target = body.state ?? key.state;
@@ -669,8 +700,22 @@ function jwkEntry(key: StoredServiceKey): Record<string, unknown> {
 async function createCredential(ctx: EmulatorContext, rc: RequestContext): Promise<Reply> {
     const okmsId = rc.params.okmsId ?? "";
     getOkms(ctx.store.state, okmsId);
-    const body = validate(credentialCreateSchema, rc.body ?? {});
+    const body = validate(
+        credentialCreateSchema,
+        rc.body ?? {},
+        classOf("POST", "/v2/okms/resource/{okmsId}/credential", "Credential"),
+    );
     const csr = body.csr == null || body.csr === "" ? undefined : body.csr;
+    if (csr !== undefined && body.certificateType != null) {
+        // The CSR fixes the key type; spec/ovh/okms.json declares this class for the combination.
+        throw new ApiError(
+            400,
+            "certificateType cannot be set together with csr (the CSR's key decides the certificate type)",
+            {},
+            {},
+            "Client::BadRequest::CredentialCertificateTypeIncompatibleFields",
+        );
+    }
     const id = randomUUID();
     // Certificates have second precision: align createdAt with notBefore.
     const createdMs = Math.floor(ctx.now() / 1000) * 1000;
@@ -735,7 +780,6 @@ function serviceKeyReference(): Record<string, unknown>[] {
             sizes: r.sizes.map((value) => ({ value, default: value === r.defaultSize })),
             curves: r.curves.map((value) => ({ value, default: value === r.defaultCurve })),
             operations: r.operationPairs.map((pair, i) => ({ value: [...pair], default: i === 0 })),
-            protectionLevel: [{ value: "SOFTWARE", default: true }],
         };
     });
 }

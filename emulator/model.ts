@@ -35,6 +35,8 @@ export interface StoredOkms {
     createdAt: string;
     pciDssEnabled: boolean;
     pciDssEnabledAt?: string;
+    /** `iam.state` when not `OK` (set by the admin controls: an expired or suspended KMS). */
+    state?: "EXPIRED" | "SUSPENDED";
     /** Issues the access certificates (`CN=CCMUsersCA`); client certificates must chain to it. */
     credentialCa: StoredKeyPair;
 }
@@ -58,6 +60,11 @@ export interface StoredServiceKey {
     compromiseDate?: string | null;
     /** Private key material as a JWK (oct: `k`; RSA/EC: full private parameters). */
     jwk: PrivateJwk;
+    /**
+     * A key made outside the OKMS API (someone else's, e.g. over KMIP): the API reports its `size`, `curve`
+     * and `operations` as null, which okms.serviceKey.Response allows (`canBeNull`).
+     */
+    sparse?: boolean;
 }
 
 export interface StoredCredential {
@@ -108,6 +115,8 @@ export interface StoredOrder {
     region: string;
     okmsId?: string;
     detailId: number;
+    /** Set by the admin controls: a final status OVH gave the order (it will never be delivered). */
+    finalStatus?: "cancelled" | "cancelling" | "documentsRequested" | "unknown";
 }
 
 export interface StoredService {

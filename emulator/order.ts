@@ -6,7 +6,8 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { OVH_SUBSIDIARIES, REGIONS } from "../provider/okms/rules";
+import { REGIONS } from "../provider/okms/rules";
+import { sharedContract } from "./contract";
 import { EMULATOR_NIC } from "./auth";
 import { createKms, nextNumericId, removeKms, type EmulatorContext, type RouteDef } from "./context";
 import { ApiError, badRequest, isoSeconds, notFound, validate } from "./http";
@@ -24,9 +25,12 @@ const PRICES = {
     withoutTax: FREE_PRICE,
 };
 
-export type OrderStatus = "notPaid" | "checking" | "delivering" | "delivered";
+export type OrderStatus = "notPaid" | "checking" | "delivering" | "delivered" | NonNullable<StoredOrder["finalStatus"]>;
 
 export function orderStatus(order: StoredOrder, now: number): OrderStatus {
+    if (order.finalStatus !== undefined) {
+        return order.finalStatus;
+    }
     if (!order.paid || order.paidAt === undefined || order.deliverAt === undefined) {
         return "notPaid";
     }
@@ -174,7 +178,10 @@ function checkoutSummary(cart: StoredCart) {
             description: "OVHcloud Key Management Service",
             detailType: "DURATION",
             domain: "*",
+            originalTotalPrice: FREE_PRICE,
             quantity: i.quantity,
+            reductionTotalPrice: FREE_PRICE,
+            reductions: [],
             totalPrice: FREE_PRICE,
             unitPrice: FREE_PRICE,
         })),
@@ -185,7 +192,13 @@ function checkoutSummary(cart: StoredCart) {
 /** Whether deliveries or display-name changes are due (cheap, read-only: decides if a mutation is needed). */
 export function orderWorkDue(state: EmulatorState, now: number): boolean {
     for (const o of Object.values(state.orders)) {
-        if (o.paid && o.okmsId === undefined && o.deliverAt !== undefined && now >= o.deliverAt) {
+        if (
+            o.paid &&
+            o.finalStatus === undefined &&
+            o.okmsId === undefined &&
+            o.deliverAt !== undefined &&
+            now >= o.deliverAt
+        ) {
             return true;
         }
     }
@@ -201,7 +214,13 @@ export function orderWorkDue(state: EmulatorState, now: number): boolean {
 export async function applyOrderWork(state: EmulatorState, ctx: EmulatorContext): Promise<void> {
     const now = ctx.now();
     for (const o of Object.values(state.orders)) {
-        if (o.paid && o.okmsId === undefined && o.deliverAt !== undefined && now >= o.deliverAt) {
+        if (
+            o.paid &&
+            o.finalStatus === undefined &&
+            o.okmsId === undefined &&
+            o.deliverAt !== undefined &&
+            now >= o.deliverAt
+        ) {
             const okms = await createKms(state, ctx, { region: o.region });
             o.okmsId = okms.id;
         }
@@ -217,6 +236,44 @@ export async function applyOrderWork(state: EmulatorState, ctx: EmulatorContext)
 export interface OrderOptions {
     /** Whether `GET /me/payment/method?default=true` lists a method (else clients use the fidelity account). */
     hasDefaultPaymentMethod: () => boolean;
+    /** The account's subsidiary (`GET /me`). */
+    ovhSubsidiary: string;
+    /**
+     * Which API the order funnel behaves as. On `us` there is no `…/details/{id}/extension`: the delivered
+     * service is named by `…/details/{id}/operations` (spec/ovh/README.md, "Known facts").
+     */
+    variant: "eu" | "us";
+}
+
+/** `nichandle.Nichandle` of the emulated account: every field spec/ovh/me.json says is always there. */
+function nichandle(ovhSubsidiary: string): Record<string, unknown> {
+    return {
+        nichandle: EMULATOR_NIC,
+        email: "okms-emulator@example.invalid",
+        country: ovhSubsidiary === "EU" ? "FR" : ovhSubsidiary,
+        currency: { code: "EUR", symbol: "EURO" },
+        legalform: "corporation",
+        organisation: "OKMS Emulator",
+        ovhCompany: "ovh",
+        ovhSubsidiary,
+        state: "complete",
+        customerCode: "0000-0000-00",
+        kycValidated: true,
+        language: null,
+    };
+}
+
+/**
+ * The e-mail every real account has received (an account is created by e-mail), so the history is never
+ * empty and a client that looks for a new e-mail has to tell it apart.
+ */
+export function welcomeEmail(state: EmulatorState, nowMs: number): EmulatorState["emails"][number] {
+    return {
+        id: nextNumericId(state),
+        date: isoSeconds(nowMs),
+        subject: "Welcome to OVHcloud",
+        body: `Hello,\n\nYour OVHcloud account ${EMULATOR_NIC} is ready.\n\nThe OVHcloud team`,
+    };
 }
 
 export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteDef[] {
@@ -239,23 +296,20 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
         {
             method: "GET",
             path: "/1.0/me",
-            handler: () => ({
-                body: {
-                    nichandle: EMULATOR_NIC,
-                    ovhSubsidiary: "FR",
-                    country: "FR",
-                    currency: { code: "EUR", symbol: "EURO" },
-                },
-            }),
+            handler: () => ({ body: nichandle(options.ovhSubsidiary) }),
         },
         {
             method: "POST",
             path: "/1.0/order/cart",
             handler: async (rc) => {
                 const body = validate(cartSchema, rc.body ?? {});
-                const sub = body.ovhSubsidiary.toUpperCase();
-                if (!(OVH_SUBSIDIARIES as readonly string[]).includes(sub)) {
-                    throw badRequest(`Invalid ovhSubsidiary ${body.ovhSubsidiary}`);
+                // An enum value, exactly (nichandle.OvhSubsidiaryEnum): `fr` is not `FR`.
+                const sub = body.ovhSubsidiary;
+                const allowed = sharedContract().enumValues("nichandle.OvhSubsidiaryEnum");
+                if (!allowed.includes(sub)) {
+                    throw badRequest(
+                        `Invalid value for ovhSubsidiary: ${body.ovhSubsidiary}; allowed: ${allowed.join(", ")}`,
+                    );
                 }
                 return mutate((s) => {
                     const cart: StoredCart = {
@@ -477,6 +531,7 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                 return {
                     body: {
                         orderDetailId: order.detailId,
+                        cancelled: false,
                         detailType: "DURATION",
                         // The KMS id once delivered; "*" before, as for any not-yet-created service.
                         domain: order.okmsId ?? "*",
@@ -490,8 +545,38 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
         },
         {
             method: "GET",
+            path: "/1.0/me/order/{orderId}/details/{detailId}/operations",
+            handler: (rc) => {
+                const order = getOrder(state(), rc.params.orderId ?? "");
+                if (Number(rc.params.detailId) !== order.detailId) {
+                    throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
+                }
+                // Not in spec/ovh (a US-only route): the shape the US API is known to answer, a list of
+                // operations whose `resource.name` is the delivered service.
+                const okmsId = order.okmsId;
+                return {
+                    body:
+                        okmsId === undefined
+                            ? []
+                            : [
+                                  {
+                                      id: order.detailId,
+                                      status: "done",
+                                      type: "installation",
+                                      quantity: 1,
+                                      resource: { name: okmsId, displayName: okmsId, state: "ok" },
+                                  },
+                              ],
+                };
+            },
+        },
+        {
+            method: "GET",
             path: "/1.0/me/order/{orderId}/details/{detailId}/extension",
             handler: (rc) => {
+                if (options.variant === "us") {
+                    throw notFound(`Got an invalid (or empty) URL: ${rc.req.url ?? ""}`);
+                }
                 const order = getOrder(state(), rc.params.orderId ?? "");
                 if (Number(rc.params.detailId) !== order.detailId) {
                     throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
@@ -499,7 +584,13 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                 return {
                     body: {
                         order: {
-                            plan: { code: "okms", duration: "P1M", pricingMode: "default", quantity: 1 },
+                            plan: {
+                                code: "okms",
+                                duration: "P1M",
+                                pricingMode: "default",
+                                product: { name: "okms" },
+                                quantity: 1,
+                            },
                             configurations: [{ label: "region", value: order.region }],
                         },
                     },
@@ -543,8 +634,22 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                         },
                         billing: {
                             plan: { code: "okms", invoiceName: "OVHcloud KMS" },
-                            lifecycle: { current: { state: "active", creationDate: okms?.createdAt ?? null } },
+                            lifecycle: {
+                                capacities: { actions: ["terminate"] },
+                                current: {
+                                    state: "active",
+                                    creationDate: okms?.createdAt ?? null,
+                                    pendingActions: [],
+                                },
+                            },
                         },
+                        customer: {
+                            contacts: ["administrator", "billing", "technical"].map((type) => ({
+                                customerCode: EMULATOR_NIC,
+                                type,
+                            })),
+                        },
+                        tags: [],
                     },
                 };
             },
@@ -591,7 +696,10 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                             `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
                             "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
                     });
-                    return { body: "You will receive an e-mail to confirm the termination of your service" };
+                    // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
+                    return {
+                        body: { message: "You will receive an e-mail to confirm the termination of your service" },
+                    };
                 });
             },
         },
@@ -610,7 +718,7 @@ export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteD
                     removeKms(s, service.resourceName);
                     service.terminated = true;
                     delete service.terminationToken;
-                    return { body: "The service has been terminated" };
+                    return { body: { message: "The service has been terminated" } };
                 });
             },
         },

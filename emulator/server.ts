@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { REGIONS } from "../provider/okms/rules";
 import { EmulatorAdmin, dataPlaneTemplate, type Fault, type Plane } from "./admin";
 import { authDetails, authenticate, issueToken, resolveBearer, type AuthConfig } from "./auth";
+import { ContractMonitor, contractModeFromEnv, sharedContract } from "./contract";
 import { type EmulatorContext, type EmulatorSettings, type RequestContext, type RouteDef, createKms } from "./context";
 import { createDataPlaneServer } from "./dataPlane";
 import type { BearerResolution } from "./dataPlane/dispatcher";
@@ -31,7 +32,7 @@ import {
 } from "./http";
 import { collectGoneCredentials, managementRoutes } from "./management";
 import type { ApiCredentials, EmulatorState } from "./model";
-import { applyOrderWork, orderRoutes, orderWorkDue } from "./order";
+import { applyOrderWork, orderRoutes, orderWorkDue, welcomeEmail } from "./order";
 import { createCa, issueServerCertificate } from "./pki";
 import { Store } from "./store";
 
@@ -79,6 +80,10 @@ export interface EmulatorOptions {
     maxClockSkewSeconds?: number;
     /** Whether the account has a default payment method (default true). */
     defaultPaymentMethod?: boolean;
+    /** The account's subsidiary, as `GET /me` reports it (default `FR`). */
+    ovhSubsidiary?: string;
+    /** Behave as the `ovh-us` API (no order-detail `extension`, `operations` instead), or EU/CA (default). */
+    apiVariant?: "eu" | "us";
     /**
      * Sets the emulator clock this many ms away from the wall clock at start-up (may be negative: objects
      * created then are "in the past", e.g. a certificate already inside its renewal window). Default: keep
@@ -93,10 +98,11 @@ export interface EmulatorOptions {
      */
     personalAccessTokens?: readonly { token: string; identityUrns: readonly string[] }[];
     /**
-     * Check every data-plane answer against spec/ovh/okms-data-plane.openapi.json and answer 500 on a violation.
-     * Default: the `OKMS_EMULATOR_STRICT_CONTRACT=1` environment variable (set for the test suite).
+     * Check every request body of this package's client and every successful response against
+     * `spec/ovh/*.json` (emulator/contract.ts). `strict` answers a violation loudly (a response violation
+     * becomes 501, a request violation 400 `ContractViolation`) and logs it. Default: `OKMS_EMULATOR_CONTRACT`.
      */
-    strictContract?: boolean;
+    contract?: "strict" | "record" | "off";
 }
 
 export interface RunningEmulator {
@@ -115,6 +121,8 @@ export interface RunningEmulator {
     readonly okmsIds: string[];
     readonly statePath?: string;
     readonly admin: EmulatorAdmin;
+    /** The contract check (with `contract: "strict" | "record"`): per-route coverage and violations. */
+    readonly contract?: ContractMonitor;
     /** The live state (read it; change it only through the admin controls). */
     state(): EmulatorState;
     /** Stops both listeners and flushes the state. */
@@ -271,6 +279,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const okmsIds = await store.mutate(async (s) => {
         s.apiCredentials = credentials;
         s.accessTokens ??= {};
+        if (s.emails.length === 0) {
+            s.emails.push(welcomeEmail(s, ctx.now()));
+        }
         if (options.clockOffsetMs !== undefined) {
             s.clockOffsetMs = options.clockOffsetMs;
         }
@@ -301,6 +312,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         maxSkewSeconds: options.maxClockSkewSeconds ?? 300,
     };
     const admin = new EmulatorAdmin(ctx);
+    const contractMode = options.contract ?? contractModeFromEnv();
+    const monitor =
+        contractMode === "off" ? undefined : new ContractMonitor(sharedContract(), contractMode === "strict");
     const hasPaymentMethod = options.defaultPaymentMethod ?? true;
 
     const routeDefs: RouteDef[] = [
@@ -324,7 +338,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         },
         ...managementRoutes(ctx),
         ...iamRoutes(ctx),
-        ...orderRoutes(ctx, { hasDefaultPaymentMethod: () => hasPaymentMethod }),
+        ...orderRoutes(ctx, {
+            hasDefaultPaymentMethod: () => hasPaymentMethod,
+            ovhSubsidiary: options.ovhSubsidiary ?? "FR",
+            variant: options.apiVariant ?? "eu",
+        }),
     ];
     const adminRoutes = options.admin === true ? admin.routes() : [];
     const routes: CompiledRoute[] = [...routeDefs, ...adminRoutes].map((r) => ({
@@ -398,13 +416,34 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             });
             await settle();
         }
+        const contractRoute = isAdmin ? undefined : monitor?.contract.route(method, pathname);
+        // Only this package's own client is held to the request models: the emulator's tests send bad
+        // bodies on purpose, and other clients (Terraform) send fields the schemas do not declare.
+        if (contractRoute !== undefined && monitor !== undefined && isOwnClient(req) && route.rawBody !== true) {
+            const problems = monitor.request(contractRoute, rc.body);
+            if (problems.length > 0 && monitor.strict) {
+                const message = `contract violation: ${method} ${contractRoute.path} request: ${problems.join("; ")}`;
+                process.stderr.write(`okms-emulator: ${message}\n`);
+                throw new ApiError(400, message, {}, {}, "Client::BadRequest::ContractViolation");
+            }
+        }
         const reply = await route.handler(rc);
         if (fault?.resetAfterHandling === true) {
             await store.flush();
             req.socket.destroy();
             return;
         }
-        sendJson(res, reply.status ?? 200, reply.body, reply.headers);
+        const status = reply.status ?? 200;
+        if (contractRoute !== undefined && monitor !== undefined && status >= 200 && status < 300) {
+            const problems = monitor.response(contractRoute, reply.body);
+            if (problems.length > 0 && monitor.strict) {
+                // 501: not retried by clients, and impossible to mistake for an answer of the API.
+                const message = `contract violation: ${method} ${contractRoute.path} response: ${problems.join("; ")}`;
+                process.stderr.write(`okms-emulator: ${message}\n`);
+                throw new ApiError(501, message, {}, {}, "Server::ContractViolation");
+            }
+        }
+        sendJson(res, status, reply.body, reply.headers);
     };
 
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -453,7 +492,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         mutate: (fn) => store.mutate(fn),
         bearer: dataPlaneBearer,
         plate: ctx.plate,
-        strictContract: options.strictContract,
+        strictContract: contractMode === "strict",
         intercept: async (req: http.IncomingMessage, res: http.ServerResponse, plane: "data") => {
             const method = (req.method ?? "GET").toUpperCase();
             const pathname = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
@@ -501,6 +540,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         okmsIds,
         statePath: store.statePath,
         admin,
+        contract: monitor,
         state: () => store.state,
         close: () =>
             (closing ??= (async () => {
@@ -508,6 +548,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 await store.close();
             })()),
     };
+}
+
+/** Requests of this package's client (`User-Agent: pulumi-ovh-okms/<version>`, provider/ovh/client.ts). */
+function isOwnClient(req: http.IncomingMessage): boolean {
+    return (header(req, "user-agent") ?? "").startsWith("pulumi-ovh-okms/");
 }
 
 /**

@@ -142,9 +142,9 @@ function okmsCountsSchema() {
 }
 
 /** The resource's own outputs for a KMS (okms.ts), plus its counts. */
-function okmsResult(kms: api.OkmsResource): GetOkmsResult {
+function okmsResult(kms: api.OkmsResource, plate: string): GetOkmsResult {
     const counts = okmsCountsSchema().safeParse(kms);
-    const out = okms.toOutputs(kms, {});
+    const out = okms.toOutputs(kms, {}, plate);
     return common.jsonClean({
         okmsId: out.okmsId,
         region: out.region,
@@ -163,7 +163,7 @@ function okmsResult(kms: api.OkmsResource): GetOkmsResult {
 export async function getOkms(args: GetOkmsArgs): Promise<GetOkmsResult> {
     const { okmsId } = parseArgs("getOkms", z.object({ okmsId: okmsIdSchema() }), args);
     return withProgramClient("getOkms", async (client) =>
-        okmsResult(await orNotFound(`getOkms: KMS ${okmsId}`, () => api.getOkms(client, okmsId))),
+        okmsResult(await orNotFound(`getOkms: KMS ${okmsId}`, () => api.getOkms(client, okmsId)), client.plate),
     );
 }
 
@@ -190,7 +190,7 @@ export interface GetOkmsListResult {
 export async function getOkmsList(args: GetOkmsListArgs = {}): Promise<GetOkmsListResult> {
     const { region } = parseArgs("getOkmsList", z.object({ region: schemas.okmsInputsSchema().shape.region }), args);
     return withProgramClient("getOkmsList", async (client) => {
-        const all = (await api.listOkms(client)).map(okmsResult);
+        const all = (await api.listOkms(client)).map((kms) => okmsResult(kms, client.plate));
         const kept = region === undefined ? all : all.filter((k) => k.region === region);
         return common.jsonClean({ region, ids: kept.map((k) => k.okmsId), okms: kept });
     });

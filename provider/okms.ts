@@ -27,7 +27,10 @@ export interface OkmsArgs {
      * replaces the KMS.
      */
     region?: pulumi.Input<string>;
-    /** OVH subsidiary of the order (`FR`, `GB`, `CA`, ...). Default `FR`. Only used when ordering. */
+    /**
+     * OVH subsidiary of the order, a `nichandle.OvhSubsidiaryEnum` value (`FR`, `GB`, `DE`, ...). Default: the
+     * account's own subsidiary (`GET /me`). Only used when ordering.
+     */
     ovhSubsidiary?: pulumi.Input<string>;
     /** Display name, changed in place. Default: whatever the KMS is called (not managed). */
     displayName?: pulumi.Input<string>;
@@ -78,7 +81,7 @@ function deadlines() {
 }
 
 /** Outputs from an API response, over the inputs (with no inputs: what `getOkms` returns, functions.ts). */
-export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>): OkmsOutputs {
+export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>, plate: string): OkmsOutputs {
     return common.jsonClean({
         ...common.pickInputs(inputs, okmsInputKeys()),
         okmsId: kms.id,
@@ -87,9 +90,10 @@ export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>
         kmipEndpoint: kms.kmipEndpoint ?? undefined,
         swaggerEndpoint: kms.swaggerEndpoint ?? undefined,
         publicCaPem: kms.publicCA ?? undefined,
-        iamUrn: kms.iam.urn,
-        displayName: kms.iam.displayName ?? undefined,
-        state: kms.iam.state ?? undefined,
+        // `iam` may be null (okms.resource.ResponseWithIAM): the URN is then derived from the id.
+        iamUrn: kms.iam?.urn ?? rules.okmsUrn(plate, kms.id),
+        displayName: kms.iam?.displayName ?? undefined,
+        state: kms.iam?.state ?? undefined,
     });
 }
 
@@ -98,7 +102,7 @@ async function rename(client: common.Client, okmsId: string, displayName: string
     await api.updateDisplayName(client, okmsId, displayName);
     return api.waitFor(
         () => api.getOkms(client, okmsId),
-        (k) => k.iam.displayName === displayName,
+        (k) => k.iam?.displayName === displayName,
         { deadlineMs: deadlines().displayNameMs, what: `KMS ${okmsId} to show the display name "${displayName}"` },
     );
 }
@@ -129,7 +133,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         if (typeof raw.region === "string" && !common.isUnknown(raw.region)) {
             out.region = rules.normalizeRegion(raw.region);
         }
-        out.ovhSubsidiary = raw.ovhSubsidiary ?? "FR";
+        // No default here: the account's own subsidiary is read when ordering (GET /me).
         out.terminateOnDelete = raw.terminateOnDelete ?? false;
         failures.push(...common.checkOvhConfig(this.stackConfig));
         return { inputs: common.jsonClean(out) as OkmsInputs, failures };
@@ -150,7 +154,10 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         if (n.okmsId !== undefined && common.inputChanged(o, n, "okmsId")) {
             replaces.push("okmsId");
         }
-        const updates = ["ovhSubsidiary", "terminateOnDelete"].filter((k) => common.inputChanged(o, n, k));
+        // An unset subsidiary is no change: it only matters when ordering (0.1 recorded a defaulted `FR`).
+        const updates = ["ovhSubsidiary", "terminateOnDelete"].filter(
+            (k) => (k !== "ovhSubsidiary" || n[k] !== undefined) && common.inputChanged(o, n, k),
+        );
         if (n.displayName !== undefined && common.inputChanged(o, n, "displayName")) {
             updates.push("displayName");
         }
@@ -175,7 +182,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
                 if (inputs.region !== undefined && rules.normalizeRegion(kms.region) !== inputs.region) {
                     throw new Error(`region: inputs say ${inputs.region}, but KMS ${kms.id} is in ${kms.region}`);
                 }
-                return { id: kms.id, outs: toOutputs(kms, inputs) };
+                return { id: kms.id, outs: toOutputs(kms, inputs, client.plate) };
             }
 
             const region = inputs.region;
@@ -185,7 +192,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
             const d = deadlines();
             const { okmsId } = await api.orderOkms(client, {
                 region,
-                ovhSubsidiary: inputs.ovhSubsidiary ?? "FR",
+                ovhSubsidiary: inputs.ovhSubsidiary,
                 deadlineMs: d.orderMs,
             });
             const partial = { ...inputs, okmsId, region };
@@ -201,7 +208,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
                         retryIf: (e) => api.isTransientError(e) || common.isGone(e),
                     },
                 );
-                if (inputs.displayName !== undefined && kms.iam.displayName !== inputs.displayName) {
+                if (inputs.displayName !== undefined && kms.iam?.displayName !== inputs.displayName) {
                     kms = await rename(client, okmsId, inputs.displayName);
                 }
             } catch (e) {
@@ -213,7 +220,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
                     e,
                 );
             }
-            return { id: okmsId, outs: toOutputs(kms, inputs) };
+            return { id: okmsId, outs: toOutputs(kms, inputs, client.plate) };
         });
     }
 
@@ -224,12 +231,21 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
             try {
                 kms = await api.getOkms(client, id);
             } catch (e) {
+                if (common.errorCode(e) === "ERR_OVH_EXPIRED" && props !== undefined) {
+                    // 460: the service is expired or suspended, not gone. Dropping it would make the next `up`
+                    // order another KMS while this one (and its keys) can still be renewed: keep it, say so.
+                    // Shown in the CLI: the host's stdout is not hidden.
+                    console.log(
+                        `okms: KMS ${id} is expired or suspended (HTTP 460); kept in the stack: renew the service to use it again.`,
+                    );
+                    return { id, props: { ...props, state: "EXPIRED" }, inputs: inputs as unknown as OkmsOutputs };
+                }
                 if (common.isGone(e)) {
                     return {};
                 }
                 throw e;
             }
-            return { id, props: toOutputs(kms, inputs), inputs: inputs as unknown as OkmsOutputs };
+            return { id, props: toOutputs(kms, inputs, client.plate), inputs: inputs as unknown as OkmsOutputs };
         });
     }
 
@@ -245,7 +261,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         const displayName = news.displayName;
         return common.withClient(this.stackConfig, async (client) => {
             const kms = await rename(client, id, displayName);
-            return { outs: toOutputs(kms, news) };
+            return { outs: toOutputs(kms, news, client.plate) };
         });
     }
 

@@ -69,11 +69,17 @@ export interface ServiceKeyArgs {
      * `RSA`/`EC` `[sign, verify]` (default). Changing them replaces the key.
      */
     operations?: pulumi.Input<pulumi.Input<rules.KeyOperation>[]>;
-    /** Additional authenticated data bound to the key (≤ 64 characters). Default none. Changing it replaces the key. */
+    /**
+     * Additional authenticated data bound to the key (≤ 64 characters). Default none. Changing it replaces the
+     * key. The API never returns it, so `refresh` cannot see it change and adoption cannot check it.
+     */
     context?: pulumi.Input<string>;
     /** `ACTIVE` (default) or `DEACTIVATED`; changed in place. */
     state?: pulumi.Input<rules.KeyDesiredState>;
-    /** Why the key is deactivated. Default `UNSPECIFIED` when `state` is `DEACTIVATED`; unused otherwise. */
+    /**
+     * Why the key is deactivated. Default `UNSPECIFIED` when `state` is `DEACTIVATED`; unused otherwise. The API
+     * never returns it, so a reason changed outside the stack is not seen by `refresh`.
+     */
     deactivationReason?: pulumi.Input<rules.DeactivationReason>;
     /**
      * Bring your own key: a private JWK to import instead of generating one. `type`, `size`, `curve` and
@@ -83,7 +89,8 @@ export interface ServiceKeyArgs {
     importJwk?: pulumi.Input<ImportJwk>;
     /**
      * Take over an existing key by id instead of creating one (`pulumi import` can't work for dynamic
-     * resources). Its type, size, curve, operations and context must match the ones given here; its name and
+     * resources). Its type, size, curve and operations must match the ones given here (the context cannot be
+     * read, so it is not checked); its name and
      * state are then managed like a created key's, and `deletionPolicy` applies on destroy. Default none.
      */
     adoptId?: pulumi.Input<string>;
@@ -195,14 +202,15 @@ export function toOutputs(
         keyId: key.id,
         name: key.name,
         type: key.type,
-        size: key.size ?? undefined,
-        curve: (key.curve ?? undefined) as rules.KeyCurve | undefined,
-        operations: key.operations as rules.KeyOperation[],
-        context: key.context ?? (inputs.context as string | undefined),
+        // `size`, `curve` and `operations` may be null (okms.serviceKey.Response): then what the inputs say.
+        size: key.size ?? (inputs.size as number | undefined),
+        curve: (key.curve ?? inputs.curve) as rules.KeyCurve | undefined,
+        operations: (key.operations ?? inputs.operations) as rules.KeyOperation[] | undefined,
+        // The API returns neither the context nor the deactivation reason (spec/ovh/okms.json): drift on
+        // them cannot be read, so they are what the inputs say.
+        context: inputs.context as string | undefined,
         state: key.state as rules.KeyState,
-        deactivationReason: (key.state === "ACTIVE"
-            ? inputs.deactivationReason
-            : (key.deactivationReason ?? inputs.deactivationReason)) as rules.DeactivationReason | undefined,
+        deactivationReason: inputs.deactivationReason as rules.DeactivationReason | undefined,
         createdAt: key.createdAt,
         iamUrn: key.iam?.urn ?? derivedUrn,
         publicKeyJwk,
@@ -235,8 +243,10 @@ async function findCreatedKey(
 /** Differences between an adopted key and the inputs that describe it. */
 function adoptMismatches(key: api.ServiceKeyResponse, inputs: ServiceKeyInputs): string[] {
     const out: string[] = [];
+    // A null size/curve/operations (allowed by okms.serviceKey.Response) proves nothing either way; the
+    // context is never returned, so adoption cannot and does not check it.
     const compare = (field: string, wanted: unknown, actual: unknown, equal = common.sameValue) => {
-        if (wanted !== undefined && !equal(wanted, actual)) {
+        if (wanted !== undefined && actual !== null && actual !== undefined && !equal(wanted, actual)) {
             out.push(`${field}: inputs say ${JSON.stringify(wanted)}, key has ${JSON.stringify(actual ?? null)}`);
         }
     };
@@ -244,7 +254,6 @@ function adoptMismatches(key: api.ServiceKeyResponse, inputs: ServiceKeyInputs):
     compare("size", inputs.size, key.size);
     compare("curve", inputs.curve, key.curve);
     compare("operations", inputs.operations, key.operations, common.sameSet);
-    compare("context", inputs.context, key.context);
     return out;
 }
 
@@ -429,7 +438,8 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                     : {
                           name: inputs.name,
                           type: inputs.type,
-                          size: inputs.size,
+                          // `check` held the size to the rules' sizes, all of them okms.KeySizeEnum values.
+                          size: inputs.size as api.ServiceKeyCreation["size"],
                           curve: inputs.curve,
                           operations: inputs.operations,
                           context: inputs.context,

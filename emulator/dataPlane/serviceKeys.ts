@@ -405,7 +405,8 @@ export const serviceKeyHandlers: OperationHandlers = {
 
     GenerateRandomBytes: {
         handle: (r) => {
-            const length = Number(r.query.get("length"));
+            // `length` is optional and defaults to 1 (spec/ovh/okms-data-plane.openapi.json, GET /api/{okmsId}/v1/random).
+            const length = Number(r.query.get("length") ?? "1");
             const { randomLengthMin: min, randomLengthMax: max } = DATA_PLANE_LIMITS;
             if (!Number.isInteger(length) || length < min || length > max) {
                 throw badRequest(`length must be an integer between ${min} and ${max}`, DATA_PLANE_CATEGORY.argument);

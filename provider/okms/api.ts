@@ -1,13 +1,14 @@
 /**
  * Typed calls of the OKMS management API (v2 `/v2/okms/...`) and of the v1 order, service and billing routes
- * that order, rename and terminate a KMS (okms-api.md §1.6, §1.7, §2). Every response is validated with a
- * schema from `schemas.ts`.
+ * that order, rename and terminate a KMS (okms-api.md §1.6, §1.7, §2). Every request body is typed and every
+ * response validated with the types and schemas generated from OVH's published schemas
+ * (`wire.generated.ts`, from spec/ovh by scripts/gen-api.ts).
  *
  * Plain functions taking the client as an argument: the dynamic providers call them from serialized code, so
  * this module holds no state (toolchain-and-style.md §2.2).
  */
-import type { z } from "zod";
-import * as schemas from "./schemas";
+import { z } from "zod";
+import * as wire from "./wire.generated";
 
 /** Per-call options of the OVH client. */
 export interface RequestOptions {
@@ -26,9 +27,11 @@ export interface ApiClient {
     listAll(path: string, opts?: RequestOptions): Promise<unknown[]>;
 }
 
-export type OkmsResource = z.infer<ReturnType<typeof schemas.okmsResourceSchema>>;
-export type ServiceKeyResponse = z.infer<ReturnType<typeof schemas.serviceKeySchema>>;
-export type CredentialResponse = z.infer<ReturnType<typeof schemas.credentialSchema>>;
+export type OkmsResource = wire.OkmsResourceResponseWithIAM;
+/** `okms.serviceKey.Response` or `ResponseWithIAM` (the GETs add `iam`). */
+export type ServiceKeyResponse = wire.OkmsServiceKeyResponseWithIAM;
+/** `okms.credential.GetResponse`, or the `CreationResponse` (which adds the once-only `privateKeyPEM`). */
+export type CredentialResponse = wire.OkmsCredentialGetResponse & { privateKeyPEM?: string | null };
 
 /** Validates a response; a mismatch is an error that names the call (the API changed or misbehaved). */
 function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
@@ -158,21 +161,24 @@ export async function waitFor<T>(
 /** `GET /v2/okms/resource/{okmsId}?publicCA=true`: the KMS with its endpoints and the CA of its data plane. */
 export async function getOkms(client: ApiClient, okmsId: string): Promise<OkmsResource> {
     const body = await client.get(okmsPath(okmsId), { query: { publicCA: "true" } });
-    return parse(schemas.okmsResourceSchema(), body, `GET ${okmsPath(okmsId)}`);
+    return parse(wire.okmsResourceResponseWithIAMSchema(), body, `GET ${okmsPath(okmsId)}`);
 }
 
 /** `GET /v2/okms/resource`, every page: the KMSes these credentials can see (without `publicCA`). */
 export async function listOkms(client: ApiClient): Promise<OkmsResource[]> {
     const items = await client.listAll("/v2/okms/resource");
-    return items.map((item) => parse(schemas.okmsResourceSchema(), item, "GET /v2/okms/resource"));
+    return items.map((item) => parse(wire.okmsResourceResponseWithIAMSchema(), item, "GET /v2/okms/resource"));
 }
 
 /** Options of {@link orderOkms}. */
 export interface OrderOkmsOptions {
     /** `okms.RegionEnum` value (lower-case). */
     region: string;
-    /** OVH subsidiary of the cart, e.g. `FR`. */
-    ovhSubsidiary: string;
+    /**
+     * `nichandle.OvhSubsidiaryEnum` value of the cart. Default: the account's own subsidiary (`GET /me`), as
+     * the official provider's order funnel does.
+     */
+    ovhSubsidiary?: string;
     /** Give up waiting for delivery after this many milliseconds. */
     deadlineMs: number;
     /** Called with the order id as soon as it is known (for diagnostics and error messages). */
@@ -185,43 +191,49 @@ export interface OrderedOkms {
     orderId: number;
 }
 
+/** Order statuses that are neither delivered nor final: keep polling (as the official provider does). */
+const PENDING_ORDER_STATUSES: readonly string[] = ["checking", "delivering"];
+
+/** `GET /me` → the account's subsidiary. */
+export async function accountSubsidiary(client: ApiClient): Promise<string> {
+    return parse(wire.nichandleNichandleSchema(), await client.get("/me"), "GET /me").ovhSubsidiary;
+}
+
 /**
- * Orders a KMS through the order funnel exactly as Terraform does (okms-api.md §2.1): cart → assign → okms
- * item → region configuration → payment method (or free checkout) → checkout → pay → wait for delivery →
- * order details → the detail whose plan is `okms` has the KMS id as `domain`.
+ * Orders a KMS through the order funnel as the official provider does (okms-api.md §2.1): cart → assign →
+ * okms item → region configuration → payment method (or free checkout) → checkout → pay → wait for delivery
+ * → the delivered service's name (see {@link deliveredOkmsId}).
  */
 export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): Promise<OrderedOkms> {
     const started = Date.now();
-    const cart = parse(
-        schemas.cartSchema(),
-        await client.post("/order/cart", { ovhSubsidiary: options.ovhSubsidiary.toUpperCase() }),
-        "POST /order/cart",
-    );
+    const ovhSubsidiary = options.ovhSubsidiary ?? (await accountSubsidiary(client));
+    const cartBody: wire.CartCreationBody = { ovhSubsidiary: ovhSubsidiary as wire.NichandleOvhSubsidiaryEnum };
+    const cart = parse(wire.orderCartCartSchema(), await client.post("/order/cart", cartBody), "POST /order/cart");
     const cartPath = `/order/cart/${encodeURIComponent(cart.cartId)}`;
     await client.post(`${cartPath}/assign`);
+    const itemBody: wire.CartOkmsItemBody = { planCode: "okms", duration: "P1M", pricingMode: "default", quantity: 1 };
     const item = parse(
-        schemas.cartItemSchema(),
-        await client.post(`${cartPath}/okms`, {
-            planCode: "okms",
-            duration: "P1M",
-            pricingMode: "default",
-            quantity: 1,
-        }),
+        wire.orderCartItemSchema(),
+        await client.post(`${cartPath}/okms`, itemBody),
         `POST ${cartPath}/okms`,
     );
-    await client.post(`${cartPath}/item/${item.itemId}/configuration`, { label: "region", value: options.region });
+    const configuration: wire.CartItemConfigurationBody = { label: "region", value: options.region };
+    parse(
+        wire.orderCartConfigurationItemSchema(),
+        await client.post(`${cartPath}/item/${item.itemId}/configuration`, configuration),
+        `POST ${cartPath}/item/${item.itemId}/configuration`,
+    );
 
     const methods = parse(
-        schemas.paymentMethodListSchema(),
+        wire.longArraySchema(),
         await client.get("/me/payment/method", { query: { default: "true" } }),
         "GET /me/payment/method",
     );
-    const first = methods[0];
-    const paymentMethodId = first === undefined ? undefined : typeof first === "number" ? first : first.paymentMethodId;
+    const paymentMethodId = methods[0];
     if (paymentMethodId === undefined) {
         // Without a default payment method only a free order can go through (paid with the fidelity account).
         const preview = parse(
-            schemas.orderSchema(),
+            wire.orderOrderSchema(),
             await client.get(`${cartPath}/checkout`),
             `GET ${cartPath}/checkout`,
         );
@@ -232,72 +244,118 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
             );
         }
     }
-    const order = parse(schemas.orderSchema(), await client.post(`${cartPath}/checkout`), `POST ${cartPath}/checkout`);
+    // We pay explicitly below, so the checkout does not pay by itself.
+    const checkoutBody: wire.CartCheckoutBody = { autoPayWithPreferredPaymentMethod: false };
+    const order = parse(
+        wire.orderOrderSchema(),
+        await client.post(`${cartPath}/checkout`, checkoutBody),
+        `POST ${cartPath}/checkout`,
+    );
     if (order.orderId === undefined || order.orderId === null) {
         throw new Error(`POST ${cartPath}/checkout returned no orderId`);
     }
     const orderId = order.orderId;
     options.onOrder?.(orderId);
     if (paymentMethodId !== undefined) {
-        await client.post(`/me/order/${orderId}/pay`, { paymentMethod: { id: paymentMethodId } });
+        const pay: wire.OrderPayBody = { paymentMethod: { id: paymentMethodId } };
+        await client.post(`/me/order/${orderId}/pay`, pay);
     } else {
-        await client.post(`/me/order/${orderId}/payWithRegisteredPaymentMean`, { paymentMean: "fidelityAccount" });
+        const pay: wire.OrderPayWithRegisteredPaymentMeanBody = { paymentMean: "fidelityAccount" };
+        await client.post(`/me/order/${orderId}/payWithRegisteredPaymentMean`, pay);
     }
 
     await waitFor(
-        async () => {
-            try {
-                return parse(
-                    schemas.orderStatusSchema(),
-                    await client.get(`/me/order/${orderId}/status`),
-                    `GET /me/order/${orderId}/status`,
-                );
-            } catch (e) {
-                // Terraform maps a 404 to "deleted": the order is gone and will never deliver.
-                if ((e as { code?: string }).code === "ERR_OVH_NOT_FOUND") {
-                    return "deleted";
-                }
-                throw e;
-            }
-        },
+        async () =>
+            parse(
+                wire.billingOrderOrderStatusEnumSchema(),
+                await client.get(`/me/order/${orderId}/status`),
+                `GET /me/order/${orderId}/status`,
+            ),
         (status) => status === "delivered",
         {
             deadlineMs: Math.max(options.deadlineMs - (Date.now() - started), 0),
             what: `order ${orderId} to be delivered`,
             failWhen: (status) =>
-                status === "deleted" || status === "cancelled" || status === "notPaid"
-                    ? `order is ${status}`
-                    : undefined,
+                PENDING_ORDER_STATUSES.includes(status) ? undefined : `order is ${status}, it will not be delivered`,
+            // A paid order is being delivered: a refused (403) or failing (5xx) status read is not its outcome.
+            retryIf: (e) => isTransientError(e) || (e as { status?: unknown }).status === 403,
         },
     );
 
+    const okmsId = await deliveredOkmsId(client, orderId);
+    if (okmsId === undefined) {
+        throw new Error(`order ${orderId} was delivered but none of its details names the KMS (plan "okms")`);
+    }
+    return { okmsId, orderId };
+}
+
+/**
+ * The id of the KMS a delivered order created. On EU/CA the detail whose `…/extension` plan is `okms` names
+ * it in its `domain`; `ovh-us` has no `…/extension` (404), and the name is an operation's `resource.name` in
+ * `…/details/{id}/operations` (spec/ovh/README.md, "Known facts not in these schemas").
+ */
+export async function deliveredOkmsId(client: ApiClient, orderId: number): Promise<string | undefined> {
     const detailIds = parse(
-        schemas.numberListSchema(),
+        wire.longArraySchema(),
         await client.get(`/me/order/${orderId}/details`),
         `GET /me/order/${orderId}/details`,
     );
     for (const detailId of detailIds) {
         const detailPath = `/me/order/${orderId}/details/${detailId}`;
-        const ext = parse(
-            schemas.orderDetailExtensionSchema(),
-            await client.get(`${detailPath}/extension`),
-            `GET ${detailPath}/extension`,
-        );
-        if (ext.order?.plan?.code !== "okms") {
+        let ext: wire.BillingItemDetail | undefined;
+        try {
+            ext = parse(
+                wire.billingItemDetailSchema(),
+                await client.get(`${detailPath}/extension`),
+                `GET ${detailPath}/extension`,
+            );
+        } catch (e) {
+            if ((e as { code?: string }).code !== "ERR_OVH_NOT_FOUND") {
+                throw e;
+            }
+        }
+        if (ext === undefined) {
+            const name = await operationResourceName(client, detailPath);
+            if (name !== undefined) {
+                return name;
+            }
             continue;
         }
-        const detail = parse(schemas.orderDetailSchema(), await client.get(detailPath), `GET ${detailPath}`);
-        if (detail.domain) {
-            return { okmsId: detail.domain, orderId };
+        // `plan.code` may be null (billing.ItemDetail.OrderPlan): then this detail is not provably ours.
+        if (ext.order.plan.code !== "okms") {
+            continue;
+        }
+        const detail = parse(wire.billingOrderDetailSchema(), await client.get(detailPath), `GET ${detailPath}`);
+        if (detail.domain !== "" && detail.domain !== "*") {
+            return detail.domain;
         }
     }
-    throw new Error(`order ${orderId} was delivered but none of its details names the KMS (plan "okms")`);
+    return undefined;
+}
+
+/**
+ * `GET …/details/{id}/operations` (not in spec/ovh: parsed leniently): the first operation's non-empty
+ * `resource.name`.
+ */
+async function operationResourceName(client: ApiClient, detailPath: string): Promise<string | undefined> {
+    const operations = parse(
+        z.array(z.looseObject({ resource: z.looseObject({ name: z.string().nullish() }).nullish() })),
+        await client.get(`${detailPath}/operations`),
+        `GET ${detailPath}/operations`,
+    );
+    for (const op of operations) {
+        const name = op.resource?.name;
+        if (name !== undefined && name !== null && name !== "") {
+            return name;
+        }
+    }
+    return undefined;
 }
 
 /** `GET /services?resourceName={okmsId}` → the service id of the KMS, or undefined when there is none. */
 export async function findServiceId(client: ApiClient, okmsId: string): Promise<number | undefined> {
     const ids = parse(
-        schemas.numberListSchema(),
+        wire.longArraySchema(),
         await client.get("/services", { query: { resourceName: okmsId } }),
         "GET /services",
     );
@@ -317,7 +375,8 @@ export async function updateDisplayName(client: ApiClient, okmsId: string, displ
         err.code = "ERR_OVH_NOT_FOUND";
         throw err;
     }
-    await client.put(`/services/${serviceId}`, { displayName });
+    const body: wire.ServiceUpdateBody = { displayName };
+    await client.put(`/services/${serviceId}`, body);
 }
 
 /** Options of {@link terminateOkms}. */
@@ -339,13 +398,17 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
     }
     const baseline = new Set(
         parse(
-            schemas.numberListSchema(),
+            wire.longArraySchema(),
             await client.get("/me/notification/email/history"),
             "GET /me/notification/email/history",
         ),
     );
     try {
-        await client.post(`/services/${serviceId}/terminate`);
+        parse(
+            wire.servicesTerminateTerminationAnswerSchema(),
+            await client.post(`/services/${serviceId}/terminate`),
+            `POST /services/${serviceId}/terminate`,
+        );
     } catch (e) {
         const code = (e as { code?: string }).code;
         if (code === "ERR_OVH_NOT_FOUND" || code === "ERR_OVH_EXPIRED") {
@@ -357,14 +420,14 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
     const token = await waitFor(
         async () => {
             const ids = parse(
-                schemas.numberListSchema(),
+                wire.longArraySchema(),
                 await client.get("/me/notification/email/history"),
                 "GET /me/notification/email/history",
             );
             for (const id of ids.filter((i) => !baseline.has(i) && !seen.has(i)).sort((a, b) => b - a)) {
                 seen.add(id);
                 const email = parse(
-                    schemas.emailSchema(),
+                    wire.nichandleEmailNotificationSchema(),
                     await client.get(`/me/notification/email/history/${id}`),
                     `GET /me/notification/email/history/${id}`,
                 );
@@ -383,7 +446,13 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
             what: `the termination confirmation e-mail of KMS ${okmsId}`,
         },
     );
-    await client.post(`/services/${serviceId}/terminate/confirm`, { token });
+    // waitFor only returns once the predicate held: the token is there.
+    const confirm: wire.ServiceTerminationConfirmBody = { token: token ?? "" };
+    parse(
+        wire.servicesTerminateTerminationAnswerSchema(),
+        await client.post(`/services/${serviceId}/terminate/confirm`, confirm),
+        `POST /services/${serviceId}/terminate/confirm`,
+    );
     return true;
 }
 
@@ -392,22 +461,10 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
 // ---------------------------------------------------------------------------------------------------------
 
 /** `okms.serviceKey.Creation`: generate (type/size/curve/operations) or import (`keys`). */
-export interface ServiceKeyCreation {
-    name: string;
-    type?: string;
-    size?: number;
-    curve?: string;
-    operations?: string[];
-    context?: string;
-    keys?: Record<string, unknown>[];
-}
+export type ServiceKeyCreation = wire.ServiceKeyCreationBody;
 
 /** `okms.serviceKey.Update`. */
-export interface ServiceKeyUpdate {
-    name?: string;
-    state?: string;
-    deactivationReason?: string;
-}
+export type ServiceKeyUpdate = wire.ServiceKeyUpdateBody;
 
 /** `POST /v2/okms/resource/{okmsId}/serviceKey` (one call; not retried, see the client). */
 export async function createServiceKey(
@@ -416,7 +473,7 @@ export async function createServiceKey(
     body: ServiceKeyCreation,
 ): Promise<ServiceKeyResponse> {
     const path = `${okmsPath(okmsId)}/serviceKey`;
-    return parse(schemas.serviceKeySchema(), await client.post(path, body), `POST ${path}`);
+    return parse(wire.okmsServiceKeyResponseWithIAMSchema(), await client.post(path, body), `POST ${path}`);
 }
 
 /** `GET /v2/okms/resource/{okmsId}/serviceKey/{keyId}`, optionally with the public key (`JWK` or `PEM`). */
@@ -428,7 +485,7 @@ export async function getServiceKey(
 ): Promise<ServiceKeyResponse> {
     const path = `${okmsPath(okmsId)}/serviceKey/${encodeURIComponent(keyId)}`;
     return parse(
-        schemas.serviceKeySchema(),
+        wire.okmsServiceKeyResponseWithIAMSchema(),
         await client.get(path, format ? { query: { format } } : undefined),
         `GET ${path}`,
     );
@@ -446,7 +503,7 @@ export async function updateServiceKey(
     // The response is `okms.serviceKey.Response`; tolerate an empty body (Terraform ignores it and re-reads).
     return res === undefined || res === null || res === ""
         ? undefined
-        : parse(schemas.serviceKeySchema(), res, `PUT ${path}`);
+        : parse(wire.okmsServiceKeyResponseWithIAMSchema(), res, `PUT ${path}`);
 }
 
 /** `DELETE /v2/okms/resource/{okmsId}/serviceKey/{keyId}` (the key must be deactivated first). */
@@ -458,7 +515,7 @@ export async function deleteServiceKey(client: ApiClient, okmsId: string, keyId:
 export async function listServiceKeys(client: ApiClient, okmsId: string): Promise<ServiceKeyResponse[]> {
     const path = `${okmsPath(okmsId)}/serviceKey`;
     const items = await client.listAll(path);
-    return items.map((item) => parse(schemas.serviceKeySchema(), item, `GET ${path}`));
+    return items.map((item) => parse(wire.okmsServiceKeyResponseWithIAMSchema(), item, `GET ${path}`));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -466,14 +523,7 @@ export async function listServiceKeys(client: ApiClient, okmsId: string): Promis
 // ---------------------------------------------------------------------------------------------------------
 
 /** `okms.credential.Creation`. */
-export interface CredentialCreation {
-    name: string;
-    identityURNs: string[];
-    description?: string;
-    validity?: number;
-    csr?: string;
-    certificateType?: string;
-}
+export type CredentialCreation = wire.CredentialCreationBody;
 
 /** `POST /v2/okms/resource/{okmsId}/credential` → `CreationResponse` (with `privateKeyPEM` when no CSR). */
 export async function createCredential(
@@ -482,7 +532,7 @@ export async function createCredential(
     body: CredentialCreation,
 ): Promise<CredentialResponse> {
     const path = `${okmsPath(okmsId)}/credential`;
-    return parse(schemas.credentialSchema(), await client.post(path, body), `POST ${path}`);
+    return parse(wire.okmsCredentialCreationResponseSchema(), await client.post(path, body), `POST ${path}`);
 }
 
 /** `GET /v2/okms/resource/{okmsId}/credential/{credentialId}`. */
@@ -492,7 +542,7 @@ export async function getCredential(
     credentialId: string,
 ): Promise<CredentialResponse> {
     const path = `${okmsPath(okmsId)}/credential/${encodeURIComponent(credentialId)}`;
-    return parse(schemas.credentialSchema(), await client.get(path), `GET ${path}`);
+    return parse(wire.okmsCredentialGetResponseSchema(), await client.get(path), `GET ${path}`);
 }
 
 /** `DELETE /v2/okms/resource/{okmsId}/credential/{credentialId}` ("revoke and delete"). */
@@ -504,5 +554,5 @@ export async function deleteCredential(client: ApiClient, okmsId: string, creden
 export async function listCredentials(client: ApiClient, okmsId: string): Promise<CredentialResponse[]> {
     const path = `${okmsPath(okmsId)}/credential`;
     const items = await client.listAll(path);
-    return items.map((item) => parse(schemas.credentialSchema(), item, `GET ${path}`));
+    return items.map((item) => parse(wire.okmsCredentialGetResponseSchema(), item, `GET ${path}`));
 }

@@ -6,6 +6,7 @@
  * Plain data and pure functions only: no zod instances, no module state that a serialized dynamic provider
  * would have to capture (see toolchain reference §2.2).
  */
+import * as wire from "./wire.generated";
 
 /** `okms.KeyTypeEnum`. */
 export const KEY_TYPES = ["oct", "RSA", "EC"] as const;
@@ -86,34 +87,8 @@ export const REGIONS = [
 ] as const;
 export type Region = (typeof REGIONS)[number];
 
-/** OVH subsidiaries accepted by `POST /order/cart`. */
-export const OVH_SUBSIDIARIES = [
-    "ASIA",
-    "AU",
-    "CA",
-    "CZ",
-    "DE",
-    "ES",
-    "EU",
-    "FI",
-    "FR",
-    "GB",
-    "IE",
-    "IN",
-    "IT",
-    "LT",
-    "MA",
-    "NL",
-    "PL",
-    "PT",
-    "QC",
-    "SG",
-    "SN",
-    "TN",
-    "US",
-    "WE",
-    "WS",
-] as const;
+/** OVH subsidiaries accepted by `POST /order/cart`: the schema's `nichandle.OvhSubsidiaryEnum`. */
+export const OVH_SUBSIDIARIES = wire.NICHANDLE_OVH_SUBSIDIARY_ENUM;
 
 /** Sizes and allowed operation pairs per key type. Operations come in pairs, as in the control panel. */
 export const KEY_TYPE_RULES: Readonly<

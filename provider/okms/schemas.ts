@@ -1,11 +1,10 @@
 /**
- * zod schemas of the OKMS resources' inputs and of the API's responses.
+ * zod schemas of the OKMS resources' inputs. The API's responses are parsed with the schemas generated from
+ * OVH's published schemas (`wire.generated.ts`, `npm run gen:api`).
  *
  * Every schema is built by a factory function, never held in a module-level constant: the dynamic providers
  * are serialized with the functions they call, and a zod instance cannot be serialized (pulumi/pulumi#5294,
  * toolchain-and-style.md §2.2). The factories build once per process ({@link memo}). Constraints come from `rules.ts`; nothing here restates a limit.
- *
- * Response schemas are `z.looseObject`: the API may add fields, and we keep them when passing objects on.
  */
 import { z } from "zod";
 import * as rules from "./rules";
@@ -164,153 +163,5 @@ export function credentialInputsSchema() {
             adoptId: id().optional(),
             readyTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
         });
-    });
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// API responses
-// ---------------------------------------------------------------------------------------------------------
-
-/** `iam.ResourceMetadata`. */
-export function iamSchema() {
-    return memo("iamSchema", () => {
-        return z.looseObject({
-            id: z.string().optional(),
-            urn: z.string(),
-            displayName: z.string().nullish(),
-            state: z.string().nullish(),
-            tags: z.record(z.string(), z.string()).nullish(),
-        });
-    });
-}
-
-/** `okms.resource.ResponseWithIAM` (with `publicCA` when asked for). */
-export function okmsResourceSchema() {
-    return memo("okmsResourceSchema", () => {
-        return z.looseObject({
-            id: z.string(),
-            region: z.string(),
-            restEndpoint: z.string(),
-            kmipEndpoint: z.string().nullish(),
-            swaggerEndpoint: z.string().nullish(),
-            publicCA: z.string().nullish(),
-            iam: iamSchema(),
-        });
-    });
-}
-
-/** A public JWK as the API returns it (`JsonWebKeyResponse`). */
-export function publicJwkSchema() {
-    return memo("publicJwkSchema", () => {
-        return z.looseObject({ kid: z.string().nullish(), kty: z.string() });
-    });
-}
-
-/** `okms.serviceKey.Response` / `ResponseWithIAM` (keys/keysPEM when a format was requested). */
-export function serviceKeySchema() {
-    return memo("serviceKeySchema", () => {
-        return z.looseObject({
-            id: z.string(),
-            name: z.string(),
-            type: z.enum(rules.KEY_TYPES),
-            size: z.number().nullish(),
-            curve: z.string().nullish(),
-            operations: z.array(z.string()),
-            state: z.string(),
-            createdAt: z.string(),
-            context: z.string().nullish(),
-            deactivationReason: z.string().nullish(),
-            protectionLevel: z.string().nullish(),
-            keys: z.array(publicJwkSchema()).nullish(),
-            keysPEM: z.array(z.looseObject({ pem: z.string() })).nullish(),
-            iam: iamSchema().nullish(),
-        });
-    });
-}
-
-/** `okms.credential.GetResponse` / `CreationResponse`. */
-export function credentialSchema() {
-    return memo("credentialSchema", () => {
-        return z.looseObject({
-            id: z.string(),
-            name: z.string(),
-            description: z.string().nullish(),
-            identityURNs: z.array(z.string()),
-            status: z.string(),
-            fromCSR: z.boolean(),
-            certificateType: z.string().nullish(),
-            certificatePEM: z.string().nullish(),
-            privateKeyPEM: z.string().nullish(),
-            createdAt: z.string(),
-            expiredAt: z.string(),
-        });
-    });
-}
-
-/** `POST /order/cart`. */
-export function cartSchema() {
-    return memo("cartSchema", () => {
-        return z.looseObject({ cartId: z.string() });
-    });
-}
-
-/** `POST /order/cart/{cartId}/okms`. */
-export function cartItemSchema() {
-    return memo("cartItemSchema", () => {
-        return z.looseObject({ itemId: z.number() });
-    });
-}
-
-/** `GET|POST /order/cart/{cartId}/checkout`. */
-export function orderSchema() {
-    return memo("orderSchema", () => {
-        return z.looseObject({
-            orderId: z.number().nullish(),
-            prices: z.looseObject({ withoutTax: z.looseObject({ value: z.number() }) }),
-        });
-    });
-}
-
-/** A list of numeric ids (`/me/payment/method`, `/services`, `/me/order/{id}/details`, email history). */
-export function numberListSchema() {
-    return memo("numberListSchema", () => {
-        return z.array(z.number());
-    });
-}
-
-/** `GET /me/payment/method`: ids, or (newer API) objects with `paymentMethodId`. */
-export function paymentMethodListSchema() {
-    return memo("paymentMethodListSchema", () => {
-        return z.array(z.union([z.number(), z.looseObject({ paymentMethodId: z.number() })]));
-    });
-}
-
-/** `GET /me/order/{orderId}/status`. */
-export function orderStatusSchema() {
-    return memo("orderStatusSchema", () => {
-        return z.string();
-    });
-}
-
-/** `GET /me/order/{orderId}/details/{detailId}/extension`. */
-export function orderDetailExtensionSchema() {
-    return memo("orderDetailExtensionSchema", () => {
-        return z.looseObject({
-            order: z.looseObject({ plan: z.looseObject({ code: z.string() }).nullish() }).nullish(),
-        });
-    });
-}
-
-/** `GET /me/order/{orderId}/details/{detailId}`. */
-export function orderDetailSchema() {
-    return memo("orderDetailSchema", () => {
-        return z.looseObject({ domain: z.string().nullish() });
-    });
-}
-
-/** `GET /me/notification/email/history/{id}`. */
-export function emailSchema() {
-    return memo("emailSchema", () => {
-        return z.looseObject({ id: z.number(), body: z.string(), subject: z.string().nullish() });
     });
 }

@@ -382,6 +382,8 @@ export class OvhClient {
             const headers: Record<string, string> = {
                 Accept: "application/json",
                 "User-Agent": this.userAgent,
+                // The v2 schema version OVH's official provider pins on every `/v2/` call (spec/ovh/README.md).
+                ...(req.path.startsWith("/v2/") ? { "X-Schemas-Version": "0.0" } : {}),
                 ...req.headers,
                 // Signed per attempt: a fresh timestamp even after a long Retry-After.
                 ...(req.authenticated ? await this.auth.headers(req.method, req.url, req.body ?? "") : {}),
@@ -508,7 +510,7 @@ export class OvhClient {
             // OAuth2 token endpoints answer `{ error, error_description }` (RFC 6749 §5.2).
             errorCode: b.errorCode ?? b.error,
             apiMessage: this.redact(b.message ?? b.error_description ?? ""),
-            details: b.details,
+            details: b.details ?? undefined,
             queryId,
             attempts,
         });
@@ -569,7 +571,8 @@ function errorBodySchema() {
         class: z.string().optional(),
         message: z.string().optional(),
         errorCode: z.string().optional(),
-        details: z.record(z.string(), z.unknown()).optional(),
+        // May be null (or absent) on a real error document.
+        details: z.record(z.string(), z.unknown()).nullish(),
         error: z.string().optional(),
         error_description: z.string().optional(),
     });

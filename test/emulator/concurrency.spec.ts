@@ -241,7 +241,7 @@ describe("emulator: 200 parallel mixed writes over real sockets, persisted and r
         assert.deepEqual(fileView(emu.state(), okmsId), before);
         const seededKey = (await client.get(`${keysPath}/${seeded[25]!.id}`)) as KeyView;
         assert.deepEqual(
-            [seededKey.name, seededKey.state, seededKey.deactivationReason],
+            [seededKey.name, seededKey.state, emu.state().serviceKeys[seeded[25]!.id]?.deactivationReason],
             ["renamed-25", "DEACTIVATED", "SUPERSEDED"],
         );
         assert.equal(await modeOf(statePath), 0o600);

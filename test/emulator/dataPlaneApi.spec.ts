@@ -1,7 +1,7 @@
 /**
  * The data plane's whole service-key API, bearer tokens and IAM, over real sockets against a running emulator, with
  * certificates issued through its management API. Every data-plane answer is also checked against
- * spec/ovh/okms-data-plane.openapi.json by the emulator itself (strict contract, test/helpers/strictContract.ts):
+ * spec/ovh/okms-data-plane.openapi.json by the emulator itself (strict contract, test/setup.ts):
  * a violation turns into a 500 and fails the status assertions here.
  */
 import * as assert from "node:assert/strict";

@@ -25,7 +25,7 @@ describe("emulator order funnel, services and termination (v1)", function () {
 
     /** Steps 2–7 of §2.1: returns the order id. */
     async function checkout(region: string): Promise<number> {
-        const cart = await api.post("/1.0/order/cart", { ovhSubsidiary: "fr" });
+        const cart = await api.post("/1.0/order/cart", { ovhSubsidiary: "FR" });
         assert.equal(cart.status, 200, cart.text);
         const cartId = String(obj(cart.body).cartId);
         assert.equal((await api.post(`/1.0/order/cart/${cartId}/assign`)).status, 200);
@@ -158,6 +158,8 @@ describe("emulator order funnel, services and termination (v1)", function () {
 
     it("validates the funnel: subsidiary, plan code, region (at configuration and checkout), assignment", async () => {
         assert.equal((await api.post("/1.0/order/cart", { ovhSubsidiary: "XX" })).status, 400);
+        // An enum value, exactly: the real API refuses the lower-case spelling.
+        assert.equal((await api.post("/1.0/order/cart", { ovhSubsidiary: "fr" })).status, 400);
         assert.equal((await api.post("/1.0/order/cart", {})).status, 400);
         const cartId = String(obj((await api.post("/1.0/order/cart", { ovhSubsidiary: "FR" })).body).cartId);
         const plan = await api.post(`/1.0/order/cart/${cartId}/okms`, {

@@ -12,6 +12,7 @@ import {
     startProviderTestEmulator,
     withoutOvhEnv,
 } from "../helpers/providerHarness";
+import { eventually } from "../emulator/helpers";
 
 describe("Okms provider (direct calls against the emulator)", () => {
     let emulator: RunningEmulator;
@@ -78,10 +79,10 @@ describe("Okms provider (direct calls against the emulator)", () => {
         });
 
         it("normalises the old region format, fills defaults and skips unknowns", async () => {
+            // No silent `FR`: without ovhSubsidiary the order uses the account's own subsidiary (GET /me).
             assert.deepEqual(await checked({ region: "EU_WEST_RBX" }), {
                 __provider: FAKE_PROVIDER_TEXT,
                 region: "eu-west-rbx",
-                ovhSubsidiary: "FR",
                 terminateOnDelete: false,
             });
             const unknowns = await checked({ region: UNKNOWN, displayName: UNKNOWN, ovhSubsidiary: UNKNOWN });
@@ -159,7 +160,24 @@ describe("Okms provider (direct calls against the emulator)", () => {
             assert.equal(outs!.restEndpoint, emulator.dataEndpoint);
             assert.equal(outs!.iamUrn, `urn:v1:eu:resource:okms:${id}`);
             assert.equal(outs!.terminateOnDelete, false);
-            assert.equal(outs!.ovhSubsidiary, "FR");
+            assert.equal(outs!.ovhSubsidiary, undefined);
+            assert.ok(emulator.admin.counters()["GET /1.0/me"]! >= 1, "the subsidiary is the account's");
+        });
+
+        it("orders with the account's subsidiary (GET /me) unless one is given, sent exactly as given", async () => {
+            const gb = await startProviderTestEmulator({ regions: [], ovhSubsidiary: "GB", orderDeliveryMs: 0 });
+            try {
+                const p = await configured(new OkmsProvider(), gb);
+                const cartSubsidiaries = () => Object.values(gb.state().carts).map((c) => c.ovhSubsidiary);
+                await p.create((await p.check({} as OkmsInputs, { region: "eu-west-sbg" } as OkmsInputs)).inputs!);
+                assert.deepEqual(cartSubsidiaries(), ["GB"]);
+                const news = { region: "eu-west-sbg", ovhSubsidiary: "DE" } as OkmsInputs;
+                await p.create((await p.check({} as OkmsInputs, news)).inputs!);
+                assert.deepEqual(cartSubsidiaries().sort(), ["DE", "GB"]);
+                assert.equal(gb.admin.counters()["GET /1.0/me"], 1, "GET /me only when no subsidiary is given");
+            } finally {
+                await gb.close();
+            }
         });
 
         it("without a default payment method, pays a free order with the fidelity account", async () => {
@@ -260,6 +278,77 @@ describe("Okms provider (direct calls against the emulator)", () => {
             const { id, outs } = await provider.create(await checked({ region: "eu-west-eri" }));
             await emulator.admin.deleteKms(id);
             assert.equal((await provider.read(id, outs!)).id, undefined);
+        });
+
+        it("an expired or suspended KMS stays in the stack on refresh and reports its state (iam.state, 460)", async () => {
+            const { id, outs } = await provider.create(await checked({ region: "eu-west-rbx" }));
+            await emulator.admin.setKmsState(id, "SUSPENDED");
+            try {
+                const suspended = await provider.read(id, outs!);
+                assert.equal(suspended.id, id);
+                assert.equal(suspended.props!.state, "SUSPENDED");
+                // Where the API answers 460 (service expired) instead, the KMS is kept too, never dropped.
+                emulator.admin.addFault({ method: "GET", path: `/v2/okms/resource/${id}`, status: 460, times: 1 });
+                const log = await captureLog(async () => {
+                    const expired = await provider.read(id, outs!);
+                    assert.equal(expired.id, id, "a 460 is not a deletion: the next up must not order another KMS");
+                    assert.equal(expired.props!.state, "EXPIRED");
+                    assert.equal(expired.props!.restEndpoint, outs!.restEndpoint);
+                });
+                assert.match(log, /expired or suspended \(HTTP 460\); kept in the stack/);
+            } finally {
+                await emulator.admin.setKmsState(id, "OK");
+            }
+        });
+    });
+
+    describe("order follow-up", () => {
+        it("keeps polling through 403 and 5xx on /status, within the deadline", async () => {
+            emulator.admin.addFault({ method: "GET", path: "/1.0/me/order/", status: 403, times: 2 });
+            emulator.admin.addFault({ method: "GET", path: "/1.0/me/order/", status: 500, times: 2 });
+            const { id } = await provider.create(await checked({ region: "eu-west-gra" }));
+            assert.ok(emulator.admin.inventory().okms.some((o) => o.id === id));
+            assert.equal(emulator.admin.faults().length, 0, "every injected failure was met and survived");
+        });
+
+        it("fails at once, naming the status, on any status but checking, delivering and delivered", async () => {
+            const slow = await startProviderTestEmulator({ regions: [], orderDeliveryMs: 3_600_000 });
+            try {
+                const p = await configured(new OkmsProvider(), slow);
+                const pending = rejection(
+                    p.create((await p.check({} as OkmsInputs, { region: "eu-west-sbg" } as OkmsInputs)).inputs!),
+                );
+                const orderId = await eventually(async () => {
+                    const paid = Object.values(slow.state().orders).find((o) => o.paid);
+                    return paid?.orderId;
+                });
+                // Not `cancelled` only: the official provider treats every status but these three as final.
+                await slow.admin.setOrderStatus(orderId, "documentsRequested");
+                const err = await pending;
+                assert.match(err.message, /order is documentsRequested, it will not be delivered/);
+                assert.deepEqual(slow.admin.inventory().okms, [], "nothing was delivered");
+            } finally {
+                await slow.close();
+            }
+        });
+
+        it("on the US API (no order-detail extension) the delivered KMS comes from the operations", async () => {
+            const us = await startProviderTestEmulator({ regions: [], apiVariant: "us", orderDeliveryMs: 0 });
+            try {
+                const p = await configured(new OkmsProvider(), us);
+                const { id, outs } = await p.create(
+                    (await p.check({} as OkmsInputs, { region: "ca-east-bhs" } as OkmsInputs)).inputs!,
+                );
+                assert.deepEqual(
+                    us.admin.inventory().okms.map((o) => o.id),
+                    [id],
+                    "the delivered KMS is the stack's, not lost",
+                );
+                assert.equal(outs!.region, "ca-east-bhs");
+                assert.ok(us.admin.counters()["GET /1.0/me/order/{orderId}/details/{detailId}/operations"]! >= 1);
+            } finally {
+                await us.close();
+            }
         });
     });
 });

@@ -59,6 +59,43 @@ describe("ovh client against a real HTTP server", () => {
         return c;
     }
 
+    it("sends X-Schemas-Version: 0.0 on every /v2/ request (as OVH's official provider does), not on v1", async () => {
+        const seen: { url: string; version: string | string[] | undefined }[] = [];
+        let origin = "";
+        ({ server, origin } = await startServer((req, res) => {
+            seen.push({ url: req.url ?? "", version: req.headers["x-schemas-version"] });
+            json(res, 200, req.url?.startsWith("/v2/") ? [] : {});
+        }));
+        const c = client({ endpoint: `${origin}/1.0`, accessToken: "tok" });
+        await c.get("/v2/okms/resource/abc");
+        await c.listAll("/v2/okms/resource/abc/serviceKey");
+        await c.post("/v2/okms/resource/abc/credential", { name: "n" });
+        await c.get("/me");
+        assert.deepEqual(seen, [
+            { url: "/v2/okms/resource/abc", version: "0.0" },
+            { url: "/v2/okms/resource/abc/serviceKey", version: "0.0" },
+            { url: "/v2/okms/resource/abc/credential", version: "0.0" },
+            { url: "/1.0/me", version: undefined },
+        ]);
+    });
+
+    it("reads an error document whose details is null (allowed by OVH's error model) by its class", async () => {
+        let origin = "";
+        ({ server, origin } = await startServer((_req, res) => {
+            json(res, 404, {
+                class: "Client::NotFound",
+                message: "The requested object does not exist",
+                details: null,
+            });
+        }));
+        const err = await apiError(
+            client({ endpoint: `${origin}/1.0`, accessToken: "tok" }).get("/v2/okms/resource/x"),
+        );
+        assert.equal(err.code, "ERR_OVH_NOT_FOUND");
+        assert.equal(err.errorClass, "Client::NotFound");
+        assert.equal(err.details, undefined);
+    });
+
     it("the server verifies the signature over the absolute URL it was reached at (query included) and the raw body bytes", async () => {
         const received: Received[] = [];
         let origin = "";

@@ -1,0 +1,378 @@
+// `npm run gen:api`: generates provider/okms/wire.generated.ts (TypeScript types and zod schemas of every
+// model the project sends or parses) from OVH's published schemas in spec/ovh/*.json (spec/ovh/README.md).
+// `npm run gen:api -- --check` fails when the committed file is not what the schemas generate (run by
+// `npm run lint`, so CI catches a stale file).
+//
+// Reading of the schemas (spec/ovh/README.md): on a response model `canBeNull: true` is nullable *and*
+// optional, `canBeNull: false` is present and non-null; unknown extra fields are tolerated (`z.looseObject`),
+// enums are the schema's enums. Request models become TypeScript interfaces: `required: true` is mandatory,
+// anything else optional (and `| null` where `canBeNull`).
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+
+const root = path.join(__dirname, "..");
+const specDir = path.join(root, "spec", "ovh");
+const outFile = path.join(root, "provider", "okms", "wire.generated.ts");
+
+interface Prop {
+    type?: string;
+    fullType?: string;
+    canBeNull?: boolean;
+    required?: boolean;
+}
+interface Model {
+    enum?: (string | number)[];
+    enumType?: string;
+    properties?: Record<string, Prop>;
+    generics?: string[];
+}
+interface Param {
+    name?: string | null;
+    paramType: string;
+    fullType?: string;
+    dataType?: string;
+    required?: boolean;
+}
+interface Operation {
+    httpMethod: string;
+    parameters?: Param[];
+    responseType: string;
+}
+interface Spec {
+    basePath: string;
+    apis: { path: string; operations: Operation[] }[];
+    models: Record<string, Model>;
+}
+
+/**
+ * Every route the project calls (provider/okms/api.ts, provider/ovh/auth.ts), as the schemas name them.
+ * `name` names the generated request-body type of routes with a body.
+ */
+const USED: { file: string; method: string; path: string; name?: string }[] = [
+    { file: "auth.json", method: "GET", path: "/auth/time" },
+    { file: "me.json", method: "GET", path: "/me" },
+    { file: "order.json", method: "POST", path: "/order/cart", name: "CartCreationBody" },
+    { file: "order.json", method: "POST", path: "/order/cart/{cartId}/assign" },
+    { file: "order.json", method: "POST", path: "/order/cart/{cartId}/okms", name: "CartOkmsItemBody" },
+    {
+        file: "order.json",
+        method: "POST",
+        path: "/order/cart/{cartId}/item/{itemId}/configuration",
+        name: "CartItemConfigurationBody",
+    },
+    { file: "order.json", method: "GET", path: "/order/cart/{cartId}/checkout" },
+    { file: "order.json", method: "POST", path: "/order/cart/{cartId}/checkout", name: "CartCheckoutBody" },
+    { file: "me.json", method: "GET", path: "/me/payment/method" },
+    { file: "me.json", method: "POST", path: "/me/order/{orderId}/pay", name: "OrderPayBody" },
+    {
+        file: "me.json",
+        method: "POST",
+        path: "/me/order/{orderId}/payWithRegisteredPaymentMean",
+        name: "OrderPayWithRegisteredPaymentMeanBody",
+    },
+    { file: "me.json", method: "GET", path: "/me/order/{orderId}/status" },
+    { file: "me.json", method: "GET", path: "/me/order/{orderId}/details" },
+    { file: "me.json", method: "GET", path: "/me/order/{orderId}/details/{orderDetailId}" },
+    { file: "me.json", method: "GET", path: "/me/order/{orderId}/details/{orderDetailId}/extension" },
+    { file: "me.json", method: "GET", path: "/me/notification/email/history" },
+    { file: "me.json", method: "GET", path: "/me/notification/email/history/{id}" },
+    { file: "services.json", method: "GET", path: "/services" },
+    { file: "services.json", method: "PUT", path: "/services/{serviceId}", name: "ServiceUpdateBody" },
+    { file: "services.json", method: "POST", path: "/services/{serviceId}/terminate" },
+    {
+        file: "services.json",
+        method: "POST",
+        path: "/services/{serviceId}/terminate/confirm",
+        name: "ServiceTerminationConfirmBody",
+    },
+    { file: "okms.json", method: "GET", path: "/okms/resource" },
+    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}" },
+    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/serviceKey" },
+    { file: "okms.json", method: "POST", path: "/okms/resource/{okmsId}/serviceKey", name: "ServiceKeyCreationBody" },
+    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/serviceKey/{keyId}" },
+    {
+        file: "okms.json",
+        method: "PUT",
+        path: "/okms/resource/{okmsId}/serviceKey/{keyId}",
+        name: "ServiceKeyUpdateBody",
+    },
+    { file: "okms.json", method: "DELETE", path: "/okms/resource/{okmsId}/serviceKey/{keyId}" },
+    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/credential" },
+    { file: "okms.json", method: "POST", path: "/okms/resource/{okmsId}/credential", name: "CredentialCreationBody" },
+    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/credential/{credentialId}" },
+    { file: "okms.json", method: "DELETE", path: "/okms/resource/{okmsId}/credential/{credentialId}" },
+];
+
+const SCALARS: Record<string, { zod: string; ts: string }> = {
+    string: { zod: "z.string()", ts: "string" },
+    text: { zod: "z.string()", ts: "string" },
+    password: { zod: "z.string()", ts: "string" },
+    uuid: { zod: "z.string()", ts: "string" },
+    datetime: { zod: "z.string()", ts: "string" },
+    date: { zod: "z.string()", ts: "string" },
+    duration: { zod: "z.string()", ts: "string" },
+    ip: { zod: "z.string()", ts: "string" },
+    ipBlock: { zod: "z.string()", ts: "string" },
+    phoneNumber: { zod: "z.string()", ts: "string" },
+    long: { zod: "z.number().int()", ts: "number" },
+    int: { zod: "z.number().int()", ts: "number" },
+    double: { zod: "z.number()", ts: "number" },
+    float: { zod: "z.number()", ts: "number" },
+    boolean: { zod: "z.boolean()", ts: "boolean" },
+    any: { zod: "z.unknown()", ts: "unknown" },
+    "": { zod: "z.unknown()", ts: "unknown" },
+};
+
+function pascal(name: string): string {
+    return name
+        .replace(/<.*>$/, "")
+        .split(/[^A-Za-z0-9]+/)
+        .filter((s) => s !== "")
+        .map((s) => s[0]!.toUpperCase() + s.slice(1))
+        .join("");
+}
+const camel = (name: string) => {
+    const p = pascal(name);
+    return p[0]!.toLowerCase() + p.slice(1);
+};
+const constName = (name: string) =>
+    pascal(name)
+        .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+        .toUpperCase();
+const typeOf = (p: { fullType?: string; type?: string; dataType?: string }) =>
+    p.fullType ?? p.type ?? p.dataType ?? "any";
+const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k));
+
+export function generate(): string {
+    const models = new Map<string, Model>();
+    const specs = new Map<string, Spec>();
+    for (const file of ["okms.json", "order.json", "me.json", "services.json", "auth.json"]) {
+        const spec = JSON.parse(readFileSync(path.join(specDir, file), "utf8")) as Spec;
+        specs.set(file, spec);
+        for (const [n, m] of Object.entries(spec.models)) {
+            if (!models.has(n)) {
+                models.set(n, m);
+            }
+        }
+    }
+    const responseModels = new Set<string>();
+    const requestModels = new Set<string>();
+    const visit = (t: string, into: Set<string>) => {
+        const base = t.replace(/\[\]$/, "").replace(/^map\[string\]/, "");
+        if (SCALARS[base] !== undefined || into.has(base) || base === "void") {
+            return;
+        }
+        const m = models.get(base);
+        if (m === undefined) {
+            throw new Error(`gen-api: type ${base} is not defined in spec/ovh`);
+        }
+        into.add(base);
+        for (const p of Object.values(m.properties ?? {})) {
+            const pt = typeOf(p);
+            if (m.generics?.includes(pt) !== true) {
+                visit(pt, into);
+            }
+        }
+    };
+    const routes: string[] = [];
+    const bodies: (() => string)[] = [];
+    for (const used of USED) {
+        const spec = specs.get(used.file)!;
+        const op = spec.apis.find((a) => a.path === used.path)?.operations.find((o) => o.httpMethod === used.method);
+        if (op === undefined) {
+            throw new Error(`gen-api: ${used.method} ${used.path} is not in spec/ovh/${used.file}`);
+        }
+        visit(op.responseType, responseModels);
+        const params = (op.parameters ?? []).filter((p) => p.paramType === "body");
+        const unnamed = params.find((p) => p.name === undefined || p.name === null || p.name === "");
+        let body = "undefined";
+        if (params.length > 0) {
+            if (used.name === undefined) {
+                throw new Error(`gen-api: ${used.method} ${used.path} takes a body: give it a name in USED`);
+            }
+            if (unnamed !== undefined) {
+                visit(typeOf(unnamed), requestModels);
+                const t = typeOf(unnamed);
+                const n = used.name;
+                bodies.push(
+                    () =>
+                        `/** Body of \`${used.method} ${used.path}\`. */\nexport type ${n} = ${tsType(t, "request")};`,
+                );
+                body = JSON.stringify(typeOf(unnamed));
+            } else {
+                params.forEach((p) => visit(typeOf(p), requestModels));
+                const fields = () =>
+                    params.map(
+                        (p) =>
+                            `    ${key(p.name ?? "")}${p.required === true ? "" : "?"}: ${tsType(typeOf(p), "request")};`,
+                    );
+                const n = used.name;
+                const what = `${used.method} ${used.path}`;
+                bodies.push(
+                    () =>
+                        `/** Body of \`${what}\` (named body parameters). */\nexport interface ${n} {\n${fields().join("\n")}\n}`,
+                );
+                body = JSON.stringify(params.map((p) => p.name).join(","));
+            }
+        }
+        const prefix = spec.basePath.endsWith("/v2") ? "/v2" : "/1.0";
+        routes.push(
+            `    { method: "${used.method}", path: "${prefix}${used.path}", responseType: ${JSON.stringify(op.responseType)}, body: ${body} },`,
+        );
+    }
+
+    function tsType(t: string, side: "request" | "response"): string {
+        if (t.endsWith("[]")) {
+            const inner = tsType(t.slice(0, -2), side);
+            return /^[\w.]+$/.test(inner) ? `${inner}[]` : `(${inner})[]`;
+        }
+        const map = /^map\[string\](.+)$/.exec(t);
+        if (map?.[1] !== undefined) {
+            return `Record<string, ${tsType(map[1], side)}>`;
+        }
+        if (SCALARS[t] !== undefined) {
+            return SCALARS[t].ts;
+        }
+        // A model both sent and returned has two interfaces: `X` (response) and `XRequest`.
+        const m = models.get(t);
+        return side === "request" && m?.enum === undefined && responseModels.has(t) && requestModels.has(t)
+            ? `${pascal(t)}Request`
+            : pascal(t);
+    }
+
+    function zodType(t: string, generic: Record<string, string>): string {
+        const g = generic[t] ?? t;
+        if (g.endsWith("[]")) {
+            return `z.array(${zodType(g.slice(0, -2), generic)})`;
+        }
+        const map = /^map\[string\](.+)$/.exec(g);
+        if (map?.[1] !== undefined) {
+            return `z.record(z.string(), ${zodType(map[1], generic)})`;
+        }
+        if (SCALARS[g] !== undefined) {
+            return SCALARS[g].zod;
+        }
+        // Lazy: some models are recursive (order.cart.DomainPromotionCondition contains itself).
+        return `z.lazy(() => ${camel(g)}Schema())`;
+    }
+
+    const out: string[] = [];
+    out.push(`// GENERATED by scripts/gen-api.ts from spec/ovh/*.json: do not edit; run \`npm run gen:api\`.
+/**
+ * Wire types and zod schemas of every model the project sends or parses, from OVH's published schemas.
+ * Response schemas tolerate unknown fields (\`z.looseObject\`); \`canBeNull: true\` is nullable and optional.
+ * Schemas are factories (memoized per process): a zod instance cannot be serialized with a dynamic
+ * provider (toolchain-and-style.md §2.2).
+ */
+import { z } from "zod";
+
+function memo<T>(name: string, build: () => T): T {
+    const g = globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>;
+    const k = Symbol.for("pulumi-ovh-okms.wire");
+    const cache = (g[k] ??= new Map());
+    let schema = cache.get(name) as T | undefined;
+    if (schema === undefined) {
+        schema = build();
+        cache.set(name, schema);
+    }
+    return schema;
+}
+`);
+    const all = [...new Set([...responseModels, ...requestModels])].sort();
+    for (const name of all) {
+        const m = models.get(name)!;
+        const T = pascal(name);
+        if (m.enum !== undefined) {
+            const values = m.enum.map((v) => JSON.stringify(v)).join(", ");
+            out.push(`/** \`${name}\`. */\nexport const ${constName(name)} = [${values}] as const;`);
+            out.push(`export type ${T} = (typeof ${constName(name)})[number];`);
+            const z =
+                m.enumType === "long" || typeof m.enum[0] === "number"
+                    ? `z.union([${m.enum.map((v) => `z.literal(${JSON.stringify(v)})`).join(", ")}])`
+                    : `z.enum(${constName(name)})`;
+            out.push(
+                `export function ${camel(name)}Schema() {\n    return memo(${JSON.stringify(name)}, () => ${z});\n}\n`,
+            );
+            continue;
+        }
+        const generic: Record<string, string> = {};
+        const gen = /<(.+)>$/.exec(name);
+        if (m.generics !== undefined && gen?.[1] !== undefined) {
+            m.generics.forEach((g, i) => (generic[g] = gen[1]!.split(",")[i]!.trim()));
+        }
+        const props = Object.entries(m.properties ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        if (responseModels.has(name)) {
+            const fields = props.map(([k, p]) => {
+                const t = generic[typeOf(p)] ?? typeOf(p);
+                return `    ${key(k)}${p.canBeNull === true ? "?" : ""}: ${tsType(t, "response")}${p.canBeNull === true ? " | null" : ""};`;
+            });
+            out.push(
+                `/** \`${name}\` as returned by the API. */\nexport interface ${T} {\n${fields.join("\n")}\n    [extra: string]: unknown;\n}`,
+            );
+            const zf = props.map(
+                ([k, p]) =>
+                    `            ${key(k)}: ${zodType(typeOf(p), generic)}${p.canBeNull === true ? ".nullish()" : ""},`,
+            );
+            out.push(
+                `export function ${camel(name)}Schema(): z.ZodType<${T}> {\n    return memo(${JSON.stringify(name)}, () =>\n        z.looseObject({\n${zf.join("\n")}\n        }),\n    );\n}\n`,
+            );
+        }
+        if (requestModels.has(name)) {
+            const R = responseModels.has(name) && m.enum === undefined ? `${T}Request` : T;
+            const fields = props.map(([k, p]) => {
+                const t = generic[typeOf(p)] ?? typeOf(p);
+                return `    ${key(k)}${p.required === true ? "" : "?"}: ${tsType(t, "request")}${p.canBeNull === true ? " | null" : ""};`;
+            });
+            out.push(`/** \`${name}\` as sent to the API. */\nexport interface ${R} {\n${fields.join("\n")}\n}\n`);
+        }
+    }
+    out.push(`/** \`long[]\`: the id lists of v1 (\`/services\`, order details, e-mails, payment methods). */
+export function longArraySchema() {
+    return memo("long[]", () => z.array(z.number().int()));
+}
+`);
+    out.push(bodies.map((b) => b()).join("\n\n"));
+    out.push(`
+/** Every route the project calls, with its declared response type and body model (scripts/gen-api.ts). */
+export const USED_ROUTES: readonly { method: string; path: string; responseType: string; body: string | undefined }[] = [
+${routes.join("\n")}
+];
+`);
+    return out.join("\n");
+}
+
+/** The generated file as it must be committed (formatted by the project's prettier settings). */
+export async function render(): Promise<{ file: string; text: string }> {
+    const prettier = await import("prettier");
+    const options = (await prettier.resolveConfig(outFile)) ?? {};
+    return { file: outFile, text: await prettier.format(generate(), { ...options, filepath: outFile }) };
+}
+
+async function main(): Promise<void> {
+    const { text } = await render();
+    if (process.argv.includes("--check")) {
+        let current = "";
+        try {
+            current = readFileSync(outFile, "utf8");
+        } catch {
+            // missing: stale
+        }
+        if (current !== text) {
+            process.stderr.write(
+                `gen-api: ${path.relative(root, outFile)} is stale (spec/ovh changed, or it was edited): run npm run gen:api\n`,
+            );
+            process.exit(1);
+        }
+        process.stdout.write(`gen-api: ${path.relative(root, outFile)} is up to date\n`);
+        return;
+    }
+    writeFileSync(outFile, text);
+    process.stdout.write(`gen-api: wrote ${path.relative(root, outFile)}\n`);
+}
+
+if (require.main === module) {
+    main().catch((e: unknown) => {
+        process.stderr.write(`gen-api: ${(e as Error).stack ?? String(e)}\n`);
+        process.exit(1);
+    });
+}
