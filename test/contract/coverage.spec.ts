@@ -20,6 +20,7 @@ const URN = "urn:v1:eu:identity:account:xx1111-ovh";
 async function driveEverything(client: OvhClient, region: string): Promise<void> {
     const { okmsId } = await api.orderOkms(client, { region, deadlineMs: 60_000 });
     await api.getOkms(client, okmsId);
+    await api.listOkms(client);
     await api.updateDisplayName(client, okmsId, "contract");
     const key = await api.createServiceKey(client, okmsId, {
         name: "contract",
