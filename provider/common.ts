@@ -301,18 +301,89 @@ export interface CreatedButFailedError extends Error {
     reasons: string[];
 }
 
+/** Clock slack when matching a server `createdAt` against the local start of a create (skew, rounding). */
+export function creationSlackMs(): number {
+    return 120_000;
+}
+
+/** Whether a server `createdAt` falls in the window of a create that started at `startedMs` (local clock). */
+export function createdSince(createdAt: unknown, startedMs: number): boolean {
+    const created = parseDate(createdAt);
+    const slack = creationSlackMs();
+    return created !== undefined && created >= startedMs - slack && created <= Date.now() + slack;
+}
+
+/**
+ * What recovery makes of one object the lost create may have made: proven to be ours (with the object as
+ * now read), proven not to be ours, or undecidable (then it is a possible orphan, never adopted or deleted).
+ */
+export type Ownership<T> =
+    { verdict: "ours"; object: T } | { verdict: "notOurs" } | { verdict: "unknown"; why: string };
+
+/** How one kind of object is looked for after a create whose outcome is unknown (only then: no cost otherwise). */
+export interface Recovery<T> {
+    /** `service key`, `credential`: for messages. */
+    what: string;
+    /** The name the create used (for messages). */
+    name: string;
+    okmsId: string;
+    /**
+     * Objects the lost POST could have made: same name and requested attributes, created since `startedMs`
+     * (with {@link creationSlackMs}). Anything else is provably not the POST's.
+     */
+    candidates(startedMs: number): Promise<T[]>;
+    /**
+     * Decides with proof (e.g. the certificate carries our public key). Absent when no proof exists for this
+     * kind of create: then every candidate is a possible orphan.
+     */
+    prove?: (candidate: T) => Promise<Ownership<T>>;
+    idOf(candidate: T): string;
+    createdAtOf(candidate: T): string | undefined;
+    /** Why an unproven candidate can't simply be taken (appended to the report). */
+    unprovenNote: string;
+}
+
+/** The error of a create whose outcome is unknown and whose possible result cannot be proven ours. */
+export interface UnresolvedCreateError extends Error {
+    code: "ERR_OKMS_CREATE_UNRESOLVED";
+    /** Ids of the objects that may be the lost create's (possible orphans), none adopted or deleted. */
+    possibleOrphans: string[];
+}
+
+function unresolvedCreate<T>(
+    recovery: Recovery<T>,
+    possible: { id: string; createdAt?: string; why: string }[],
+    cause: unknown,
+) {
+    const list = possible.map((p) => `${p.id} (created ${p.createdAt ?? "at an unknown time"}; ${p.why})`).join(", ");
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const err = new Error(
+        `ERR_OKMS_CREATE_UNRESOLVED: creating ${recovery.what} "${recovery.name}" in KMS ${recovery.okmsId}: the ` +
+            `connection was lost after the request was sent (${detail}), and KMS ${recovery.okmsId} now holds ` +
+            `${possible.length} ${recovery.what}(s) with this name that this create may have made but cannot prove ` +
+            `are its own: ${list}. ${recovery.unprovenNote} None was adopted or deleted. If one is this stack's, ` +
+            `take it over with adoptId or delete it yourself; then run \`pulumi up\` again.`,
+        { cause },
+    ) as UnresolvedCreateError;
+    err.code = "ERR_OKMS_CREATE_UNRESOLVED";
+    err.possibleOrphans = possible.map((p) => p.id);
+    return err;
+}
+
 /**
  * Creates an object with a POST that may be answered by a lost connection. When the outcome is unknown (the
- * request may have reached the server), `findCreated` looks for what the POST would have made since the first
- * attempt; only when nothing is found is the POST sent again, up to `attempts` times. So no duplicate is ever
- * created, and no object is left behind unrecorded.
+ * request may have reached the server), the recovery lists the objects the POST could have made and takes
+ * one over only with proof that this operation made it (issue #14: OKMS names are not unique, and adopting a
+ * teammate's key would hand it to the next `pulumi destroy`). Then:
+ * - a candidate proven ours is returned;
+ * - any candidate that can't be decided fails the create with `ERR_OKMS_CREATE_UNRESOLVED`, naming every
+ *   possible orphan by id; nothing is adopted, deleted or created again;
+ * - when every candidate is proven someone else's (or there is none), the POST did not act: it is sent again,
+ *   up to `attempts` times.
  */
-export async function createWithoutDuplicates<T>(
-    post: () => Promise<T>,
-    findCreated: (sinceMs: number) => Promise<T | undefined>,
-    attempts = 3,
-): Promise<T> {
+export async function createWithRecovery<T>(post: () => Promise<T>, recovery: Recovery<T>, attempts = 3): Promise<T> {
     const started = Date.now();
+    const notOurs = new Set<string>();
     for (let attempt = 1; ; attempt++) {
         try {
             return await post();
@@ -320,9 +391,26 @@ export async function createWithoutDuplicates<T>(
             if (!isOutcomeUnknown(e)) {
                 throw e;
             }
-            const found = await findCreated(started);
-            if (found !== undefined) {
-                return found;
+            const possible: { id: string; createdAt?: string; why: string }[] = [];
+            for (const candidate of await recovery.candidates(started)) {
+                const id = recovery.idOf(candidate);
+                if (notOurs.has(id)) {
+                    continue;
+                }
+                const proof: Ownership<T> = recovery.prove
+                    ? await recovery.prove(candidate)
+                    : { verdict: "unknown", why: `a ${recovery.what} carries nothing that proves who created it` };
+                if (proof.verdict === "ours") {
+                    return proof.object;
+                }
+                if (proof.verdict === "notOurs") {
+                    notOurs.add(id);
+                } else {
+                    possible.push({ id, createdAt: recovery.createdAtOf(candidate), why: proof.why });
+                }
+            }
+            if (possible.length > 0) {
+                throw unresolvedCreate(recovery, possible, e);
             }
             if (attempt >= attempts) {
                 throw e;
