@@ -22,6 +22,10 @@
  * the environment, never from `__provider`.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import * as nodeCrypto from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as ovhClient from "./ovh/client";
 import * as ovhConfig from "./ovh/config";
 
@@ -333,10 +337,21 @@ export interface Recovery<T> {
      */
     candidates(startedMs: number): Promise<T[]>;
     /**
-     * Decides with proof (e.g. the certificate carries our public key). Absent when no proof exists for this
-     * kind of create: then every candidate is a possible orphan.
+     * What proves an object is this create's (a public key), when anything does. Public by construction: it
+     * is written to the attempt journal (see {@link journaledCreate}).
      */
-    prove?: (candidate: T) => Promise<Ownership<T>>;
+    proof?: string;
+    /**
+     * Decides with `proof` (e.g. the certificate carries that public key). Absent when no proof exists for
+     * this kind of create: then every candidate is a possible orphan.
+     */
+    prove?: (candidate: T, proof: string) => Promise<Ownership<T>>;
+    /**
+     * What to do with an object proven to be an interrupted earlier attempt's: `adopt` it (it holds the same
+     * material, e.g. an imported key) or `remove` it (its private key died with that attempt).
+     */
+    interruptedProven: "adopt" | "remove";
+    remove?: (candidate: T) => Promise<void>;
     idOf(candidate: T): string;
     createdAtOf(candidate: T): string | undefined;
     /** Why an unproven candidate can't simply be taken (appended to the report). */
@@ -359,7 +374,7 @@ function unresolvedCreate<T>(
     const detail = cause instanceof Error ? cause.message : String(cause);
     const err = new Error(
         `ERR_OKMS_CREATE_UNRESOLVED: creating ${recovery.what} "${recovery.name}" in KMS ${recovery.okmsId}: the ` +
-            `connection was lost after the request was sent (${detail}), and KMS ${recovery.okmsId} now holds ` +
+            `outcome of a create request is unknown (${detail}), and KMS ${recovery.okmsId} now holds ` +
             `${possible.length} ${recovery.what}(s) with this name that this create may have made but cannot prove ` +
             `are its own: ${list}. ${recovery.unprovenNote} None was adopted or deleted. If one is this stack's, ` +
             `take it over with adoptId or delete it yourself; then run \`pulumi up\` again.`,
@@ -368,6 +383,145 @@ function unresolvedCreate<T>(
     err.code = "ERR_OKMS_CREATE_UNRESOLVED";
     err.possibleOrphans = possible.map((p) => p.id);
     return err;
+}
+
+/** `recovery.prove` with the given proof, or "unknown" when this kind of create has none. */
+async function proveOwnership<T>(
+    recovery: Recovery<T>,
+    candidate: T,
+    proof: string | undefined,
+): Promise<Ownership<T>> {
+    if (recovery.prove === undefined || proof === undefined) {
+        return { verdict: "unknown", why: `this ${recovery.what} carries nothing that proves who created it` };
+    }
+    return recovery.prove(candidate, proof);
+}
+
+/**
+ * One create in flight, journaled on this machine from before its POST until the provider's `create`
+ * returns, so that a provider host killed in between (its answer, and a local private key, die with it)
+ * leaves a trace the next create of the same object finds. Holds no secret: names, ids, a public key.
+ */
+interface AttemptRecord {
+    what: string;
+    okmsId: string;
+    name: string;
+    pid: number;
+    startedAt: number;
+    proof?: string;
+}
+
+/** Where attempts are journaled: machine-local (a process death, not a machine's, is what it covers). */
+export function attemptJournalDir(): string {
+    return path.join(os.tmpdir(), "pulumi-ovh-okms-attempts");
+}
+
+function attemptPrefix(what: string, okmsId: string, name: string): string {
+    return nodeCrypto.createHash("sha256").update(`${what}\0${okmsId}\0${name}`).digest("hex").slice(0, 32);
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/** Journaled attempts of this create whose process is gone (a live one is a concurrent create: not ours). */
+async function interruptedAttempts(recovery: Recovery<unknown>): Promise<{ file: string; record: AttemptRecord }[]> {
+    const dir = attemptJournalDir();
+    const prefix = attemptPrefix(recovery.what, recovery.okmsId, recovery.name);
+    let names: string[];
+    try {
+        names = await fs.readdir(dir);
+    } catch {
+        return [];
+    }
+    const out: { file: string; record: AttemptRecord }[] = [];
+    for (const name of names.filter((n) => n.startsWith(`${prefix}-`))) {
+        const file = path.join(dir, name);
+        try {
+            const record = JSON.parse(await fs.readFile(file, "utf8")) as AttemptRecord;
+            if (typeof record.pid === "number" && record.pid !== process.pid && !processAlive(record.pid)) {
+                out.push({ file, record });
+            }
+        } catch {
+            // Unreadable or half-written by a process killed mid-write: it holds nothing usable.
+            await fs.rm(file, { force: true }).catch(() => undefined);
+        }
+    }
+    return out;
+}
+
+/**
+ * Runs a provider's whole `create` (POST, then waiting, renaming...) as a journaled attempt. First, earlier
+ * attempts of the same create whose provider host died are settled: an object proven theirs is adopted or
+ * removed (`recovery.interruptedProven`); an object that may be theirs fails this create with
+ * `ERR_OKMS_CREATE_UNRESOLVED` (reported once, then the journal entry is dropped: the error is the record),
+ * rather than silently making a duplicate. `run` receives the adopted object, if any. Journaling is a local
+ * file written and removed per create: no API call. A journal that can't be written only loses that cover.
+ */
+export async function journaledCreate<T, R>(
+    recovery: Recovery<T>,
+    run: (adopted: T | undefined) => Promise<R>,
+): Promise<R> {
+    let adopted: T | undefined;
+    for (const { file, record } of await interruptedAttempts(recovery as Recovery<unknown>)) {
+        const possible: { id: string; createdAt?: string; why: string }[] = [];
+        for (const candidate of await recovery.candidates(record.startedAt)) {
+            const proof = await proveOwnership(recovery, candidate, record.proof);
+            if (proof.verdict === "ours" && recovery.interruptedProven === "adopt" && adopted === undefined) {
+                adopted = proof.object;
+            } else if (proof.verdict === "ours" && recovery.interruptedProven === "remove" && recovery.remove) {
+                await recovery.remove(proof.object);
+            } else if (proof.verdict === "unknown") {
+                possible.push({
+                    id: recovery.idOf(candidate),
+                    createdAt: recovery.createdAtOf(candidate),
+                    why: proof.why,
+                });
+            }
+        }
+        await fs.rm(file, { force: true });
+        if (possible.length > 0) {
+            const when = new Date(record.startedAt).toISOString();
+            throw unresolvedCreate(
+                recovery,
+                possible,
+                new Error(`an earlier attempt, started ${when}, ended with its provider host (pid ${record.pid})`),
+            );
+        }
+    }
+    const dir = attemptJournalDir();
+    const file = path.join(
+        dir,
+        `${attemptPrefix(recovery.what, recovery.okmsId, recovery.name)}-${process.pid}-${nodeCrypto.randomUUID()}.json`,
+    );
+    const record: AttemptRecord = {
+        what: recovery.what,
+        okmsId: recovery.okmsId,
+        name: recovery.name,
+        pid: process.pid,
+        startedAt: Date.now(),
+        proof: recovery.proof,
+    };
+    // A process death, not a power cut, is what this covers: the page cache keeps the file, no fsync needed.
+    const written = await fs
+        .mkdir(dir, { recursive: true, mode: 0o700 })
+        .then(() => fs.writeFile(file, JSON.stringify(record), { mode: 0o600 }))
+        .then(
+            () => true,
+            () => false,
+        );
+    try {
+        return await run(adopted);
+    } finally {
+        if (written) {
+            await fs.rm(file, { force: true }).catch(() => undefined);
+        }
+    }
 }
 
 /**
@@ -397,9 +551,7 @@ export async function createWithRecovery<T>(post: () => Promise<T>, recovery: Re
                 if (notOurs.has(id)) {
                     continue;
                 }
-                const proof: Ownership<T> = recovery.prove
-                    ? await recovery.prove(candidate)
-                    : { verdict: "unknown", why: `a ${recovery.what} carries nothing that proves who created it` };
+                const proof = await proveOwnership(recovery, candidate, recovery.proof);
                 if (proof.verdict === "ours") {
                     return proof.object;
                 }

@@ -164,6 +164,7 @@ function credentialRecovery(
     okmsId: string,
     body: api.CredentialCreation,
     ourPublicKey: string | undefined,
+    localKey: boolean,
     timeoutMs: number,
 ): common.Recovery<api.CredentialResponse> {
     return {
@@ -181,23 +182,24 @@ function credentialRecovery(
                     common.sameSet(c.identityURNs, body.identityURNs) &&
                     common.sameValue(c.description, body.description),
             ),
-        prove:
-            ourPublicKey === undefined
-                ? undefined
-                : async (c) => {
-                      let ready: api.CredentialResponse;
-                      try {
-                          ready = await waitReady(client, okmsId, c.id, timeoutMs);
-                      } catch (e) {
-                          return {
-                              verdict: "unknown",
-                              why: `its certificate was not issued (${(e as Error).message})`,
-                          };
-                      }
-                      return pki.certificatePublicKey(ready.certificatePEM ?? "") === ourPublicKey
-                          ? { verdict: "ours", object: ready }
-                          : { verdict: "notOurs" };
-                  },
+        proof: ourPublicKey,
+        prove: async (c, proof) => {
+            let ready: api.CredentialResponse;
+            try {
+                ready = await waitReady(client, okmsId, c.id, timeoutMs);
+            } catch (e) {
+                return { verdict: "unknown", why: `its certificate was not issued (${(e as Error).message})` };
+            }
+            return pki.certificatePublicKey(ready.certificatePEM ?? "") === proof
+                ? { verdict: "ours", object: ready }
+                : { verdict: "notOurs" };
+        },
+        // An interrupted attempt's local private key died with its process: its credential is ours and
+        // useless, so it is removed. With a CSR the user still holds the key: it is taken over.
+        interruptedProven: localKey ? "remove" : "adopt",
+        remove: async (c) => {
+            await common.ignoreGone(() => api.deleteCredential(client, okmsId, c.id));
+        },
         idOf: (c) => c.id,
         createdAtOf: (c) => c.createdAt,
         unprovenNote:
@@ -386,34 +388,36 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                 certificateType: csr === undefined ? certificateType : undefined,
             });
 
-            const created = await common.createWithRecovery(
-                () => api.createCredential(client, okmsId, body),
-                credentialRecovery(client, okmsId, body, ourPublicKey, timeoutMs),
-            );
-            const id = created.id;
-            privateKeyPem ??= created.privateKeyPEM ?? undefined;
-            let ready: api.CredentialResponse;
-            try {
-                ready =
-                    created.status === "READY" && created.certificatePEM
-                        ? created
-                        : await waitReady(client, okmsId, id, timeoutMs);
-                if (
-                    privateKeyPem !== undefined &&
-                    !pki.privateKeyMatchesCertificate(privateKeyPem, ready.certificatePEM ?? "")
-                ) {
-                    throw new Error("the issued certificate does not carry our public key");
+            const recovery = credentialRecovery(client, okmsId, body, ourPublicKey, source === "local", timeoutMs);
+            return common.journaledCreate(recovery, async (interrupted) => {
+                const created =
+                    interrupted ??
+                    (await common.createWithRecovery(() => api.createCredential(client, okmsId, body), recovery));
+                const id = created.id;
+                privateKeyPem ??= created.privateKeyPEM ?? undefined;
+                let ready: api.CredentialResponse;
+                try {
+                    ready =
+                        created.status === "READY" && created.certificatePEM
+                            ? created
+                            : await waitReady(client, okmsId, id, timeoutMs);
+                    if (
+                        privateKeyPem !== undefined &&
+                        !pki.privateKeyMatchesCertificate(privateKeyPem, ready.certificatePEM ?? "")
+                    ) {
+                        throw new Error("the issued certificate does not carry our public key");
+                    }
+                } catch (e) {
+                    throw common.createdButFailed(
+                        `credential ${id} was created in KMS ${okmsId} but did not become READY`,
+                        id,
+                        toOutputs(created, inputs, privateKeyPem),
+                        inputs,
+                        e,
+                    );
                 }
-            } catch (e) {
-                throw common.createdButFailed(
-                    `credential ${id} was created in KMS ${okmsId} but did not become READY`,
-                    id,
-                    toOutputs(created, inputs, privateKeyPem),
-                    inputs,
-                    e,
-                );
-            }
-            return { id, outs: toOutputs(ready, inputs, privateKeyPem) };
+                return { id, outs: toOutputs(ready, inputs, privateKeyPem) };
+            });
         });
     }
 

@@ -263,15 +263,15 @@ function keyRecovery(
                     (requested.curve === undefined || k.curve === requested.curve) &&
                     (requested.operations === undefined || common.sameSet(k.operations, requested.operations)),
             ),
-        prove:
-            ourPublic === undefined
-                ? undefined
-                : async (k) => {
-                      const full = await api.getServiceKey(client, okmsId, k.id, "JWK");
-                      return publicMembers(full.keys?.[0] as Record<string, unknown> | undefined) === ourPublic
-                          ? { verdict: "ours", object: full }
-                          : { verdict: "notOurs" };
-                  },
+        proof: ourPublic,
+        prove: async (k, proof) => {
+            const full = await api.getServiceKey(client, okmsId, k.id, "JWK");
+            return publicMembers(full.keys?.[0] as Record<string, unknown> | undefined) === proof
+                ? { verdict: "ours", object: full }
+                : { verdict: "notOurs" };
+        },
+        // An imported key made by an interrupted attempt holds the very material we import again.
+        interruptedProven: "adopt",
         idOf: (k) => k.id,
         createdAtOf: (k) => k.createdAt,
         unprovenNote: imported
@@ -449,76 +449,84 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
     async create(inputs: ServiceKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> {
         return common.withClient(this.stackConfig, async (client) => {
             const okmsId = inputs.okmsId;
-            let created: api.ServiceKeyResponse;
-            if (inputs.adoptId !== undefined) {
+            // Renames/deactivates as asked and reads what the POST's answer lacks.
+            const finish = async (
+                created: api.ServiceKeyResponse,
+            ): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> => {
+                const id = created.id;
                 try {
-                    created = await api.getServiceKey(client, okmsId, inputs.adoptId, "JWK");
+                    const update: api.ServiceKeyUpdate = {};
+                    if (created.name !== inputs.name) {
+                        update.name = inputs.name;
+                    }
+                    const wanted = inputs.state ?? "ACTIVE";
+                    if (created.state !== wanted) {
+                        update.state = wanted;
+                        if (wanted === "DEACTIVATED") {
+                            update.deactivationReason = inputs.deactivationReason ?? "UNSPECIFIED";
+                        }
+                    }
+                    if (Object.keys(update).length > 0) {
+                        await api.updateServiceKey(client, okmsId, id, update);
+                    }
+                    // The POST's answer has everything but the public key (RSA/EC) and the IAM URN (which is
+                    // derived): a symmetric key costs one call, an asymmetric one a POST and a GET.
+                    const complete =
+                        Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
+                    const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
+                    return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
+                } catch (e) {
+                    throw common.createdButFailed(
+                        `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
+                        id,
+                        toOutputs(created, inputs),
+                        inputs,
+                        e,
+                    );
+                }
+            };
+            if (inputs.adoptId !== undefined) {
+                let adopted: api.ServiceKeyResponse;
+                try {
+                    adopted = await api.getServiceKey(client, okmsId, inputs.adoptId, "JWK");
                 } catch (e) {
                     if (common.isGone(e)) {
                         throw new Error(`adoptId: service key ${inputs.adoptId} does not exist in KMS ${okmsId}`);
                     }
                     throw e;
                 }
-                const mismatches = adoptMismatches(created, inputs);
+                const mismatches = adoptMismatches(adopted, inputs);
                 if (mismatches.length > 0) {
                     throw new Error(
                         `adoptId: service key ${inputs.adoptId} does not match the inputs (${mismatches.join("; ")}); ` +
                             `fix the inputs or remove them to take the key as it is`,
                     );
                 }
-            } else {
-                const body: api.ServiceKeyCreation = inputs.importJwk
-                    ? {
-                          name: inputs.name,
-                          context: inputs.context,
-                          // The API requires a kid although it assigns the key id (Terraform sends a placeholder).
-                          keys: [{ ...inputs.importJwk, kid: inputs.importJwk.kid ?? "pulumi-kid-placeholder" }],
-                      }
-                    : {
-                          name: inputs.name,
-                          type: inputs.type,
-                          size: inputs.size,
-                          curve: inputs.curve,
-                          operations: inputs.operations,
-                          context: inputs.context,
-                      };
-                const clean = common.jsonClean(body);
-                created = await common.createWithRecovery(
-                    () => api.createServiceKey(client, okmsId, clean),
-                    keyRecovery(client, okmsId, clean),
-                );
+                return finish(adopted);
             }
-            const id = created.id;
-            try {
-                const update: api.ServiceKeyUpdate = {};
-                if (created.name !== inputs.name) {
-                    update.name = inputs.name;
-                }
-                const wanted = inputs.state ?? "ACTIVE";
-                if (created.state !== wanted) {
-                    update.state = wanted;
-                    if (wanted === "DEACTIVATED") {
-                        update.deactivationReason = inputs.deactivationReason ?? "UNSPECIFIED";
-                    }
-                }
-                if (Object.keys(update).length > 0) {
-                    await api.updateServiceKey(client, okmsId, id, update);
-                }
-                // The POST's answer has everything but the public key (RSA/EC) and the IAM URN (which is
-                // derived): a symmetric key costs one call, an asymmetric one a POST and a GET.
-                const complete =
-                    Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
-                const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
-                return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
-            } catch (e) {
-                throw common.createdButFailed(
-                    `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
-                    id,
-                    toOutputs(created, inputs),
-                    inputs,
-                    e,
-                );
-            }
+            const body: api.ServiceKeyCreation = inputs.importJwk
+                ? {
+                      name: inputs.name,
+                      context: inputs.context,
+                      // The API requires a kid although it assigns the key id (Terraform sends a placeholder).
+                      keys: [{ ...inputs.importJwk, kid: inputs.importJwk.kid ?? "pulumi-kid-placeholder" }],
+                  }
+                : {
+                      name: inputs.name,
+                      type: inputs.type,
+                      size: inputs.size,
+                      curve: inputs.curve,
+                      operations: inputs.operations,
+                      context: inputs.context,
+                  };
+            const clean = common.jsonClean(body);
+            const recovery = keyRecovery(client, okmsId, clean);
+            return common.journaledCreate(recovery, async (interrupted) =>
+                finish(
+                    interrupted ??
+                        (await common.createWithRecovery(() => api.createServiceKey(client, okmsId, clean), recovery)),
+                ),
+            );
         });
     }
 
