@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import { Credential } from "../../provider/credential";
 import { OvhClient } from "../../provider/ovh";
@@ -76,9 +76,9 @@ function reportedOrphans(message: string): string[] {
 }
 
 /** An `up` that may fail: its error message, or "" on success. */
-async function upOutcome(stack: Stack, parallel: number): Promise<string> {
+async function upOutcome(stack: Stack, parallel: number, onEvent?: (e: EngineEvent) => void): Promise<string> {
     try {
-        await stack.up({ parallel, continueOnError: true });
+        await stack.up({ parallel, continueOnError: true, onEvent });
         return "";
     } catch (e) {
         return (e as Error).message;
@@ -219,9 +219,11 @@ describe("e2e: recovery never takes over or deletes what the stack cannot prove 
         await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
         const expected = keys + 2;
 
-        // Certificates take 5 s, and two key POSTs wait 2 s before the server handles them: the host is killed
-        // while the credential waits for READY (its private key only in the host's memory) and those two POSTs
-        // are with the server (it makes the keys after their client died).
+        // Certificates take 5 s, and the first two key POSTs wait 2 s before the server handles them. The host
+        // is killed once the engine holds every create that was answered: the credential waits for READY
+        // (its private key only in the host's memory) and two key POSTs are with the server, which makes
+        // those keys after their client died. (A kill between a create's answer and the engine reading it is
+        // the engine's window, which no provider can close: not staged here.)
         suite.emu.admin.configure({ credentialReadyMs: 5000 });
         suite.emu.admin.resetCounters();
         const held = suite.emu.admin.addFault({
@@ -231,17 +233,22 @@ describe("e2e: recovery never takes over or deletes what the stack cannot prove 
             times: 2,
         });
         const before = new Set(hostPids());
-        const up = upOutcome(stack, 10);
+        let recorded = 0;
+        const up = upOutcome(stack, 10, (e) => {
+            if (e.resOutputsEvent?.metadata.type === KEY_TYPE) {
+                recorded += 1;
+            }
+        });
         let killed: number[] = [];
         for (;;) {
             const counters = suite.emu.admin.counters();
             const waitingForReady = (counters["GET /v2/okms/resource/{okmsId}/credential/{credentialId}"] ?? 0) > 0;
             const keyPostsHeld = !suite.emu.admin.faults().some((f) => f.id === held);
-            if (waitingForReady && keyPostsHeld) {
+            if (waitingForReady && keyPostsHeld && recorded === keys + 1 - 2) {
                 killed = hostPids().filter((pid) => !before.has(pid));
                 break;
             }
-            await new Promise((r) => setTimeout(r, 10));
+            await new Promise((r) => setTimeout(r, 5));
         }
         assert.ok(killed.length > 0, "found the engine's provider host");
         for (const pid of killed) {
@@ -256,6 +263,7 @@ describe("e2e: recovery never takes over or deletes what the stack cannot prove 
         const keysMade = () => live(suite.emu, okmsId).filter((o) => o.name !== "shared-app").length;
         await waitFor(() => keysMade() >= keyPosts());
         const afterKill = live(suite.emu, okmsId);
+        const recordedBeforeKill = await stateIds(stack);
 
         suite.emu.admin.configure({ credentialReadyMs: 200 });
         suite.emu.admin.resetCounters();
@@ -265,12 +273,12 @@ describe("e2e: recovery never takes over or deletes what the stack cannot prove 
         let ids = await stateIds(stack);
         const found = live(suite.emu, okmsId);
         const orphans = found.filter((o) => !ids.includes(o.id)).map((o) => o.id);
-        const adoptedKeys = afterKill.filter((o) => ids.includes(o.id)).length;
+        const adopted = afterKill.filter((o) => ids.includes(o.id) && !recordedBeforeKill.includes(o.id)).length;
         console.log(
             `      scenario 5: killed host pid ${killed.join(",")} with ${afterKill.length} objects made; second up: ` +
-                `objects expected ${expected}, in state ${ids.length}, found ${found.length}, adopted by proof ` +
-                `${adoptedKeys} (recorded before the kill or proven), deleted ${deleted} (proven the dead host's, ` +
-                `key lost), orphans ${orphans.length}, reported ${reported.length}`,
+                `objects expected ${expected}, recorded before the kill ${recordedBeforeKill.length}, in state ` +
+                `${ids.length}, found ${found.length}, adopted by proof ${adopted}, deleted ${deleted} (proven ` +
+                `the dead host's, its key lost), orphans ${orphans.length}, reported ${reported.length}`,
         );
         for (const id of orphans) {
             assert.ok(reported.includes(id), `orphan ${id} reported by id`);
