@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import { Credential } from "../../provider/credential";
 import { OvhClient } from "../../provider/ovh";
@@ -76,9 +76,9 @@ function reportedOrphans(message: string): string[] {
 }
 
 /** An `up` that may fail: its error message, or "" on success. */
-async function upOutcome(stack: Stack, parallel: number, onEvent?: (e: EngineEvent) => void): Promise<string> {
+async function upOutcome(stack: Stack, parallel: number): Promise<string> {
     try {
-        await stack.up({ parallel, continueOnError: true, onEvent });
+        await stack.up({ parallel, continueOnError: true });
         return "";
     } catch (e) {
         return (e as Error).message;
@@ -219,32 +219,31 @@ describe("e2e: recovery never takes over or deletes what the stack cannot prove 
         await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
         const expected = keys + 2;
 
-        // Certificates take 5 s, and the first two key POSTs wait 2 s before the server handles them. The host
-        // is killed once the engine holds every create that was answered: the credential waits for READY
-        // (its private key only in the host's memory) and two key POSTs are with the server, which makes
-        // those keys after their client died. (A kill between a create's answer and the engine reading it is
-        // the engine's window, which no provider can close: not staged here.)
-        suite.emu.admin.configure({ credentialReadyMs: 5000 });
+        // Certificates take 15 s, and every key POST waits 5 s before the server handles it. The host is
+        // killed once all of them are with the server and the credential waits for READY (its private key
+        // only in the host's memory): the server then makes the keys for a client that is gone. (Nothing is
+        // killed between a create's answer and the engine reading it: that window is the engine's, which no
+        // provider can close.)
+        suite.emu.admin.configure({ credentialReadyMs: 15_000 });
         suite.emu.admin.resetCounters();
         const held = suite.emu.admin.addFault({
             method: "POST",
             pathRegex: `/${okmsId}/serviceKey$`,
-            latencyMs: 2000,
-            times: 2,
+            latencyMs: 5000,
+            times: keys + 1,
         });
         const before = new Set(hostPids());
-        let recorded = 0;
-        const up = upOutcome(stack, 10, (e) => {
-            if (e.resOutputsEvent?.metadata.type === KEY_TYPE) {
-                recorded += 1;
-            }
-        });
+        let upEnded = false;
+        const up = upOutcome(stack, 10).finally(() => (upEnded = true));
         let killed: number[] = [];
         for (;;) {
             const counters = suite.emu.admin.counters();
             const waitingForReady = (counters["GET /v2/okms/resource/{okmsId}/credential/{credentialId}"] ?? 0) > 0;
             const keyPostsHeld = !suite.emu.admin.faults().some((f) => f.id === held);
-            if (waitingForReady && keyPostsHeld && recorded === keys + 1 - 2) {
+            if (upEnded) {
+                assert.fail(`the up ended before the kill: ${await up}`);
+            }
+            if (waitingForReady && keyPostsHeld) {
                 killed = hostPids().filter((pid) => !before.has(pid));
                 break;
             }
@@ -257,7 +256,7 @@ describe("e2e: recovery never takes over or deletes what the stack cannot prove 
         const first = await up;
         assert.notEqual(first, "", "the up failed with its provider host");
         // Let the server finish what it was doing when its client died (the held POSTs, the certificate).
-        await suite.emu.admin.advanceClock(5000);
+        await suite.emu.admin.advanceClock(15_000);
         // Every key POST the server received is handled, even those whose client is gone.
         const keyPosts = () => suite.emu.admin.counters()["POST /v2/okms/resource/{okmsId}/serviceKey"] ?? 0;
         const keysMade = () => live(suite.emu, okmsId).filter((o) => o.name !== "shared-app").length;
