@@ -34,7 +34,7 @@ import { collectGoneCredentials, managementRoutes } from "./management";
 import type { ApiCredentials, EmulatorState } from "./model";
 import { applyOrderWork, orderRoutes, orderWorkDue, welcomeEmail } from "./order";
 import { createCa, issueServerCertificate } from "./pki";
-import { Store } from "./store";
+import { NotDurableError, Store } from "./store";
 
 export interface InitialOkms {
     region: string;
@@ -210,6 +210,17 @@ function delay(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
 }
 
+/** A data-plane `ErrorResponse`; error_code = REST major (3), general minor (1), category by status. */
+function dataPlaneError(status: number, message: string): Record<string, unknown> {
+    const category = status === 429 ? 9 : status === 503 ? 7 : status >= 500 ? 1 : 2;
+    return {
+        error_id: newQueryId(),
+        error_code: (3 << 24) | (1 << 16) | (category << 12),
+        errors: [message],
+        request_id: newQueryId(),
+    };
+}
+
 /** Applies a fault's effects. Returns true when the request has been answered (or dropped). */
 async function applyFault(
     fault: Fault,
@@ -231,15 +242,7 @@ async function applyFault(
         }
         const message = fault.status === 429 ? "Too many requests" : `Injected fault (HTTP ${fault.status})`;
         if (plane === "data") {
-            // Data-plane ErrorResponse; error_code = REST major (3), general minor (1), category by status.
-            const category = fault.status === 429 ? 9 : fault.status === 503 ? 7 : fault.status >= 500 ? 1 : 2;
-            const body = {
-                error_id: newQueryId(),
-                error_code: (3 << 24) | (1 << 16) | (category << 12),
-                errors: [message],
-                request_id: newQueryId(),
-            };
-            sendJson(res, fault.status, body, headers);
+            sendJson(res, fault.status, dataPlaneError(fault.status, message), headers);
         } else {
             sendError(res, new ApiError(fault.status, message, {}, headers));
         }
@@ -452,6 +455,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 sendError(res, e);
                 return;
             }
+            if (e instanceof NotDurableError) {
+                // Undone, so not processed: 503 is the answer a client may resend any method on.
+                sendError(res, new ApiError(503, e.message));
+                return;
+            }
             // A bug or an I/O failure (e.g. the state file cannot be written): never acknowledge it.
             sendError(res, new ApiError(500, `Internal error: ${(e as Error).message}`));
         });
@@ -557,22 +565,43 @@ function isOwnClient(req: http.IncomingMessage): boolean {
 
 /**
  * Data-plane handlers change the state in place (the context hands them the state object). For requests
- * that may change it, hold the response back until the state is durable, so an acknowledged data-plane
- * change survives a crash just like a management one. Unchanged state costs no write (the store compares).
+ * that may change it, hold the whole response back (head and body) until the state is durable, so an
+ * acknowledged data-plane change survives a crash just like a management one, and a failed write is
+ * answered 503 with a complete body instead of the result. Unchanged state costs no write (the store compares).
  */
 function deferUntilDurable(res: http.ServerResponse, store: Store): void {
+    const mark = store.checkpoint();
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => http.ServerResponse;
     const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
+    let head: unknown[] | undefined;
     let deferred = false;
+    // The head would fix the status before we know whether the change is durable.
+    res.writeHead = ((...args: unknown[]) => {
+        head = args;
+        return res;
+    }) as typeof res.writeHead;
     res.end = ((...args: unknown[]) => {
         if (deferred) {
             return end(...args);
         }
         deferred = true;
-        store.flush().then(
-            () => end(...args),
+        store.durable(mark).then(
+            () => {
+                if (head !== undefined) {
+                    writeHead(...head);
+                }
+                end(...args);
+            },
             (e: unknown) => {
-                res.statusCode = 500;
-                end(JSON.stringify({ errors: [`state not durable: ${(e as Error).message}`] }));
+                for (const name of res.getHeaderNames()) {
+                    res.removeHeader(name);
+                }
+                const text = JSON.stringify(dataPlaneError(503, `state not durable: ${(e as Error).message}`));
+                writeHead(503, {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Content-Length": Buffer.byteLength(text),
+                });
+                end(text);
             },
         );
         return res;

@@ -8,6 +8,9 @@
  *   place, so a response sent after it survives a SIGKILL;
  * - writes are coalesced: mutations that finish while a write is in flight share the next write;
  * - the file is replaced atomically (temporary file in the same directory, fsync, rename), mode 0600;
+ * - a write that fails leaves nothing half-done: memory goes back to what the file holds, and every
+ *   mutation whose changes were lost fails with `NotDurableError` (answered 503: not done, may be resent),
+ *   never with a success (issue #14: an acknowledged write must survive a crash);
  * - an unreadable or corrupt file is a start-up error, never a silent reset (that would lose keys).
  */
 import { promises as fs } from "node:fs";
@@ -25,6 +28,17 @@ export class StateFileError extends Error {
                 "Fix or remove the file; it is never reset automatically because it holds key material.",
         );
         this.name = "StateFileError";
+    }
+}
+
+/** A mutation whose changes could not be made durable: they were undone, nothing of it was kept. */
+export class NotDurableError extends Error {
+    constructor(cause: unknown) {
+        super(
+            `okms-emulator: the state could not be saved, the change was undone (${(cause as Error)?.message ?? String(cause)})`,
+            { cause },
+        );
+        this.name = "NotDurableError";
     }
 }
 
@@ -83,6 +97,8 @@ export class Store {
     private closed = false;
     /** What the file holds, to skip writes that would not change it (read-only mutations, data-plane calls). */
     private lastWritten: string | undefined;
+    /** How many times a failed write sent memory back to the file's content. */
+    private reverts = 0;
 
     private constructor(
         private current: EmulatorState,
@@ -121,24 +137,45 @@ export class Store {
     /**
      * Runs `fn` after every earlier mutation has finished, then waits until its changes are durable. When
      * `fn` throws, whatever it changed is still written (memory and disk must not diverge) and the error is
-     * rethrown. Validation should therefore happen before the first change.
+     * rethrown. Validation should therefore happen before the first change. When the write fails, the
+     * changes are undone and the promise rejects with {@link NotDurableError}.
      */
     mutate<T>(fn: (state: EmulatorState) => T | Promise<T>): Promise<T> {
         if (this.closed) {
             return Promise.reject(new Error("okms-emulator: the store is closed"));
         }
-        const run = this.queue.then(() => fn(this.current));
+        let mark = this.reverts;
+        const run = this.queue.then(() => {
+            mark = this.checkpoint();
+            return fn(this.current);
+        });
         this.queue = run.catch(() => undefined);
         return run.then(
             async (value) => {
-                await this.flush();
+                await this.durable(mark);
                 return value;
             },
             async (err: unknown) => {
-                await this.flush();
+                await this.durable(mark);
                 throw err;
             },
         );
+    }
+
+    /** A mark to take before changing the state in place (the data plane does): see {@link durable}. */
+    checkpoint(): number {
+        return this.reverts;
+    }
+
+    /**
+     * Resolves once the changes made since `mark` are durable; rejects with {@link NotDurableError} when a
+     * failed write undid them (even when a later write succeeded: it wrote the undone state).
+     */
+    async durable(mark: number): Promise<void> {
+        await this.flush();
+        if (this.reverts !== mark) {
+            throw new NotDurableError(new Error("an earlier write failed"));
+        }
     }
 
     /** Waits for every queued mutation, then makes the current state durable. */
@@ -159,7 +196,15 @@ export class Store {
         const previous = this.writing?.catch(() => undefined) ?? Promise.resolve();
         const next = previous.then(() => {
             this.pending = undefined;
-            const w = this.writeNow(file);
+            const w = this.writeNow(file).catch((e: unknown) => {
+                // Memory goes back to the file's content: a change that is not durable must not be served
+                // (nor written later) as if it had been acknowledged.
+                if (this.lastWritten !== undefined) {
+                    this.current = JSON.parse(this.lastWritten) as EmulatorState;
+                }
+                this.reverts += 1;
+                throw new NotDurableError(e);
+            });
             this.writing = w;
             return w;
         });

@@ -22,6 +22,10 @@
  * the environment, never from `__provider`.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import * as nodeCrypto from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as ovhClient from "./ovh/client";
 import * as ovhConfig from "./ovh/config";
 
@@ -301,18 +305,239 @@ export interface CreatedButFailedError extends Error {
     reasons: string[];
 }
 
+/** Clock slack when matching a server `createdAt` against the local start of a create (skew, rounding). */
+export function creationSlackMs(): number {
+    return 120_000;
+}
+
+/** Whether a server `createdAt` falls in the window of a create that started at `startedMs` (local clock). */
+export function createdSince(createdAt: unknown, startedMs: number): boolean {
+    const created = parseDate(createdAt);
+    const slack = creationSlackMs();
+    return created !== undefined && created >= startedMs - slack && created <= Date.now() + slack;
+}
+
+/**
+ * What recovery makes of one object the lost create may have made: proven to be ours (with the object as
+ * now read), proven not to be ours, or undecidable (then it is a possible orphan, never adopted or deleted).
+ */
+export type Ownership<T> =
+    { verdict: "ours"; object: T } | { verdict: "notOurs" } | { verdict: "unknown"; why: string };
+
+/** How one kind of object is looked for after a create whose outcome is unknown (only then: no cost otherwise). */
+export interface Recovery<T> {
+    /** `service key`, `credential`: for messages. */
+    what: string;
+    /** The name the create used (for messages). */
+    name: string;
+    okmsId: string;
+    /**
+     * Objects the lost POST could have made: same name and requested attributes, created since `startedMs`
+     * (with {@link creationSlackMs}). Anything else is provably not the POST's.
+     */
+    candidates(startedMs: number): Promise<T[]>;
+    /**
+     * What proves an object is this create's (a public key), when anything does. Public by construction: it
+     * is written to the attempt journal (see {@link journaledCreate}).
+     */
+    proof?: string;
+    /**
+     * Decides with `proof` (e.g. the certificate carries that public key). Absent when no proof exists for
+     * this kind of create: then every candidate is a possible orphan.
+     */
+    prove?: (candidate: T, proof: string) => Promise<Ownership<T>>;
+    /**
+     * What to do with an object proven to be an interrupted earlier attempt's: `adopt` it (it holds the same
+     * material, e.g. an imported key) or `remove` it (its private key died with that attempt).
+     */
+    interruptedProven: "adopt" | "remove";
+    remove?: (candidate: T) => Promise<void>;
+    idOf(candidate: T): string;
+    createdAtOf(candidate: T): string | undefined;
+    /** Why an unproven candidate can't simply be taken (appended to the report). */
+    unprovenNote: string;
+}
+
+/** The error of a create whose outcome is unknown and whose possible result cannot be proven ours. */
+export interface UnresolvedCreateError extends Error {
+    code: "ERR_OKMS_CREATE_UNRESOLVED";
+    /** Ids of the objects that may be the lost create's (possible orphans), none adopted or deleted. */
+    possibleOrphans: string[];
+}
+
+function unresolvedCreate<T>(
+    recovery: Recovery<T>,
+    possible: { id: string; createdAt?: string; why: string }[],
+    cause: unknown,
+) {
+    const list = possible.map((p) => `${p.id} (created ${p.createdAt ?? "at an unknown time"}; ${p.why})`).join(", ");
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const err = new Error(
+        `ERR_OKMS_CREATE_UNRESOLVED: creating ${recovery.what} "${recovery.name}" in KMS ${recovery.okmsId}: the ` +
+            `outcome of a create request is unknown (${detail}), and KMS ${recovery.okmsId} now holds ` +
+            `${possible.length} ${recovery.what}(s) with this name that this create may have made but cannot prove ` +
+            `are its own: ${list}. ${recovery.unprovenNote} None was adopted or deleted. If one is this stack's, ` +
+            `take it over with adoptId or delete it yourself; then run \`pulumi up\` again.`,
+        { cause },
+    ) as UnresolvedCreateError;
+    err.code = "ERR_OKMS_CREATE_UNRESOLVED";
+    err.possibleOrphans = possible.map((p) => p.id);
+    return err;
+}
+
+/** `recovery.prove` with the given proof, or "unknown" when this kind of create has none. */
+async function proveOwnership<T>(
+    recovery: Recovery<T>,
+    candidate: T,
+    proof: string | undefined,
+): Promise<Ownership<T>> {
+    if (recovery.prove === undefined || proof === undefined) {
+        return { verdict: "unknown", why: `this ${recovery.what} carries nothing that proves who created it` };
+    }
+    return recovery.prove(candidate, proof);
+}
+
+/**
+ * One create in flight, journaled on this machine from before its POST until the provider's `create`
+ * returns, so that a provider host killed in between (its answer, and a local private key, die with it)
+ * leaves a trace the next create of the same object finds. Holds no secret: names, ids, a public key.
+ */
+interface AttemptRecord {
+    what: string;
+    okmsId: string;
+    name: string;
+    pid: number;
+    startedAt: number;
+    proof?: string;
+}
+
+/** Where attempts are journaled: machine-local (a process death, not a machine's, is what it covers). */
+export function attemptJournalDir(): string {
+    return path.join(os.tmpdir(), "pulumi-ovh-okms-attempts");
+}
+
+function attemptPrefix(what: string, okmsId: string, name: string): string {
+    return nodeCrypto.createHash("sha256").update(`${what}\0${okmsId}\0${name}`).digest("hex").slice(0, 32);
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/** Journaled attempts of this create whose process is gone (a live one is a concurrent create: not ours). */
+async function interruptedAttempts(recovery: Recovery<unknown>): Promise<{ file: string; record: AttemptRecord }[]> {
+    const dir = attemptJournalDir();
+    const prefix = attemptPrefix(recovery.what, recovery.okmsId, recovery.name);
+    let names: string[];
+    try {
+        names = await fs.readdir(dir);
+    } catch {
+        return [];
+    }
+    const out: { file: string; record: AttemptRecord }[] = [];
+    for (const name of names.filter((n) => n.startsWith(`${prefix}-`))) {
+        const file = path.join(dir, name);
+        try {
+            const record = JSON.parse(await fs.readFile(file, "utf8")) as AttemptRecord;
+            if (typeof record.pid === "number" && record.pid !== process.pid && !processAlive(record.pid)) {
+                out.push({ file, record });
+            }
+        } catch {
+            // Unreadable or half-written by a process killed mid-write: it holds nothing usable.
+            await fs.rm(file, { force: true }).catch(() => undefined);
+        }
+    }
+    return out;
+}
+
+/**
+ * Runs a provider's whole `create` (POST, then waiting, renaming...) as a journaled attempt. First, earlier
+ * attempts of the same create whose provider host died are settled: an object proven theirs is adopted or
+ * removed (`recovery.interruptedProven`); an object that may be theirs fails this create with
+ * `ERR_OKMS_CREATE_UNRESOLVED` (reported once, then the journal entry is dropped: the error is the record),
+ * rather than silently making a duplicate. `run` receives the adopted object, if any. Journaling is a local
+ * file written and removed per create: no API call. A journal that can't be written only loses that cover.
+ */
+export async function journaledCreate<T, R>(
+    recovery: Recovery<T>,
+    run: (adopted: T | undefined) => Promise<R>,
+): Promise<R> {
+    let adopted: T | undefined;
+    for (const { file, record } of await interruptedAttempts(recovery as Recovery<unknown>)) {
+        const possible: { id: string; createdAt?: string; why: string }[] = [];
+        for (const candidate of await recovery.candidates(record.startedAt)) {
+            const proof = await proveOwnership(recovery, candidate, record.proof);
+            if (proof.verdict === "ours" && recovery.interruptedProven === "adopt" && adopted === undefined) {
+                adopted = proof.object;
+            } else if (proof.verdict === "ours" && recovery.interruptedProven === "remove" && recovery.remove) {
+                await recovery.remove(proof.object);
+            } else if (proof.verdict === "unknown") {
+                possible.push({
+                    id: recovery.idOf(candidate),
+                    createdAt: recovery.createdAtOf(candidate),
+                    why: proof.why,
+                });
+            }
+        }
+        await fs.rm(file, { force: true });
+        if (possible.length > 0) {
+            const when = new Date(record.startedAt).toISOString();
+            throw unresolvedCreate(
+                recovery,
+                possible,
+                new Error(`an earlier attempt, started ${when}, ended with its provider host (pid ${record.pid})`),
+            );
+        }
+    }
+    const dir = attemptJournalDir();
+    const file = path.join(
+        dir,
+        `${attemptPrefix(recovery.what, recovery.okmsId, recovery.name)}-${process.pid}-${nodeCrypto.randomUUID()}.json`,
+    );
+    const record: AttemptRecord = {
+        what: recovery.what,
+        okmsId: recovery.okmsId,
+        name: recovery.name,
+        pid: process.pid,
+        startedAt: Date.now(),
+        proof: recovery.proof,
+    };
+    // A process death, not a power cut, is what this covers: the page cache keeps the file, no fsync needed.
+    const written = await fs
+        .mkdir(dir, { recursive: true, mode: 0o700 })
+        .then(() => fs.writeFile(file, JSON.stringify(record), { mode: 0o600 }))
+        .then(
+            () => true,
+            () => false,
+        );
+    try {
+        return await run(adopted);
+    } finally {
+        if (written) {
+            await fs.rm(file, { force: true }).catch(() => undefined);
+        }
+    }
+}
+
 /**
  * Creates an object with a POST that may be answered by a lost connection. When the outcome is unknown (the
- * request may have reached the server), `findCreated` looks for what the POST would have made since the first
- * attempt; only when nothing is found is the POST sent again, up to `attempts` times. So no duplicate is ever
- * created, and no object is left behind unrecorded.
+ * request may have reached the server), the recovery lists the objects the POST could have made and takes
+ * one over only with proof that this operation made it (issue #14: OKMS names are not unique, and adopting a
+ * teammate's key would hand it to the next `pulumi destroy`). Then:
+ * - a candidate proven ours is returned;
+ * - any candidate that can't be decided fails the create with `ERR_OKMS_CREATE_UNRESOLVED`, naming every
+ *   possible orphan by id; nothing is adopted, deleted or created again;
+ * - when every candidate is proven someone else's (or there is none), the POST did not act: it is sent again,
+ *   up to `attempts` times.
  */
-export async function createWithoutDuplicates<T>(
-    post: () => Promise<T>,
-    findCreated: (sinceMs: number) => Promise<T | undefined>,
-    attempts = 3,
-): Promise<T> {
+export async function createWithRecovery<T>(post: () => Promise<T>, recovery: Recovery<T>, attempts = 3): Promise<T> {
     const started = Date.now();
+    const notOurs = new Set<string>();
     for (let attempt = 1; ; attempt++) {
         try {
             return await post();
@@ -320,9 +545,24 @@ export async function createWithoutDuplicates<T>(
             if (!isOutcomeUnknown(e)) {
                 throw e;
             }
-            const found = await findCreated(started);
-            if (found !== undefined) {
-                return found;
+            const possible: { id: string; createdAt?: string; why: string }[] = [];
+            for (const candidate of await recovery.candidates(started)) {
+                const id = recovery.idOf(candidate);
+                if (notOurs.has(id)) {
+                    continue;
+                }
+                const proof = await proveOwnership(recovery, candidate, recovery.proof);
+                if (proof.verdict === "ours") {
+                    return proof.object;
+                }
+                if (proof.verdict === "notOurs") {
+                    notOurs.add(id);
+                } else {
+                    possible.push({ id, createdAt: recovery.createdAtOf(candidate), why: proof.why });
+                }
+            }
+            if (possible.length > 0) {
+                throw unresolvedCreate(recovery, possible, e);
             }
             if (attempt >= attempts) {
                 throw e;

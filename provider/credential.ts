@@ -154,27 +154,59 @@ async function waitReady(
 }
 
 /**
- * After a create whose outcome is unknown, the credentials that may be ours: same name, created within the
- * window of the call (two minutes of slack for clock skew).
+ * How a credential create whose outcome is unknown is recovered (common.createWithRecovery). With a local key
+ * or a CSR the proof exists: the issued certificate carries our public key (so a look-alike is never taken).
+ * An OVH-generated credential carries no proof (only its name, identities and description, which anyone can
+ * repeat), and its private key was only in the lost response: it is reported by id, never deleted or adopted.
  */
-async function createdCandidates(
+function credentialRecovery(
     client: common.Client,
     okmsId: string,
-    name: string,
-    startedMs: number,
-): Promise<api.CredentialResponse[]> {
-    const slackMs = 120_000;
-    const now = Date.now();
-    return (await api.listCredentials(client, okmsId)).filter((c) => {
-        const created = common.parseDate(c.createdAt);
-        return (
-            c.name === name &&
-            c.status !== "DELETING" &&
-            created !== undefined &&
-            created >= startedMs - slackMs &&
-            created <= now + slackMs
-        );
-    });
+    body: api.CredentialCreation,
+    ourPublicKey: string | undefined,
+    localKey: boolean,
+    timeoutMs: number,
+): common.Recovery<api.CredentialResponse> {
+    return {
+        what: "credential",
+        name: body.name,
+        okmsId,
+        // Same name, identities and description, and a CSR exactly when we sent one: anything else is not ours.
+        candidates: async (startedMs) =>
+            (await api.listCredentials(client, okmsId)).filter(
+                (c) =>
+                    c.name === body.name &&
+                    c.status !== "DELETING" &&
+                    common.createdSince(c.createdAt, startedMs) &&
+                    c.fromCSR === (body.csr !== undefined) &&
+                    common.sameSet(c.identityURNs, body.identityURNs) &&
+                    common.sameValue(c.description, body.description),
+            ),
+        proof: ourPublicKey,
+        prove: async (c, proof) => {
+            let ready: api.CredentialResponse;
+            try {
+                ready = await waitReady(client, okmsId, c.id, timeoutMs);
+            } catch (e) {
+                return { verdict: "unknown", why: `its certificate was not issued (${(e as Error).message})` };
+            }
+            return pki.certificatePublicKey(ready.certificatePEM ?? "") === proof
+                ? { verdict: "ours", object: ready }
+                : { verdict: "notOurs" };
+        },
+        // An interrupted attempt's local private key died with its process: its credential is ours and
+        // useless, so it is removed. With a CSR the user still holds the key: it is taken over.
+        interruptedProven: localKey ? "remove" : "adopt",
+        remove: async (c) => {
+            await common.ignoreGone(() => api.deleteCredential(client, okmsId, c.id));
+        },
+        idOf: (c) => c.id,
+        createdAtOf: (c) => c.createdAt,
+        unprovenNote:
+            ourPublicKey === undefined
+                ? "OVH generated its private key, which was only in the lost response: it cannot be used, but nothing proves it is this stack's to delete."
+                : "Its certificate, which would prove it, is not available.",
+    };
 }
 
 /** Differences between an adopted credential and the inputs that describe it. */
@@ -356,49 +388,36 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                 certificateType: csr === undefined ? certificateType : undefined,
             });
 
-            // A POST whose outcome is unknown may have created a credential: find it before creating another.
-            const findCreated = async (since: number): Promise<api.CredentialResponse | undefined> => {
-                for (const candidate of await createdCandidates(client, okmsId, inputs.name, since)) {
-                    if (source === "ovh") {
-                        // Its private key was only in the lost response: unusable, so remove the orphan.
-                        await common.ignoreGone(() => api.deleteCredential(client, okmsId, candidate.id));
-                        continue;
+            const recovery = credentialRecovery(client, okmsId, body, ourPublicKey, source === "local", timeoutMs);
+            return common.journaledCreate(recovery, async (interrupted) => {
+                const created =
+                    interrupted ??
+                    (await common.createWithRecovery(() => api.createCredential(client, okmsId, body), recovery));
+                const id = created.id;
+                privateKeyPem ??= created.privateKeyPEM ?? undefined;
+                let ready: api.CredentialResponse;
+                try {
+                    ready =
+                        created.status === "READY" && created.certificatePEM
+                            ? created
+                            : await waitReady(client, okmsId, id, timeoutMs);
+                    if (
+                        privateKeyPem !== undefined &&
+                        !pki.privateKeyMatchesCertificate(privateKeyPem, ready.certificatePEM ?? "")
+                    ) {
+                        throw new Error("the issued certificate does not carry our public key");
                     }
-                    const ready = await waitReady(client, okmsId, candidate.id, timeoutMs).catch(() => undefined);
-                    if (ready?.certificatePEM && pki.certificatePublicKey(ready.certificatePEM) === ourPublicKey) {
-                        return ready;
-                    }
+                } catch (e) {
+                    throw common.createdButFailed(
+                        `credential ${id} was created in KMS ${okmsId} but did not become READY`,
+                        id,
+                        toOutputs(created, inputs, privateKeyPem),
+                        inputs,
+                        e,
+                    );
                 }
-                return undefined;
-            };
-            const created = await common.createWithoutDuplicates(
-                () => api.createCredential(client, okmsId, body),
-                findCreated,
-            );
-            const id = created.id;
-            privateKeyPem ??= created.privateKeyPEM ?? undefined;
-            let ready: api.CredentialResponse;
-            try {
-                ready =
-                    created.status === "READY" && created.certificatePEM
-                        ? created
-                        : await waitReady(client, okmsId, id, timeoutMs);
-                if (
-                    privateKeyPem !== undefined &&
-                    !pki.privateKeyMatchesCertificate(privateKeyPem, ready.certificatePEM ?? "")
-                ) {
-                    throw new Error("the issued certificate does not carry our public key");
-                }
-            } catch (e) {
-                throw common.createdButFailed(
-                    `credential ${id} was created in KMS ${okmsId} but did not become READY`,
-                    id,
-                    toOutputs(created, inputs, privateKeyPem),
-                    inputs,
-                    e,
-                );
-            }
-            return { id, outs: toOutputs(ready, inputs, privateKeyPem) };
+                return { id, outs: toOutputs(ready, inputs, privateKeyPem) };
+            });
         });
     }
 

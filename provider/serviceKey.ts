@@ -218,26 +218,74 @@ export function toOutputs(
     });
 }
 
+/** The public members of an asymmetric JWK: what proves an imported key is the one we sent. */
+function publicMembers(jwk: Record<string, unknown> | undefined): string | undefined {
+    const members = jwk?.kty === "RSA" ? ["n", "e"] : jwk?.kty === "EC" ? ["crv", "x", "y"] : undefined;
+    if (jwk === undefined || members === undefined || members.some((m) => typeof jwk[m] !== "string")) {
+        return undefined;
+    }
+    // Compared as numbers: an encoder may keep or drop leading zero bytes (and padding).
+    const value = (m: string) =>
+        m === "crv"
+            ? String(jwk[m])
+            : b64urlBytes(String(jwk[m]))
+                  .toString("hex")
+                  .replace(/^(00)+/, "");
+    return members.map((m) => `${m}=${value(m)}`).join(",");
+}
+
 /**
- * After a create whose outcome is unknown (the POST may have reached the server), finds the key it made: same
- * name, created within the window of the call (with two minutes of slack for clock skew). Newest first.
+ * How a key create whose outcome is unknown is recovered (common.createWithRecovery). A generated key, and an
+ * imported `oct` key (whose material the API never returns), carry nothing that proves who created them:
+ * the only fields a create sets and the API returns are the name and the attributes (spec/ovh/okms.json:
+ * `okms.serviceKey.Creation` against `okms.serviceKey.Response`, which returns no `context` and a `kid` of
+ * the server's), so a same-name key is reported, never taken. An imported RSA/EC key is proven by its
+ * public key, read (one GET per candidate) only on this path.
  */
-async function findCreatedKey(
+function keyRecovery(
     client: common.Client,
     okmsId: string,
-    name: string,
-    startedMs: number,
-): Promise<api.ServiceKeyResponse | undefined> {
-    const slackMs = 120_000;
-    const now = Date.now();
-    const candidates = (await api.listServiceKeys(client, okmsId))
-        .filter((k) => k.name === name && !k.state.startsWith("DESTROYED"))
-        .filter((k) => {
-            const created = common.parseDate(k.createdAt);
-            return created !== undefined && created >= startedMs - slackMs && created <= now + slackMs;
-        })
-        .sort((a, b) => (common.parseDate(b.createdAt) ?? 0) - (common.parseDate(a.createdAt) ?? 0));
-    return candidates[0];
+    body: api.ServiceKeyCreation & { name: string },
+): common.Recovery<api.ServiceKeyResponse> {
+    const imported = body.keys?.[0] as Record<string, unknown> | undefined;
+    const ourPublic = publicMembers(imported);
+    // What the POST asked for; a key with other attributes is provably not its result.
+    const requested = {
+        type: imported?.kty ?? body.type,
+        size: imported ? undefined : body.size,
+        curve: imported ? undefined : body.curve,
+        operations: imported ? undefined : body.operations,
+    };
+    return {
+        what: "service key",
+        name: body.name,
+        okmsId,
+        candidates: async (startedMs) =>
+            (await api.listServiceKeys(client, okmsId)).filter(
+                (k) =>
+                    k.name === body.name &&
+                    !k.state.startsWith("DESTROYED") &&
+                    common.createdSince(k.createdAt, startedMs) &&
+                    (requested.type === undefined || k.type === requested.type) &&
+                    (requested.size === undefined || k.size === requested.size) &&
+                    (requested.curve === undefined || k.curve === requested.curve) &&
+                    (requested.operations === undefined || common.sameSet(k.operations, requested.operations)),
+            ),
+        proof: ourPublic,
+        prove: async (k, proof) => {
+            const full = await api.getServiceKey(client, okmsId, k.id, "JWK");
+            return publicMembers(full.keys?.[0] as Record<string, unknown> | undefined) === proof
+                ? { verdict: "ours", object: full }
+                : { verdict: "notOurs" };
+        },
+        // An imported key made by an interrupted attempt holds the very material we import again.
+        interruptedProven: "adopt",
+        idOf: (k) => k.id,
+        createdAtOf: (k) => k.createdAt,
+        unprovenNote: imported
+            ? "An imported symmetric key's material is never returned, so it cannot be compared."
+            : "A generated key cannot be told apart from a teammate's key of the same name.",
+    };
 }
 
 /** Differences between an adopted key and the inputs that describe it. */
@@ -410,76 +458,85 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
     async create(inputs: ServiceKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> {
         return common.withClient(this.stackConfig, async (client) => {
             const okmsId = inputs.okmsId;
-            let created: api.ServiceKeyResponse;
-            if (inputs.adoptId !== undefined) {
+            // Renames/deactivates as asked and reads what the POST's answer lacks.
+            const finish = async (
+                created: api.ServiceKeyResponse,
+            ): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> => {
+                const id = created.id;
                 try {
-                    created = await api.getServiceKey(client, okmsId, inputs.adoptId, "JWK");
+                    const update: api.ServiceKeyUpdate = {};
+                    if (created.name !== inputs.name) {
+                        update.name = inputs.name;
+                    }
+                    const wanted = inputs.state ?? "ACTIVE";
+                    if (created.state !== wanted) {
+                        update.state = wanted;
+                        if (wanted === "DEACTIVATED") {
+                            update.deactivationReason = inputs.deactivationReason ?? "UNSPECIFIED";
+                        }
+                    }
+                    if (Object.keys(update).length > 0) {
+                        await api.updateServiceKey(client, okmsId, id, update);
+                    }
+                    // The POST's answer has everything but the public key (RSA/EC) and the IAM URN (which is
+                    // derived): a symmetric key costs one call, an asymmetric one a POST and a GET.
+                    const complete =
+                        Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
+                    const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
+                    return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
+                } catch (e) {
+                    throw common.createdButFailed(
+                        `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
+                        id,
+                        toOutputs(created, inputs),
+                        inputs,
+                        e,
+                    );
+                }
+            };
+            if (inputs.adoptId !== undefined) {
+                let adopted: api.ServiceKeyResponse;
+                try {
+                    adopted = await api.getServiceKey(client, okmsId, inputs.adoptId, "JWK");
                 } catch (e) {
                     if (common.isGone(e)) {
                         throw new Error(`adoptId: service key ${inputs.adoptId} does not exist in KMS ${okmsId}`);
                     }
                     throw e;
                 }
-                const mismatches = adoptMismatches(created, inputs);
+                const mismatches = adoptMismatches(adopted, inputs);
                 if (mismatches.length > 0) {
                     throw new Error(
                         `adoptId: service key ${inputs.adoptId} does not match the inputs (${mismatches.join("; ")}); ` +
                             `fix the inputs or remove them to take the key as it is`,
                     );
                 }
-            } else {
-                const body: api.ServiceKeyCreation = inputs.importJwk
-                    ? {
-                          name: inputs.name,
-                          context: inputs.context,
-                          // The API requires a kid although it assigns the key id (Terraform sends a placeholder).
-                          keys: [{ ...inputs.importJwk, kid: inputs.importJwk.kid ?? "pulumi-kid-placeholder" }],
-                      }
-                    : {
-                          name: inputs.name,
-                          type: inputs.type,
-                          // `check` held the size to the rules' sizes, all of them okms.KeySizeEnum values.
-                          size: inputs.size as api.ServiceKeyCreation["size"],
-                          curve: inputs.curve,
-                          operations: inputs.operations,
-                          context: inputs.context,
-                      };
-                created = await common.createWithoutDuplicates(
-                    () => api.createServiceKey(client, okmsId, common.jsonClean(body)),
-                    (since) => findCreatedKey(client, okmsId, inputs.name, since),
-                );
+                return finish(adopted);
             }
-            const id = created.id;
-            try {
-                const update: api.ServiceKeyUpdate = {};
-                if (created.name !== inputs.name) {
-                    update.name = inputs.name;
-                }
-                const wanted = inputs.state ?? "ACTIVE";
-                if (created.state !== wanted) {
-                    update.state = wanted;
-                    if (wanted === "DEACTIVATED") {
-                        update.deactivationReason = inputs.deactivationReason ?? "UNSPECIFIED";
-                    }
-                }
-                if (Object.keys(update).length > 0) {
-                    await api.updateServiceKey(client, okmsId, id, update);
-                }
-                // The POST's answer has everything but the public key (RSA/EC) and the IAM URN (which is
-                // derived): a symmetric key costs one call, an asymmetric one a POST and a GET.
-                const complete =
-                    Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
-                const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
-                return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
-            } catch (e) {
-                throw common.createdButFailed(
-                    `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
-                    id,
-                    toOutputs(created, inputs),
-                    inputs,
-                    e,
-                );
-            }
+            const body: api.ServiceKeyCreation & { name: string } = inputs.importJwk
+                ? {
+                      name: inputs.name,
+                      context: inputs.context,
+                      // The API requires a kid although it assigns the key id (Terraform sends a placeholder).
+                      keys: [{ ...inputs.importJwk, kid: inputs.importJwk.kid ?? "pulumi-kid-placeholder" }],
+                  }
+                : {
+                      name: inputs.name,
+                      type: inputs.type,
+                      // `check` held the size to the rules' sizes, all of them okms.KeySizeEnum values.
+                      size: inputs.size as api.ServiceKeyCreation["size"],
+                      curve: inputs.curve,
+                      operations: inputs.operations,
+                      context: inputs.context,
+                  };
+            const clean = common.jsonClean(body);
+            const recovery = keyRecovery(client, okmsId, clean);
+            return common.journaledCreate(recovery, async (interrupted) =>
+                finish(
+                    interrupted ??
+                        (await common.createWithRecovery(() => api.createServiceKey(client, okmsId, clean), recovery)),
+                ),
+            );
         });
     }
 

@@ -228,6 +228,86 @@ describe("emulator persistence (store)", function () {
         }
     });
 
+    describe("a write that cannot be made durable (through real sockets)", () => {
+        /** Puts a non-empty directory where the state file goes: the rename of every write fails, even as root. */
+        async function blockWrites(file: string): Promise<void> {
+            await fs.rm(file, { force: true });
+            await fs.mkdir(file);
+            await fs.writeFile(path.join(file, "blocker"), "");
+        }
+        const unblockWrites = (file: string) => fs.rm(file, { recursive: true, force: true });
+
+        it("management: answers 503 with a complete body, undoes the change, and keeps every acknowledged one", async () => {
+            const file = path.join(dir, "state.json");
+            const emu = await start({ statePath: file, regions: ["eu-west-rbx"] });
+            const api = new Api(emu);
+            const okmsId = emu.okmsIds[0] ?? "";
+            const route = `/v2/okms/resource/${okmsId}/serviceKey`;
+            const create = (name: string) => api.post(route, { name, type: "oct", operations: ["encrypt", "decrypt"] });
+            try {
+                const kept = await create("kept");
+                assert.equal(kept.status, 200, kept.text);
+                await blockWrites(file);
+                const refused = await create("refused");
+                assert.equal(refused.status, 503, refused.text);
+                assert.equal(Number(refused.headers["content-length"]), Buffer.byteLength(refused.text), "whole body");
+                assert.equal(obj(refused.body).class, "Server::ServiceUnavailable");
+                assert.match(String(obj(refused.body).message), /could not be saved, the change was undone/);
+                const listed = arr((await api.get(route)).body).map((k) => obj(k).name);
+                assert.deepEqual(listed, ["kept"], "the refused key is not served");
+                await unblockWrites(file);
+                const after = await create("after");
+                assert.equal(after.status, 200, after.text);
+            } finally {
+                await api.close();
+                await emu.close();
+            }
+            const names = Object.values(readState(file).serviceKeys).map((k) => k.name);
+            assert.deepEqual(names.sort(), ["after", "kept"], "acknowledged writes on disk, the refused one not");
+        });
+
+        it("data plane: answers 503 with a complete body, never 200 with a truncated one", async () => {
+            const file = path.join(dir, "state.json");
+            const emu = await start({ statePath: file, regions: ["eu-west-rbx"] });
+            const api = new Api(emu);
+            const okmsId = emu.okmsIds[0] ?? "";
+            const agent = await dataPlaneAgent(api, okmsId);
+            try {
+                const key = obj(
+                    (
+                        await api.post(`/v2/okms/resource/${okmsId}/serviceKey`, {
+                            name: "dp",
+                            type: "oct",
+                            operations: ["encrypt", "decrypt"],
+                        })
+                    ).body,
+                );
+                const before = emu.state().nextNumericId;
+                await blockWrites(file);
+                // The data plane changes the state in place; this change must be undone, not acknowledged.
+                emu.state().nextNumericId += 1000;
+                const r = await request(`${emu.dataEndpoint}/api/${okmsId}/v1/servicekey/${String(key.id)}/encrypt`, {
+                    method: "POST",
+                    dispatcher: agent,
+                    headers: { "Content-Type": "application/json" },
+                    body: JSON.stringify({ plaintext: Buffer.from("secret").toString("base64") }),
+                });
+                const text = await r.body.text();
+                assert.equal(r.statusCode, 503, text);
+                assert.equal(Number(r.headers["content-length"]), Buffer.byteLength(text), "whole body");
+                const body = obj(JSON.parse(text));
+                assert.match(String(arr(body.errors)[0]), /state not durable/);
+                assert.equal(body.ciphertext, undefined);
+                assert.equal(emu.state().nextNumericId, before, "the in-place change was undone");
+                await unblockWrites(file);
+            } finally {
+                await agent.close();
+                await api.close();
+                await emu.close();
+            }
+        });
+    });
+
     describe("Store", () => {
         const init = async (): Promise<EmulatorState> =>
             ({

@@ -362,31 +362,64 @@ describe("Credential provider (direct calls against the emulator)", () => {
                 times: 1,
             });
 
-        it("local key: looks up, ignores a same-name credential with another key, creates exactly one", async () => {
-            const other = await createCredential({ name: "lost-local" });
+        /** The server creates the credential, then the connection drops before the answer (issue #14). */
+        const actedThenDropped = () =>
+            emulator.admin.addFault({
+                method: "POST",
+                path: `/v2/okms/resource/${okmsId}/credential`,
+                resetAfterHandling: true,
+                times: 1,
+            });
+
+        it("reset before the server acted: looks up, finds nothing of ours, creates exactly one", async () => {
+            const other = await createCredential({ name: "lost-before" });
             postFault();
-            const { id, outs } = await createCredential({ name: "lost-local" });
+            const { id, outs } = await createCredential({ name: "lost-before" });
             assert.notEqual(id, other.id, "a credential with another public key is not ours");
             assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!));
-            assert.equal((await credentialsNamed("lost-local")).length, 2);
+            assert.equal((await credentialsNamed("lost-before")).length, 2);
         });
 
-        it("ovh key: deletes the orphan whose private key is lost, then creates again", async () => {
-            const client = new OvhClient({ stackConfig: fakeConfigureRequest(ovhStackConfig(emulator)).config });
-            const orphan = (await client.post(`/v2/okms/resource/${okmsId}/credential`, {
-                name: "lost-ovh",
-                identityURNs: [URN],
-            })) as { id: string };
-            await client.close();
-            postFault();
-            const { id, outs } = await createCredential({ name: "lost-ovh", privateKeySource: "ovh" });
-            assert.notEqual(id, orphan.id);
-            assert.ok(outs.privateKeyPem);
-            const live = (await credentialsNamed("lost-ovh")).filter((c) => c.status !== "DELETING");
+        it("local key, the server acted: takes over the one carrying our public key, never the look-alike", async () => {
+            const lookAlike = await createCredential({ name: "lost-local" });
+            actedThenDropped();
+            emulator.admin.resetCounters();
+            const { id, outs } = await createCredential({ name: "lost-local" });
+            const live = (await credentialsNamed("lost-local")).filter((c) => c.status !== "DELETING");
+            assert.equal(live.length, 2, "the look-alike and ours, no duplicate");
+            assert.notEqual(id, lookAlike.id);
+            assert.ok(live.some((c) => c.id === id));
+            assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!), "no key lost");
+            assert.equal(countOf(emulator, "POST", "/credential"), 1, "recovered, not created again");
+            assert.equal(countOf(emulator, "DELETE", "/credential"), 0);
+        });
+
+        it("csr, the server acted: the certificate with the CSR's key is ours", async () => {
+            const local = await pki.generateKeyAndCsr("ECDSA", okmsId);
+            actedThenDropped();
+            const { id, outs } = await createCredential({ name: "lost-csr", csr: local.csrPem });
             assert.deepEqual(
-                live.map((c) => c.id),
+                (await credentialsNamed("lost-csr")).map((c) => c.id),
                 [id],
             );
+            assert.ok(pki.privateKeyMatchesCertificate(local.privateKeyPem, outs.certificatePem!));
+        });
+
+        it("ovh key, the server acted: reported by id, not deleted, not adopted", async () => {
+            const lookAlike = await createCredential({ name: "lost-ovh", privateKeySource: "ovh" });
+            actedThenDropped();
+            emulator.admin.resetCounters();
+            const err = await rejection(createCredential({ name: "lost-ovh", privateKeySource: "ovh" }));
+            const live = (await credentialsNamed("lost-ovh")).filter((c) => c.status !== "DELETING");
+            assert.equal(live.length, 2, "the look-alike and the lost create's, both kept");
+            const lost = live.find((c) => c.id !== lookAlike.id)!;
+            assert.equal(err.code, "ERR_OKMS_CREATE_UNRESOLVED");
+            assert.deepEqual([...(err.possibleOrphans as string[])].sort(), [lookAlike.id, lost.id].sort());
+            assert.match(err.message, /private key, which was only in the lost response/);
+            assert.equal(err.id, undefined, "nothing recorded as ours");
+            assert.equal(countOf(emulator, "DELETE", "/credential"), 0, "nothing deleted");
+            assert.equal(countOf(emulator, "POST", "/credential"), 1, "not created again");
+            await provider.delete(lookAlike.id, lookAlike.outs);
         });
     });
 

@@ -448,26 +448,123 @@ describe("ServiceKey provider (direct calls against the emulator)", () => {
             assert.deepEqual(await keysNamed("lost-1"), [id]);
         });
 
-        it("finds the key the lost POST created instead of creating a duplicate", async () => {
-            // The emulator's reset fault drops the request before handling it; the key "created by the lost
-            // POST" is made just before, in the creation window, with the same name.
+        const keyRoute = () => `/v2/okms/resource/${okmsId}/serviceKey`;
+        /** The server creates the key, then the connection drops before the answer (issue #14). */
+        const actedThenDropped = () =>
+            emulator.admin.addFault({ method: "POST", path: keyRoute(), resetAfterHandling: true, times: 1 });
+        /** A teammate's client: same KMS, same credentials, its own keys. */
+        async function someoneElseCreates(body: Record<string, unknown>): Promise<string> {
             const client = new OvhClient({ stackConfig: fakeConfigureRequest(ovhStackConfig(emulator)).config });
-            const made = (await client.post(`/v2/okms/resource/${okmsId}/serviceKey`, {
-                name: "lost-2",
+            try {
+                return ((await client.post(keyRoute(), body)) as { id: string }).id;
+            } finally {
+                await client.close();
+            }
+        }
+        /** Holds the recovery's list call until `during` has run, so `during` happens inside the recovery. */
+        async function duringRecovery<T>(create: Promise<T>, during: () => Promise<void>): Promise<T> {
+            const listed = () =>
+                countOf(emulator, "GET", "/serviceKey") - countOf(emulator, "GET", "/serviceKey/{keyId}");
+            const before = listed();
+            const hold = emulator.admin.addFault({
+                method: "GET",
+                pathRegex: "/serviceKey$",
+                latencyMs: 3000,
+                times: 1,
+            });
+            const settled = create.then(
+                () => undefined,
+                () => undefined,
+            );
+            let done = false;
+            void settled.then(() => (done = true));
+            while (listed() === before && !done) {
+                await new Promise((r) => setImmediate(r));
+            }
+            assert.ok(!done, "the create reached its recovery");
+            await during();
+            emulator.admin.removeFault(hold);
+            return create;
+        }
+
+        it("a generated key whose POST acted: reported by id, neither adopted nor deleted, not created twice", async () => {
+            actedThenDropped();
+            emulator.admin.resetCounters();
+            const err = await rejection(createKey({ name: "lost-2" }));
+            const ids = await keysNamed("lost-2");
+            assert.equal(ids.length, 1, "the key the lost POST made is still there, and no second one");
+            assert.equal(err.code, "ERR_OKMS_CREATE_UNRESOLVED");
+            assert.deepEqual(err.possibleOrphans, ids, "reported by id");
+            assert.match(err.message, new RegExp(`${ids[0]} \\(created `));
+            assert.match(err.message, /None was adopted or deleted/);
+            assert.equal(countOf(emulator, "POST", "/serviceKey"), 1, "no second POST");
+            assert.equal(countOf(emulator, "DELETE", "/serviceKey"), 0);
+            assert.equal(countOf(emulator, "PUT", "/serviceKey"), 0);
+        });
+
+        it("a look-alike made by someone else during the recovery is never adopted (generated keys: all reported)", async () => {
+            const before = await someoneElseCreates({
+                name: "twin",
                 type: "oct",
                 size: 256,
                 operations: ["encrypt", "decrypt"],
-            })) as { id: string };
-            await client.close();
-            emulator.admin.addFault({
-                method: "POST",
-                path: `/v2/okms/resource/${okmsId}/serviceKey`,
-                reset: true,
-                times: 1,
             });
-            const { id } = await createKey({ name: "lost-2" });
-            assert.equal(id, made.id);
-            assert.deepEqual(await keysNamed("lost-2"), [made.id]);
+            // Same name but other attributes: provably not this create's, so not even reported.
+            const otherType = await someoneElseCreates({
+                name: "twin",
+                type: "EC",
+                curve: "P-256",
+                operations: ["sign", "verify"],
+            });
+            actedThenDropped();
+            let during = "";
+            const err = await rejection(
+                duringRecovery(createKey({ name: "twin" }), async () => {
+                    during = await someoneElseCreates({
+                        name: "twin",
+                        type: "oct",
+                        size: 256,
+                        operations: ["encrypt", "decrypt"],
+                    });
+                }),
+            );
+            const all = await keysNamed("twin");
+            assert.equal(all.length, 4, "expected 4 keys named twin: 3 look-alikes and the lost create's");
+            const ours = all.filter((id) => ![before, otherType, during].includes(id));
+            assert.equal(ours.length, 1);
+            assert.equal(err.code, "ERR_OKMS_CREATE_UNRESOLVED");
+            assert.deepEqual(
+                [...(err.possibleOrphans as string[])].sort(),
+                [before, ours[0]!, during].sort(),
+                "every same-attribute key is a possible orphan; none adopted",
+            );
+            assert.ok(!(err.possibleOrphans as string[]).includes(otherType));
+        });
+
+        it("an imported RSA key is proven by its public key: ours is taken over, the look-alike is not", async () => {
+            const jwkOf = () =>
+                nodeCrypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
+            const theirs = jwkOf();
+            const ours = jwkOf();
+            const lookAlike = await someoneElseCreates({
+                name: "byok-twin",
+                keys: [{ ...theirs, kid: "x", key_ops: ["sign", "verify"] }],
+            });
+            actedThenDropped();
+            let during = "";
+            const { id, outs } = await duringRecovery(
+                createKey({ name: "byok-twin", importJwk: { ...ours, key_ops: ["sign", "verify"] } }),
+                async () => {
+                    during = await someoneElseCreates({
+                        name: "byok-twin",
+                        keys: [{ ...theirs, kid: "x", key_ops: ["sign", "verify"] }],
+                    });
+                },
+            );
+            const all = await keysNamed("byok-twin");
+            assert.equal(all.length, 3, "two look-alikes and ours, no duplicate");
+            assert.ok(id !== lookAlike && id !== during && all.includes(id), "ours, not a look-alike");
+            assert.equal((outs.publicKeyJwk as { n?: string }).n, ours.n, "the recorded key is the one we imported");
         });
     });
 });

@@ -1,0 +1,215 @@
+/**
+ * Issue #14: a provider host killed (SIGKILL) in the middle of a create, then the same create run again by a
+ * new host. The killed process is real (test/helpers/createInChild.ts), and so is what it leaves: a POST the
+ * emulator handled, an answer nobody read, a local private key gone. What the next create may do is bounded
+ * by proof: remove what is provably the dead attempt's and useless, adopt what is provably its and intact,
+ * report what can't be proven, and never duplicate silently.
+ */
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as nodeCrypto from "node:crypto";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import type { RunningEmulator } from "../../emulator";
+import { CredentialProvider, type CredentialInputs } from "../../provider/credential";
+import { OvhClient } from "../../provider/ovh";
+import * as pki from "../../provider/pki";
+import { ServiceKeyProvider, type ServiceKeyInputs } from "../../provider/serviceKey";
+import { eventually } from "../emulator/helpers";
+import {
+    FAKE_PROVIDER_TEXT,
+    configured,
+    countOf,
+    fakeConfigureRequest,
+    ovhStackConfig,
+    rejection,
+    startProviderTestEmulator,
+    withoutOvhEnv,
+} from "../helpers/providerHarness";
+
+const URN = "urn:v1:eu:identity:account:ab12345-ovh";
+const CHILD = path.join(__dirname, "../helpers/createInChild.ts");
+
+describe("a provider host killed mid-create, then the create again (issue #14)", function () {
+    this.timeout(120_000);
+    let emulator: RunningEmulator;
+    let okmsId: string;
+    let restoreEnv: () => void;
+
+    before(async () => {
+        restoreEnv = withoutOvhEnv();
+        emulator = await startProviderTestEmulator();
+        okmsId = emulator.okmsIds[0]!;
+    });
+    after(async () => {
+        await emulator?.close();
+        restoreEnv();
+    });
+    beforeEach(() => {
+        emulator.admin.clearFaults();
+        emulator.admin.configure({ credentialReadyMs: 50 });
+    });
+
+    /** Starts a create in a child process; resolves once it is past `check`, with a kill that waits for exit. */
+    async function createInChild(kind: "credential" | "serviceKey", inputs: Record<string, unknown>) {
+        const child = spawn(
+            process.execPath,
+            [
+                "-r",
+                "ts-node/register/transpile-only",
+                CHILD,
+                kind,
+                JSON.stringify(ovhStackConfig(emulator)),
+                JSON.stringify({ okmsId, ...inputs }),
+            ],
+            {
+                stdio: ["ignore", "pipe", "inherit"],
+                env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, "../../tsconfig.json") },
+            },
+        );
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        const rl = readline.createInterface({ input: child.stdout });
+        const lines: string[] = [];
+        rl.on("line", (l) => lines.push(l));
+        await eventually(async () => (lines.includes("checked") ? true : undefined), 30_000);
+        return {
+            lines,
+            kill: async () => {
+                child.kill("SIGKILL");
+                await exited;
+            },
+        };
+    }
+
+    async function live(route: "credential" | "serviceKey", name: string): Promise<{ id: string; status?: string }[]> {
+        const client = new OvhClient({ stackConfig: fakeConfigureRequest(ovhStackConfig(emulator)).config });
+        try {
+            const all = (await client.listAll(`/v2/okms/resource/${okmsId}/${route}`)) as {
+                id: string;
+                name: string;
+                status?: string;
+            }[];
+            return all.filter((o) => o.name === name && o.status !== "DELETING");
+        } finally {
+            await client.close();
+        }
+    }
+
+    it("local-key credential: the dead attempt's credential (its key died with it) is proven, removed, made again", async () => {
+        // Certificates take a minute: the child is killed while waiting for READY, after its POST was answered.
+        emulator.admin.configure({ credentialReadyMs: 60_000 });
+        const child = await createInChild("credential", { name: "host-died", identityURNs: [URN] });
+        const [dead] = await eventually(async () => {
+            const found = await live("credential", "host-died");
+            return found.length > 0 ? found : undefined;
+        }, 30_000);
+        await child.kill();
+        assert.ok(!child.lines.some((l) => l.startsWith("created")), "killed mid-create");
+        await emulator.admin.advanceClock(60_000);
+
+        emulator.admin.resetCounters();
+        emulator.admin.configure({ credentialReadyMs: 50 });
+        const provider = await configured(new CredentialProvider(), emulator);
+        const checked = await provider.check(
+            {} as CredentialInputs,
+            {
+                __provider: FAKE_PROVIDER_TEXT,
+                okmsId,
+                name: "host-died",
+                identityURNs: [URN],
+            } as unknown as CredentialInputs,
+        );
+        const { id, outs } = await provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT });
+        const left = await live("credential", "host-died");
+        console.log(
+            `      expected 1, found ${left.length}, adopted 0, deleted ${countOf(emulator, "DELETE", "/credential")}, orphans reported 0`,
+        );
+        assert.notEqual(id, dead!.id);
+        assert.deepEqual(
+            left.map((c) => c.id),
+            [id],
+            "the dead attempt's credential is removed, no orphan, no duplicate",
+        );
+        assert.equal(countOf(emulator, "DELETE", "/credential"), 1);
+        assert.ok(pki.privateKeyMatchesCertificate(outs!.privateKeyPem!, outs!.certificatePem!), "no private key lost");
+    });
+
+    it("generated key: a key the dead attempt may have made is reported by id, not adopted, not duplicated", async () => {
+        // The POST waits a second before the emulator handles it; the child dies meanwhile, the key is made.
+        emulator.admin.addFault({
+            method: "POST",
+            path: `/v2/okms/resource/${okmsId}/serviceKey`,
+            latencyMs: 1000,
+            times: 1,
+        });
+        const before = countOf(emulator, "POST", "/serviceKey");
+        const child = await createInChild("serviceKey", { name: "host-died-key" });
+        await eventually(async () => (countOf(emulator, "POST", "/serviceKey") > before ? true : undefined), 30_000);
+        await child.kill();
+        const [made] = await eventually(async () => {
+            const found = await live("serviceKey", "host-died-key");
+            return found.length > 0 ? found : undefined;
+        });
+
+        const provider = await configured(new ServiceKeyProvider(), emulator);
+        const checked = await provider.check(
+            {} as ServiceKeyInputs,
+            {
+                __provider: FAKE_PROVIDER_TEXT,
+                okmsId,
+                name: "host-died-key",
+            } as unknown as ServiceKeyInputs,
+        );
+        emulator.admin.resetCounters();
+        const err = await rejection(provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT }));
+        assert.equal(err.code, "ERR_OKMS_CREATE_UNRESOLVED");
+        assert.deepEqual(err.possibleOrphans, [made!.id]);
+        assert.match(err.message, /ended with its provider host \(pid \d+\)/);
+        assert.deepEqual(
+            (await live("serviceKey", "host-died-key")).map((k) => k.id),
+            [made!.id],
+            "no duplicate, nothing deleted",
+        );
+        assert.equal(countOf(emulator, "POST", "/serviceKey"), 0);
+        assert.equal(countOf(emulator, "DELETE", "/serviceKey"), 0);
+    });
+
+    it("imported RSA key: the dead attempt's key carries our public key and is taken over, not duplicated", async () => {
+        const jwk = nodeCrypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
+        const importJwk = { ...jwk, key_ops: ["sign", "verify"] };
+        emulator.admin.addFault({
+            method: "POST",
+            path: `/v2/okms/resource/${okmsId}/serviceKey`,
+            latencyMs: 1000,
+            times: 1,
+        });
+        const before = countOf(emulator, "POST", "/serviceKey");
+        const child = await createInChild("serviceKey", { name: "host-died-byok", importJwk });
+        await eventually(async () => (countOf(emulator, "POST", "/serviceKey") > before ? true : undefined), 30_000);
+        await child.kill();
+        const [made] = await eventually(async () => {
+            const found = await live("serviceKey", "host-died-byok");
+            return found.length > 0 ? found : undefined;
+        });
+
+        const provider = await configured(new ServiceKeyProvider(), emulator);
+        const checked = await provider.check(
+            {} as ServiceKeyInputs,
+            {
+                __provider: FAKE_PROVIDER_TEXT,
+                okmsId,
+                name: "host-died-byok",
+                importJwk,
+            } as unknown as ServiceKeyInputs,
+        );
+        emulator.admin.resetCounters();
+        const { id, outs } = await provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT });
+        assert.equal(id, made!.id, "taken over by proof");
+        assert.equal((outs!.publicKeyJwk as { n?: string }).n, jwk.n);
+        assert.deepEqual(
+            (await live("serviceKey", "host-died-byok")).map((k) => k.id),
+            [made!.id],
+        );
+        assert.equal(countOf(emulator, "POST", "/serviceKey"), 0, "not created again");
+    });
+});
