@@ -11,3 +11,7 @@ export type {
     ServiceKeyInputs,
     ServiceKeyOutputs,
 } from "./serviceKey";
+export { Secret, SecretProvider, secretProvider } from "./secret";
+export type { SecretArgs, SecretInputs, SecretMetadataArgs, SecretMetadataInputs, SecretOutputs } from "./secret";
+export { SecretConfig, SecretConfigProvider, secretConfigProvider } from "./secretConfig";
+export type { SecretConfigArgs, SecretConfigInputs, SecretConfigOutputs, SecretConfigValues } from "./secretConfig";

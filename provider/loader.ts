@@ -16,7 +16,8 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 /** The three resource kinds, named like the provider instances exported by `provider/index.ts`. */
-export type ProviderKind = "okmsProvider" | "serviceKeyProvider" | "credentialProvider";
+export type ProviderKind =
+    "okmsProvider" | "serviceKeyProvider" | "credentialProvider" | "secretProvider" | "secretConfigProvider";
 
 /** Loads the real provider inside the provider host. */
 export function loadProvider(kind: ProviderKind): dynamic.ResourceProvider {

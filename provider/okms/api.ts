@@ -31,7 +31,7 @@ export type ServiceKeyResponse = z.infer<ReturnType<typeof schemas.serviceKeySch
 export type CredentialResponse = z.infer<ReturnType<typeof schemas.credentialSchema>>;
 
 /** Validates a response; a mismatch is an error that names the call (the API changed or misbehaved). */
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
     const result = schema.safeParse(value);
     if (!result.success) {
         const err = new Error(
@@ -46,7 +46,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 }
 
 /** `/v2/okms/resource/{okmsId}` with the id escaped, as Terraform does (`url.PathEscape`). */
-function okmsPath(okmsId: string): string {
+export function okmsPath(okmsId: string): string {
     return `/v2/okms/resource/${encodeURIComponent(okmsId)}`;
 }
 
