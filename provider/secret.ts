@@ -279,14 +279,14 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         }
         const parsed = secretSchemas.secretInputsSchema().safeParse(raw);
         if (!parsed.success) {
-            failures.push(
-                ...common.issuesToFailures(
-                    parsed.error.issues.filter((i) => !(i.path[0] === "data" && failures.length > 0)),
-                    raw,
-                ),
+            // Left out: a data issue when the string was already reported, a missing path (reported below).
+            const dataReported = failures.length > 0;
+            const issues = parsed.error.issues.filter(
+                (i) => !(i.path[0] === "data" && dataReported) && !(i.path[0] === "path" && raw.path === undefined),
             );
+            failures.push(...common.issuesToFailures(issues, raw));
         }
-        if (raw.path === undefined && !failures.some((f) => f.property === "path")) {
+        if (raw.path === undefined) {
             failures.push({ property: "path", reason: "path is required (or adoptId, to take over a secret)" });
         }
         if (raw.adoptId !== undefined && !common.containsUnknown([raw.adoptId, raw.path]) && raw.adoptId !== raw.path) {

@@ -17,6 +17,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import { credentialProvider, Credential } from "../../provider/credential";
 import { okmsProvider, Okms } from "../../provider/okms";
+import { secretProvider, Secret } from "../../provider/secret";
+import { secretConfigProvider } from "../../provider/secretConfig";
 import { serviceKeyProvider, ServiceKey } from "../../provider/serviceKey";
 import { inlineStack, makeWorkspace, requirePulumiCli, setOvhConfig, type E2eWorkspace } from "../e2e/harness";
 import { ProviderHost, repoRoot, serializeProvider, urnOf, type CheckReply } from "../helpers/hostHarness";
@@ -105,6 +107,8 @@ describe("bad input: rejected by check through the SDK's dynamic-provider host, 
         text.Okms = await serializeProvider(okmsProvider);
         text.ServiceKey = await serializeProvider(serviceKeyProvider);
         text.Credential = await serializeProvider(credentialProvider);
+        text.Secret = await serializeProvider(secretProvider);
+        text.SecretConfig = await serializeProvider(secretConfigProvider);
         // Start every host up front, in parallel (each one loads the SDK).
         const configs = [
             fx.validStackConfig,
@@ -130,7 +134,7 @@ describe("bad input: rejected by check through the SDK's dynamic-provider host, 
         const titles = new Set(BAD_INPUT_CASES.map((c) => `${c.resource}: ${c.title}`));
         assert.equal(titles.size, BAD_INPUT_CASES.length, "row titles are unique");
         // The rows break a valid base in one place: the base itself must pass, or the rows prove nothing.
-        for (const resource of ["Okms", "ServiceKey", "Credential"] as const) {
+        for (const resource of ["Okms", "ServiceKey", "Credential", "Secret", "SecretConfig"] as const) {
             const reply = await check(resource, "valid", validInputs(resource, fx));
             assert.deepEqual(reply.failures, [], `${resource}: ${describeFailures(reply)}`);
         }
