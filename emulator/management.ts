@@ -35,6 +35,7 @@ import {
     type StoredServiceKey,
 } from "./model";
 import { issueCredentialCertificate } from "./pki";
+import { secretCounts } from "./secrets/store";
 
 // ---------------------------------------------------------------------------------------------------------
 // Views
@@ -47,6 +48,7 @@ function regionType(region: string): string {
 export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: StoredOkms, publicCa: boolean) {
     const now = ctx.now();
     const keys = Object.values(state.serviceKeys).filter((k) => k.okmsId === okms.id).length;
+    const secrets = secretCounts(state, okms.id);
     const view: Record<string, unknown> = {
         id: okms.id,
         region: okms.region,
@@ -55,8 +57,8 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         swaggerEndpoint: `${ctx.dataEndpoint()}/swagger`,
         serviceKeyCount: keys,
         kmipObjectCount: 0,
-        secretCount: 0,
-        secretVersionCount: 0,
+        secretCount: secrets.secrets,
+        secretVersionCount: secrets.versions,
         pciDssEnabled: okms.pciDssEnabled,
         iam: {
             id: okms.iamId,

@@ -13,6 +13,7 @@ import type {
     KeyType,
     ProtectionLevel,
 } from "../provider/okms/rules";
+import type { StoredSecret, StoredSecretConfig } from "./secrets/model";
 
 /** A certificate authority (or a leaf) with its private key, both PEM (certificate, PKCS#8). */
 export interface StoredKeyPair {
@@ -37,6 +38,8 @@ export interface StoredOkms {
     pciDssEnabledAt?: string;
     /** Issues the access certificates (`CN=CCMUsersCA`); client certificates must chain to it. */
     credentialCa: StoredKeyPair;
+    /** `secretConfig`; absent until first changed (the defaults of emulator/secrets/rules.ts apply). */
+    secretConfig?: StoredSecretConfig;
 }
 
 export interface StoredServiceKey {
@@ -163,6 +166,8 @@ export interface EmulatorState {
     apiCredentials?: ApiCredentials;
     /** Issued OAuth2 tokens by value; persisted so clients' cached tokens survive an emulator restart. */
     accessTokens?: Record<string, StoredAccessToken>;
+    /** Secret Manager secrets by KMS id, then path (emulator/secrets/); absent in older files. */
+    secrets?: Record<string, Record<string, StoredSecret>>;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
     type CompiledTemplate,
 } from "./http";
 import { collectGoneCredentials, managementRoutes } from "./management";
+import { secretManagementRoutes } from "./secrets/management";
 import type { ApiCredentials, EmulatorState } from "./model";
 import { applyOrderWork, orderRoutes, orderWorkDue } from "./order";
 import { createCa, issueServerCertificate } from "./pki";
@@ -311,6 +312,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             handler: (rc) => issueToken(rc.req, rc.rawBody, store, ctx.now, authConfig),
         },
         ...managementRoutes(ctx),
+        ...secretManagementRoutes(ctx),
         ...orderRoutes(ctx, { hasDefaultPaymentMethod: () => hasPaymentMethod }),
     ];
     const adminRoutes = options.admin === true ? admin.routes() : [];
