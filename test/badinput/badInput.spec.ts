@@ -17,7 +17,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import { credentialProvider, Credential } from "../../provider/credential";
 import { okmsProvider, Okms } from "../../provider/okms";
-import { secretProvider, Secret } from "../../provider/secret";
+import { secretProvider } from "../../provider/secret";
 import { secretConfigProvider } from "../../provider/secretConfig";
 import { serviceKeyProvider, ServiceKey } from "../../provider/serviceKey";
 import { inlineStack, makeWorkspace, requirePulumiCli, setOvhConfig, type E2eWorkspace } from "../e2e/harness";
