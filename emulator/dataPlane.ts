@@ -1,7 +1,8 @@
 /**
  * The regional data plane (okms-api.md §6): an HTTPS listener that authenticates every request by its TLS client
  * certificate (an OKMS access certificate, §1.7) and serves the service-key routes that use key material: list/get,
- * encrypt/decrypt, sign/verify, data keys, and random bytes.
+ * encrypt/decrypt, sign/verify, data keys, and random bytes; and the Secret Manager routes (`/v1/secret/…`,
+ * `/v2/secret…`, `/v2/secretConfig`), whose handlers live in emulator/secrets/dataPlane.ts.
  *
  * Authorisation is per request rather than in the TLS handshake because the KMS is only known from the path
  * (`/api/{okmsId}/v1/...`): one listener serves every KMS, each with its own credential CA.
@@ -33,6 +34,8 @@ import {
 } from "./keys";
 import type { EmulatorState, StoredOkms, StoredServiceKey } from "./model";
 import { verifyClientCertificate } from "./pki";
+import { SecretError } from "./secrets/rules";
+import { matchSecretOperation, runSecretOperation, secretErrorReply } from "./secrets/dataPlane";
 
 /** What the data plane needs from the emulator. */
 export interface DataPlaneContext {
@@ -42,6 +45,11 @@ export interface DataPlaneContext {
     now(): number;
     /** Hook run first on every request: faults, counters; return true if it already answered. */
     intercept?(req: http.IncomingMessage, res: http.ServerResponse, plane: "data"): boolean | Promise<boolean>;
+    /** Writes for the secret routes (emulator/secrets/dataPlane.ts); without it they answer 404. */
+    secrets?: {
+        mutate<T>(fn: (state: EmulatorState) => T | Promise<T>): Promise<T>;
+        plate: string;
+    };
 }
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -454,6 +462,11 @@ async function handle(ctx: DataPlaneContext, req: http.IncomingMessage, res: htt
         return;
     }
     const url = new URL(req.url ?? "/", "https://okms.invalid");
+    const secretRoute = /^\/api\/([^/]+)\/(v[12]\/secret.*)$/.exec(url.pathname);
+    if (secretRoute !== null && ctx.secrets !== undefined) {
+        await handleSecret(ctx, req, res, decodeURIComponent(secretRoute[1] ?? ""), secretRoute[2] ?? "", url);
+        return;
+    }
     const match = /^\/api\/([^/]+)\/v1\/(.+)$/.exec(url.pathname);
     if (match === null) {
         throw notFound(`no route ${req.method} ${url.pathname}`, DATA_PLANE_MINOR.general);
@@ -473,6 +486,79 @@ async function handle(ctx: DataPlaneContext, req: http.IncomingMessage, res: htt
     authenticate(raw, state, okms, ctx.now());
     const reply = await route(ctx, req, okmsId, segments, url.searchParams);
     writeJson(res, reply.status, reply.body);
+}
+
+/** Secret bodies hold up to 64 KB of data plus their JSON envelope; larger requests are refused unread. */
+const SECRET_BODY_MAX_BYTES = 1024 * 1024;
+const INVALID_JSON = Symbol("invalid JSON");
+
+/** The secret routes: same authentication as the key routes, then the handlers of emulator/secrets/dataPlane.ts. */
+async function handleSecret(
+    ctx: DataPlaneContext,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    okmsId: string,
+    rest: string,
+    url: URL,
+): Promise<void> {
+    const secrets = ctx.secrets;
+    const state = ctx.state();
+    const okms = state.okms[okmsId];
+    const raw = clientCertificate(req);
+    if (raw === undefined) {
+        throw unauthenticated("a client certificate (an OKMS access credential) is required");
+    }
+    if (okms === undefined || secrets === undefined) {
+        throw notFound(`KMS ${okmsId} not found`, DATA_PLANE_MINOR.general);
+    }
+    authenticate(raw, state, okms, ctx.now());
+    const method = (req.method ?? "GET").toUpperCase();
+    const m = matchSecretOperation(method, rest);
+    if (m.kind === "none") {
+        throw notFound(`no route ${method} ${url.pathname}`, DATA_PLANE_MINOR.general);
+    }
+    if (m.kind === "method") {
+        throw methodNotAllowed(method, url.pathname);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > SECRET_BODY_MAX_BYTES) {
+            throw badRequest(`request body exceeds ${SECRET_BODY_MAX_BYTES} bytes`, DATA_PLANE_CATEGORY.argument);
+        }
+        chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    let body: unknown;
+    try {
+        body = text.trim() === "" ? undefined : (JSON.parse(text) as unknown);
+    } catch {
+        body = INVALID_JSON;
+    }
+    const reply =
+        body === INVALID_JSON
+            ? secretErrorReply(new SecretError("BadRequest", "the request body is not valid JSON"))
+            : await runSecretOperation(m.operationId, {
+                  okmsId,
+                  params: m.params,
+                  query: url.searchParams,
+                  header: (name) => {
+                      const v = req.headers[name.toLowerCase()];
+                      return Array.isArray(v) ? v[0] : v;
+                  },
+                  body,
+                  state: ctx.state,
+                  mutate: (fn) => secrets.mutate(fn),
+                  now: ctx.now,
+                  plate: secrets.plate,
+              });
+    if (reply.body === undefined) {
+        res.writeHead(reply.status, reply.headers ?? {});
+        res.end();
+        return;
+    }
+    writeJson(res, reply.status, reply.body, reply.headers ?? {});
 }
 
 /**

@@ -421,6 +421,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const data = createDataPlaneServer({
         state: () => store.state,
         now: ctx.now,
+        secrets: { mutate: (fn) => store.mutate(fn), plate: ctx.plate },
         intercept: async (req: http.IncomingMessage, res: http.ServerResponse, plane: "data") => {
             const method = (req.method ?? "GET").toUpperCase();
             const pathname = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
