@@ -7,6 +7,8 @@ export type {
     KmsBundleCredentialArgs,
     KmsBundleKey,
     KmsBundleKeyArgs,
+    KmsBundleSecret,
+    KmsBundleSecretArgs,
     KmsClientConfig,
 } from "./components/kmsBundle";
 export * as rules from "./provider/okms/rules";
