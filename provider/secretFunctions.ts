@@ -45,12 +45,14 @@ export interface GetSecretResult {
     iamUrn?: string;
 }
 
-/** The `ovh:*` stack config of the running program, read now (outside a program: none). */
+/**
+ * The `ovh:*` stack config of the running program, read now (outside a program: none). Through
+ * `runtime.getConfig`, which returns the value as is: `Config.get` would warn about every secret key.
+ */
 function programStackConfig(): common.OvhStackConfig {
-    const config = new pulumi.Config("ovh");
     const out: common.OvhStackConfig = {};
     for (const key of common.ovhConfigKeys()) {
-        const value = config.get(key.slice("ovh:".length));
+        const value = pulumi.runtime.getConfig(key);
         if (value !== undefined && value !== "") {
             out[key] = value;
         }
