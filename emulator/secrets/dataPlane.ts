@@ -762,8 +762,13 @@ const COMPILED = SECRET_OPERATIONS.map(([method, template, operationId]) => {
             return m[1] === "path" ? "(.+)" : "([^/]+)";
         })
         .join("/");
-    return { method, operationId, names, regex: new RegExp(`^${source}$`) };
+    return { method, template, operationId, names, regex: new RegExp(`^${source}$`) };
 });
+
+/** The template `rest` (the path after `/api/{okmsId}/`) falls under, whatever the method (request counters). */
+export function secretOperationTemplate(rest: string): string | undefined {
+    return COMPILED.find((c) => c.regex.test(rest))?.template;
+}
 
 export type SecretMatch =
     | { kind: "operation"; operationId: string; params: Record<string, string> }
