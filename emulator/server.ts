@@ -311,9 +311,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             rawBody: true,
             handler: (rc) => issueToken(rc.req, rc.rawBody, store, ctx.now, authConfig),
         },
+        ...secretManagementRoutes(ctx),
         ...managementRoutes(ctx),
         ...orderRoutes(ctx, { hasDefaultPaymentMethod: () => hasPaymentMethod }),
-        ...secretManagementRoutes(ctx),
     ];
     const adminRoutes = options.admin === true ? admin.routes() : [];
     const routes: CompiledRoute[] = [...routeDefs, ...adminRoutes].map((r) => ({
