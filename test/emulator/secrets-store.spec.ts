@@ -3,7 +3,7 @@
  * the edges that would take thousands of HTTP calls to reach: the last version id, and the duration grammar.
  */
 import assert from "node:assert/strict";
-import { mergePatch, subkeys } from "../../emulator/secrets/dataPlane";
+import { mergePatch, secretOperationHandlers, subkeys } from "../../emulator/secrets/dataPlane";
 import { SecretError, parseDuration } from "../../emulator/secrets/rules";
 import { createSecret, writeVersion } from "../../emulator/secrets/store";
 import { emptyState } from "./fixtures";
@@ -52,5 +52,37 @@ describe("emulator secrets: store rules", () => {
         const data = { a: { b: { c: 1 } }, d: [1, 2], e: "x" };
         assert.deepEqual(subkeys(data, 0), { a: { b: { c: null } }, d: null, e: null });
         assert.deepEqual(subkeys(data, 2), { a: { b: null }, d: null, e: null });
+    });
+
+    it("asks IAM for the actions each request needs among its operation's x-iam-actions", async () => {
+        const state = await emptyState();
+        const handlers = secretOperationHandlers("eu");
+        const request = (body: unknown, query = "", path = "p") => ({
+            req: { headers: {} },
+            okms: { id: "00000000-0000-4000-8000-000000000001" },
+            params: { path, version: "1" },
+            query: new URLSearchParams(query),
+            body,
+            state: () => state,
+            mutate: <T>(fn: (s: typeof state) => T | Promise<T>) => Promise.resolve(fn(state)),
+            now: () => Date.now(),
+        });
+        const actions = (op: string, r: ReturnType<typeof request>) => handlers[op]?.actions?.(r);
+        const a = (x: string) => `okms:apikms:${x}`;
+        assert.deepEqual(actions("GetSecretV2", request(undefined)), [a("secret/get")]);
+        assert.deepEqual(actions("GetSecretV2", request(undefined, "includeData=true")), [
+            a("secret/get"),
+            a("secret/version/getData"),
+        ]);
+        assert.deepEqual(actions("PutSecretV2", request({ metadata: { maxVersions: 2 } })), [
+            a("secret/updateMetadata"),
+        ]);
+        assert.deepEqual(actions("PutSecretV2", request({ version: { data: {} } })), [a("secret/version/create")]);
+        assert.deepEqual(actions("PutSecretVersionV2", request({ state: "deleted" })), [a("secret/version/delete")]);
+        assert.deepEqual(actions("PostSecretRequest", request({ data: {} })), [
+            a("secret/create"),
+            a("secret/version/create"),
+        ]);
+        assert.equal(handlers.ListSecretV2?.actions, undefined, "fixed operations need all their x-iam-actions");
     });
 });
