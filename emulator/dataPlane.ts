@@ -35,7 +35,7 @@ import {
 import type { EmulatorState, StoredOkms, StoredServiceKey } from "./model";
 import { verifyClientCertificate } from "./pki";
 import { SecretError } from "./secrets/rules";
-import { matchSecretOperation, runSecretOperation, secretErrorReply } from "./secrets/dataPlane";
+import { matchSecretOperation, secretErrorReply, secretOperationHandlers } from "./secrets/dataPlane";
 
 /** What the data plane needs from the emulator. */
 export interface DataPlaneContext {
@@ -536,22 +536,22 @@ async function handleSecret(
     } catch {
         body = INVALID_JSON;
     }
+    const handler = secretOperationHandlers(secrets.plate)[m.operationId];
+    if (handler === undefined) {
+        throw new Error(`no secret handler for ${m.operationId}`);
+    }
     const reply =
         body === INVALID_JSON
             ? secretErrorReply(new SecretError("BadRequest", "the request body is not valid JSON"))
-            : await runSecretOperation(m.operationId, {
-                  okmsId,
+            : await handler.handle({
+                  req,
+                  okms,
                   params: m.params,
                   query: url.searchParams,
-                  header: (name) => {
-                      const v = req.headers[name.toLowerCase()];
-                      return Array.isArray(v) ? v[0] : v;
-                  },
                   body,
                   state: ctx.state,
                   mutate: (fn) => secrets.mutate(fn),
                   now: ctx.now,
-                  plate: secrets.plate,
               });
     if (reply.body === undefined) {
         res.writeHead(reply.status, reply.headers ?? {});

@@ -48,7 +48,6 @@ function regionType(region: string): string {
 export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: StoredOkms, publicCa: boolean) {
     const now = ctx.now();
     const keys = Object.values(state.serviceKeys).filter((k) => k.okmsId === okms.id).length;
-    const secrets = secretCounts(state, okms.id);
     const view: Record<string, unknown> = {
         id: okms.id,
         region: okms.region,
@@ -57,8 +56,8 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         swaggerEndpoint: `${ctx.dataEndpoint()}/swagger`,
         serviceKeyCount: keys,
         kmipObjectCount: 0,
-        secretCount: secrets.secrets,
-        secretVersionCount: secrets.versions,
+        secretCount: 0,
+        secretVersionCount: 0,
         pciDssEnabled: okms.pciDssEnabled,
         iam: {
             id: okms.iamId,
@@ -76,6 +75,10 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         view.publicCA = state.publicCa.certificatePem;
         view.publicRsaCA = state.publicCa.certificatePem;
     }
+    // The secret store keeps its own records (emulator/secrets/store.ts).
+    const secrets = secretCounts(state, okms.id);
+    view.secretCount = secrets.secrets;
+    view.secretVersionCount = secrets.versions;
     return view;
 }
 

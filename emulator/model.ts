@@ -158,6 +158,8 @@ export interface EmulatorState {
     okms: Record<string, StoredOkms>;
     serviceKeys: Record<string, StoredServiceKey>;
     credentials: Record<string, StoredCredential>;
+    /** Secret Manager secrets by KMS id, then path (emulator/secrets/); absent in older files. */
+    secrets?: Record<string, Record<string, StoredSecret>>;
     carts: Record<string, StoredCart>;
     orders: Record<string, StoredOrder>;
     services: Record<string, StoredService>;
@@ -166,8 +168,6 @@ export interface EmulatorState {
     apiCredentials?: ApiCredentials;
     /** Issued OAuth2 tokens by value; persisted so clients' cached tokens survive an emulator restart. */
     accessTokens?: Record<string, StoredAccessToken>;
-    /** Secret Manager secrets by KMS id, then path (emulator/secrets/); absent in older files. */
-    secrets?: Record<string, Record<string, StoredSecret>>;
 }
 
 /**

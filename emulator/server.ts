@@ -311,8 +311,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             rawBody: true,
             handler: (rc) => issueToken(rc.req, rc.rawBody, store, ctx.now, authConfig),
         },
-        ...managementRoutes(ctx),
         ...secretManagementRoutes(ctx),
+        ...managementRoutes(ctx),
         ...orderRoutes(ctx, { hasDefaultPaymentMethod: () => hasPaymentMethod }),
     ];
     const adminRoutes = options.admin === true ? admin.routes() : [];
@@ -421,7 +421,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const data = createDataPlaneServer({
         state: () => store.state,
         now: ctx.now,
-        secrets: { mutate: (fn) => store.mutate(fn), plate: ctx.plate },
         intercept: async (req: http.IncomingMessage, res: http.ServerResponse, plane: "data") => {
             const method = (req.method ?? "GET").toUpperCase();
             const pathname = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
@@ -435,6 +434,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             }
             return false;
         },
+        secrets: { mutate: (fn) => store.mutate(fn), plate: ctx.plate },
     });
 
     try {

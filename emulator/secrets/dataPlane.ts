@@ -661,6 +661,15 @@ function v1PutMetadata(r: SecretRequest): Promise<SecretReply> {
     });
 }
 
+/** Operations whose IAM actions depend on the request (the others need all of their `x-iam-actions`). */
+const ACTIONS_BY_REQUEST = new Set([
+    "GetSecretV2",
+    "GetSecretVersionV2",
+    "PutSecretV2",
+    "PutSecretVersionV2",
+    "PostSecretRequest",
+]);
+
 /** The IAM actions a request needs among its operation's `x-iam-actions` (for a router that enforces IAM). */
 export function secretActions(operationId: string, r: SecretRequest): string[] | undefined {
     const a = (x: string) => `okms:apikms:${x}`;
@@ -716,6 +725,63 @@ export async function runSecretOperation(operationId: string, r: SecretRequest):
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Registration with a router
+
+/**
+ * The request an operation router hands a handler: the raw request (for headers), the KMS, the template's
+ * parameters, the query, the parsed body, and the store. It is the shape of the OpenAPI dispatcher's request
+ * (emulator/dataPlane/dispatcher.ts on branch i11-dataplane), so these handlers register there unchanged.
+ */
+export interface RoutedSecretRequest {
+    req: { headers: Readonly<Record<string, string | string[] | undefined>> };
+    okms: { id: string };
+    params: Readonly<Record<string, string>>;
+    query: URLSearchParams;
+    body: unknown;
+    state(): EmulatorState;
+    mutate<T>(fn: (state: EmulatorState) => T | Promise<T>): Promise<T>;
+    now(): number;
+}
+
+export interface RoutedSecretHandler {
+    /** The subset of the operation's `x-iam-actions` this request needs (absent: all of them). */
+    actions?(r: RoutedSecretRequest): readonly string[];
+    handle(r: RoutedSecretRequest): Promise<SecretReply>;
+}
+
+function toSecretRequest(r: RoutedSecretRequest, plate: string): SecretRequest {
+    return {
+        okmsId: r.okms.id,
+        params: r.params,
+        query: r.query,
+        header: (name) => {
+            const v = r.req.headers[name.toLowerCase()];
+            return Array.isArray(v) ? v[0] : v;
+        },
+        body: r.body,
+        state: () => r.state(),
+        mutate: (fn) => r.mutate(fn),
+        now: () => r.now(),
+        plate,
+    };
+}
+
+/** Every secret operation by `operationId`, ready for a router. */
+export function secretOperationHandlers(plate: string): Record<string, RoutedSecretHandler> {
+    const out: Record<string, RoutedSecretHandler> = {};
+    for (const operationId of Object.keys(secretHandlers)) {
+        const handler: RoutedSecretHandler = {
+            handle: (r) => runSecretOperation(operationId, toSecretRequest(r, plate)),
+        };
+        if (ACTIONS_BY_REQUEST.has(operationId)) {
+            handler.actions = (r) => secretActions(operationId, toSecretRequest(r, plate)) ?? [];
+        }
+        out[operationId] = handler;
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Matching (for a router without an OpenAPI dispatcher)
 
 /** The secret operations of the document: method, template after `/api/{okmsId}/`, operationId. */
@@ -762,8 +828,13 @@ const COMPILED = SECRET_OPERATIONS.map(([method, template, operationId]) => {
             return m[1] === "path" ? "(.+)" : "([^/]+)";
         })
         .join("/");
-    return { method, operationId, names, regex: new RegExp(`^${source}$`) };
+    return { method, template, operationId, names, regex: new RegExp(`^${source}$`) };
 });
+
+/** The template `rest` (the path after `/api/{okmsId}/`) falls under, whatever the method (request counters). */
+export function secretOperationTemplate(rest: string): string | undefined {
+    return COMPILED.find((c) => c.regex.test(rest))?.template;
+}
 
 export type SecretMatch =
     | { kind: "operation"; operationId: string; params: Record<string, string> }

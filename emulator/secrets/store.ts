@@ -14,6 +14,7 @@ import type { EmulatorState } from "../model";
 import type { SecretVersionState, StoredSecret, StoredSecretConfig, StoredSecretVersion } from "./model";
 import {
     DEFAULT_SECRET_CONFIG,
+    SECRET_LIMITS,
     SecretError,
     checkCasNumber,
     checkCustomMetadata,
@@ -240,6 +241,13 @@ export function writeVersion(
     const data = checkData(rawData);
     checkMetadata(meta);
     checkCas(cas, secret.currentVersion, effectiveCasRequired(state, secret, secret.okmsId), secret.path);
+    if (secret.currentVersion >= SECRET_LIMITS.versionMax) {
+        // Version ids are uint32 from 1 to 24000 in the data-plane document: there is no version 24001.
+        throw new SecretError(
+            "SecretVersionMaxExceeded",
+            `secret ${secret.path} has reached version ${SECRET_LIMITS.versionMax}, the last one a secret can have`,
+        );
+    }
     settle(secret, now);
     applyMetadata(secret, meta);
     return appendVersion(state, secret, data, now);

@@ -244,6 +244,12 @@ describe("emulator secrets: data plane", function () {
                 expectError(r, 400, message);
                 assert.equal(errorCategory(r.body), 2);
             }
+            // The largest secret OVH allows travels in full: 64 KB of data, plus its JSON envelope.
+            const filler = "x".repeat(65536 - JSON.stringify({ b: "" }).length);
+            const max = await dp("POST", T.secrets, "v2/secret", { path: "max", version: { data: { b: filler } } });
+            assert.equal(max.status, 200, JSON.stringify(max.body));
+            const back = await dp("GET", T.secret, "v2/secret/max?includeData=true");
+            assert.equal(String(obj(obj(obj(back.body).version).data).b).length, filler.length);
             const notJson = await request(`${emu.dataEndpoint}/api/${okmsId}/v2/secret`, {
                 method: "POST",
                 dispatcher: agent,

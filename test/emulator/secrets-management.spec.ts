@@ -148,6 +148,22 @@ describe("emulator secrets: management API", function () {
         assert.deepEqual(v2.data, { n: 2 });
     });
 
+    it("lets exactly one of concurrent writers with the same cas win", async () => {
+        ok(await create("race", { n: 0 }), "okms.secret.PostResponse");
+        const results = await Promise.all(
+            Array.from({ length: 6 }, (_, i) => api.post(sp("race", "/version?cas=1"), { data: { writer: i } })),
+        );
+        const winners = results.filter((r) => r.status === 200);
+        assert.equal(winners.length, 1, results.map((r) => r.text).join("\n"));
+        for (const r of results.filter((x) => x.status !== 200)) {
+            fails(r, 400, "Client::BadRequest::SecretCasMinRequired");
+        }
+        const meta = obj(obj((await api.get(sp("race"))).body).metadata);
+        assert.equal(meta.currentVersion, 2);
+        const winner = obj(obj((await api.get(sp("race", "?includeData=true"))).body).version).data;
+        assert.deepEqual(winner, { writer: results.indexOf(winners[0] as CallResult) });
+    });
+
     it("moves versions through ACTIVE, DEACTIVATED and DELETED", async () => {
         ok(await create("life", { v: 1 }), "okms.secret.PostResponse");
         ok(await api.post(sp("life", "/version"), { data: { v: 2 } }), "okms.secret.Version");
