@@ -187,10 +187,13 @@ function outputsFromRead(res: secretApi.SecretResponse, recorded: SecretOutputs,
     const m = res.metadata;
     const version = res.version ?? undefined;
     const data = dataObject(version?.data);
+    // A deactivated or deleted version has no readable data. If it is the version we recorded, its data is the
+    // one we recorded (the state says why it is unreadable); a version we never saw has unknown data, which no
+    // input equals: recorded as `{}`, so the next `up` writes a new version instead of reactivating it.
+    const known = recorded.currentVersion !== undefined && version?.id === recorded.currentVersion;
     return {
         ...(common.pickInputs(recorded, secretInputKeys()) as SecretInputs),
-        // A deactivated or deleted version has no readable data: keep what we recorded (the state says why).
-        data: jsonCopy(data ?? recorded.data),
+        data: jsonCopy(data ?? (known ? recorded.data : {})),
         metadata: metadataOf(m),
         currentVersion: version?.id ?? m.currentVersion ?? recorded.currentVersion,
         ...(m.oldestVersion !== undefined ? { oldestVersion: m.oldestVersion } : {}),

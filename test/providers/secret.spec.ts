@@ -275,6 +275,18 @@ describe("Secret provider (direct calls against the emulator)", () => {
             assert.deepEqual((await remote(path)).version.data, { a: "ours" });
         });
 
+        it("adoptId of a secret whose current version is deactivated: its data is unknown, so a new version is written", async () => {
+            const path = uniquePath();
+            await other.post(`/v2/okms/resource/${okmsId}/secret`, { path, version: { data: { a: "1" } } });
+            await other.put(`${route(path)}/version/1`, { state: "DEACTIVATED" });
+            emulator.admin.resetCounters();
+            const { outs } = await createSecret({ adoptId: path, data: { a: "1" } });
+            assert.equal(countOf(emulator, "PUT", "/version/{version}"), 0, "not reactivated unseen");
+            assert.equal(outs.currentVersion, 2);
+            assert.equal(outs.state, "ACTIVE");
+            assert.deepEqual((await remote(path)).version.data, { a: "1" });
+        });
+
         it("adoptId of a path with no secret fails and creates nothing", async () => {
             const path = uniquePath();
             const inputs = await checked({ adoptId: path, data: { a: "1" } });
