@@ -226,7 +226,7 @@ describe("emulator secrets: data plane", function () {
             expectError(await dp("PUT", T.secret, "v2/secret/ver/s", {}), 400, /metadata or version is required/);
         });
 
-        it("refuses bad input: path, 64 KB, maxVersions, durations, unknown routes and methods", async () => {
+        it("takes exactly 64 KB; refuses bad input (path, size, maxVersions, duration, JSON), 405, and 401 without a certificate", async () => {
             const bad: [unknown, RegExp][] = [
                 [{ path: "bad path", version: { data: { a: 1 } } }, /path must be/],
                 [{ path: "x".repeat(256), version: { data: { a: 1 } } }, /at most 255/],
