@@ -8,6 +8,8 @@ export type {
     KmsBundleEncryptOptions,
     KmsBundleKey,
     KmsBundleKeyArgs,
+    KmsBundleSecret,
+    KmsBundleSecretArgs,
     KmsClientConfig,
 } from "./components/kmsBundle";
 export * as rules from "./provider/okms/rules";
@@ -25,3 +27,5 @@ export { OkmsDataClient, OkmsDataPlaneError } from "./client/okmsDataClient";
 export type { OkmsDataClientConfig } from "./client/okmsDataClient";
 export { startEmulator, StateFileError } from "./emulator";
 export type { EmulatorOptions, RunningEmulator, InitialOkms, EmulatorAdmin, FaultRule, Inventory } from "./emulator";
+export { getSecret, getSecretOutput } from "./provider/secretFunctions";
+export type { GetSecretArgs, GetSecretOutputArgs, GetSecretResult } from "./provider/secretFunctions";

@@ -1,6 +1,10 @@
 import { Agent, request } from "undici";
 import { z } from "zod";
 import type { SigningAlgorithm } from "../provider/okms/rules";
+import { dataPlaneSecretSchema } from "../provider/okms/secretSchemas";
+
+/** A secret as the data plane's v2 routes return it (`GetSecretV2Response`; version states in lower case). */
+export type OkmsDataPlaneSecret = z.infer<ReturnType<typeof dataPlaneSecretSchema>>;
 
 /** How to reach one KMS's data plane: what `KmsBundle.clientConfig` provides. */
 export interface OkmsDataClientConfig {
@@ -155,12 +159,42 @@ export class OkmsDataClient {
         }
     }
 
+    /**
+     * Reads a secret of the Secret Manager (`GET /api/{okmsId}/v2/secret/{path}?includeData=true`), the current
+     * version or `version`; the certificate's identity needs `okms:apikms:secret/get` and
+     * `…/secret/version/getData`. The response is validated against the data-plane schema.
+     */
+    async getSecret(path: string, version?: number): Promise<OkmsDataPlaneSecret> {
+        const query = `includeData=true${version !== undefined ? `&version=${version}` : ""}`;
+        const body = await this.call<unknown>("GET", `secret/${encodeURIComponent(path)}?${query}`, undefined, "v2");
+        const parsed = dataPlaneSecretSchema().safeParse(body);
+        if (!parsed.success) {
+            throw new Error(
+                `unexpected response from the data plane for secret ${path}: ` +
+                    parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; "),
+            );
+        }
+        return parsed.data;
+    }
+
+    /** The data of a secret's current version (or of `version`); fails when that version has none. */
+    async getSecretData(path: string, version?: number): Promise<Record<string, unknown>> {
+        const secret = await this.getSecret(path, version);
+        const data = secret.version?.data;
+        if (data === undefined || data === null) {
+            throw new Error(
+                `secret ${path} version ${secret.version?.id ?? "?"} has no data (${secret.version?.state ?? "no version"})`,
+            );
+        }
+        return data;
+    }
+
     async close(): Promise<void> {
         await this.agent.close();
     }
 
-    private async call<T>(method: "GET" | "POST", route: string, body?: unknown): Promise<T> {
-        const path = `/api/${this.config.okmsId}/v1/${route}`;
+    private async call<T>(method: "GET" | "POST", route: string, body?: unknown, api: "v1" | "v2" = "v1"): Promise<T> {
+        const path = `/api/${this.config.okmsId}/${api}/${route}`;
         const res = await request(new URL(path, this.config.endpoint), {
             method,
             dispatcher: this.agent,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Ciphertext } from "../provider/ciphertext";
 import { Credential, CredentialArgs } from "../provider/credential";
 import { Okms } from "../provider/okms";
+import { Secret, SecretArgs } from "../provider/secret";
 import { ServiceKey, ServiceKeyArgs } from "../provider/serviceKey";
 
 /** A service key of the bundle: every {@link ServiceKeyArgs} field except `okmsId`, which the bundle supplies. */
@@ -9,6 +10,16 @@ export type KmsBundleKeyArgs = Omit<ServiceKeyArgs, "okmsId">;
 
 /** The bundle's access certificate: every {@link CredentialArgs} field except `okmsId`. */
 export type KmsBundleCredentialArgs = Omit<CredentialArgs, "okmsId">;
+
+/** A secret of the bundle: every {@link SecretArgs} field except `okmsId`; `path` defaults to the logical name. */
+export type KmsBundleSecretArgs = Omit<SecretArgs, "okmsId">;
+
+/** What the bundle exposes for each secret (never its data: read it with `getSecretOutput` or the data plane). */
+export interface KmsBundleSecret {
+    path: string;
+    currentVersion: number;
+    iamUrn: string;
+}
 
 export interface KmsBundleArgs {
     /**
@@ -35,6 +46,12 @@ export interface KmsBundleArgs {
     keys?: Record<string, KmsBundleKeyArgs>;
     /** An access certificate for the data plane. Defaults to none. */
     credential?: KmsBundleCredentialArgs;
+    /**
+     * Secrets of the KMS's Secret Manager, by logical name. The logical name becomes the child resource name
+     * (`<bundle>-<name>`) and, unless `path` (or `adoptId`) is given, the secret's path. A plain map, like `keys`.
+     * Defaults to no secrets.
+     */
+    secrets?: Record<string, KmsBundleSecretArgs>;
 }
 
 /** What the bundle exposes for each key. */
@@ -84,6 +101,10 @@ export class KmsBundle extends pulumi.ComponentResource {
     public readonly serviceKeys: Record<string, ServiceKey>;
     /** The keys' ids, types, states and public keys, by logical name. */
     public readonly keys: pulumi.Output<Record<string, KmsBundleKey>>;
+    /** The secret child resources, by logical name. */
+    public readonly secretResources: Record<string, Secret>;
+    /** The secrets' paths, current versions and IAM URNs, by logical name (no data). */
+    public readonly secrets: pulumi.Output<Record<string, KmsBundleSecret>>;
     /** The credential child resource, when `credential` was given. */
     public readonly credential?: Credential;
     public readonly credentialId: pulumi.Output<string | undefined>;
@@ -132,6 +153,15 @@ export class KmsBundle extends pulumi.ComponentResource {
             );
         }
 
+        this.secretResources = {};
+        for (const [logical, secretArgs] of Object.entries(args.secrets ?? {})) {
+            this.secretResources[logical] = new Secret(
+                `${name}-${logical}`,
+                { ...secretArgs, path: secretArgs.path ?? secretArgs.adoptId ?? logical, okmsId },
+                { parent: this },
+            );
+        }
+
         if (args.credential !== undefined) {
             this.credential = new Credential(`${name}-credential`, { ...args.credential, okmsId }, { parent: this });
         }
@@ -152,6 +182,16 @@ export class KmsBundle extends pulumi.ComponentResource {
                             state,
                             ...(publicKeyPem ? { publicKeyPem } : {}),
                         })),
+                ]),
+            ),
+        );
+        this.secrets = pulumi.all(
+            Object.fromEntries(
+                Object.entries(this.secretResources).map(([logical, secret]) => [
+                    logical,
+                    pulumi
+                        .all([secret.path, secret.currentVersion, secret.iamUrn])
+                        .apply(([path, currentVersion, iamUrn]) => ({ path, currentVersion, iamUrn })),
                 ]),
             ),
         );
@@ -180,6 +220,7 @@ export class KmsBundle extends pulumi.ComponentResource {
             restEndpoint: this.restEndpoint,
             publicCaPem: this.publicCaPem,
             keys: this.keys,
+            secrets: this.secrets,
             credentialId: this.credentialId,
             certificatePem: this.certificatePem,
             expiresAt: this.expiresAt,

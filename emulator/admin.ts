@@ -27,6 +27,8 @@ import { applyKeyState } from "./management";
 import { generateKeyMaterial } from "./keys";
 import { credentialStatus, type EmulatorState, type StoredOrder, type StoredServiceKey } from "./model";
 import { orderStatus } from "./order";
+import { secretOperationTemplate } from "./secrets/dataPlane";
+import { listSecrets, versionAt } from "./secrets/store";
 
 export type Plane = "management" | "data";
 
@@ -109,6 +111,8 @@ export interface Inventory {
         serviceId: number;
         serviceKeys: { id: string; name: string; type: string; state: string }[];
         credentials: { id: string; name: string; status: string }[];
+        /** Secret Manager secrets: paths, versions and states (never their data). */
+        secrets: { path: string; currentVersion: number; versions: { id: number; state: string }[] }[];
     }[];
     orders: { orderId: number; status: string; okmsId: string | null }[];
     carts: number;
@@ -117,6 +121,12 @@ export interface Inventory {
 
 /** The request-counter key of a data-plane request, e.g. `POST /api/{okmsId}/v1/servicekey/{keyId}/encrypt`. */
 export function dataPlaneTemplate(path: string): string {
+    // A secret path may span segments; the secret module knows its own templates.
+    const secret = /^\/api\/[^/]+\/(v[12]\/secret.*)$/.exec(path);
+    const template = secret?.[1] === undefined ? undefined : secretOperationTemplate(secret[1]);
+    if (template !== undefined) {
+        return `/api/{okmsId}/${template}`;
+    }
     const segs = path.split("/");
     return segs
         .map((seg, i) => {
@@ -434,6 +444,11 @@ export class EmulatorAdmin {
                 credentials: Object.values(s.credentials)
                     .filter((c) => c.okmsId === o.id && (c.goneAt === undefined || now < c.goneAt))
                     .map((c) => ({ id: c.id, name: c.name, status: credentialStatus(c, now) })),
+                secrets: listSecrets(s, o.id).map((x) => ({
+                    path: x.path,
+                    currentVersion: x.currentVersion,
+                    versions: x.versions.map((v) => ({ id: v.id, state: versionAt(v, now).state })),
+                })),
             })),
             orders: Object.values(s.orders).map((o) => ({
                 orderId: o.orderId,

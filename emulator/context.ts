@@ -94,7 +94,7 @@ export async function createKms(state: EmulatorState, ctx: EmulatorContext, spec
     return okms;
 }
 
-/** Removes a KMS and everything in it (keys, credentials). The service record is left to the caller. */
+/** Removes a KMS and everything in it (keys, credentials, secrets). The service record is left to the caller. */
 export function removeKms(state: EmulatorState, okmsId: string): void {
     delete state.okms[okmsId];
     for (const [id, k] of Object.entries(state.serviceKeys)) {
@@ -107,6 +107,7 @@ export function removeKms(state: EmulatorState, okmsId: string): void {
             delete state.credentials[id];
         }
     }
+    delete state.secrets?.[okmsId];
 }
 
 /** `iam.displayName` as visible at `now` (a pending rename shows up once its time has come). */

@@ -36,6 +36,7 @@ import {
     type StoredServiceKey,
 } from "./model";
 import { issueCredentialCertificate } from "./pki";
+import { secretCounts } from "./secrets/store";
 
 // ---------------------------------------------------------------------------------------------------------
 // Views
@@ -71,6 +72,10 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         view.publicCA = state.publicCa.certificatePem;
         view.publicRsaCA = state.publicCa.certificatePem;
     }
+    // The secret store keeps its own records (emulator/secrets/store.ts).
+    const secrets = secretCounts(state, okms.id);
+    view.secretCount = secrets.secrets;
+    view.secretVersionCount = secrets.versions;
     return view;
 }
 

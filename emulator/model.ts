@@ -13,6 +13,7 @@ import type {
     KeyType,
     ProtectionLevel,
 } from "../provider/okms/rules";
+import type { StoredSecret, StoredSecretConfig } from "./secrets/model";
 
 /** A certificate authority (or a leaf) with its private key, both PEM (certificate, PKCS#8). */
 export interface StoredKeyPair {
@@ -39,6 +40,8 @@ export interface StoredOkms {
     state?: "EXPIRED" | "SUSPENDED";
     /** Issues the access certificates (`CN=CCMUsersCA`); client certificates must chain to it. */
     credentialCa: StoredKeyPair;
+    /** `secretConfig`; absent until first changed (the defaults of emulator/secrets/rules.ts apply). */
+    secretConfig?: StoredSecretConfig;
 }
 
 export interface StoredServiceKey {
@@ -179,6 +182,8 @@ export interface EmulatorState {
     okms: Record<string, StoredOkms>;
     serviceKeys: Record<string, StoredServiceKey>;
     credentials: Record<string, StoredCredential>;
+    /** Secret Manager secrets by KMS id, then path (emulator/secrets/); absent in older files. */
+    secrets?: Record<string, Record<string, StoredSecret>>;
     carts: Record<string, StoredCart>;
     orders: Record<string, StoredOrder>;
     services: Record<string, StoredService>;

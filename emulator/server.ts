@@ -31,6 +31,8 @@ import {
     type CompiledTemplate,
 } from "./http";
 import { collectGoneCredentials, managementRoutes } from "./management";
+import { secretOperationHandlers } from "./secrets/dataPlane";
+import { secretManagementRoutes } from "./secrets/management";
 import type { ApiCredentials, EmulatorState } from "./model";
 import { applyOrderWork, orderRoutes, orderWorkDue, welcomeEmail } from "./order";
 import { createCa, issueServerCertificate } from "./pki";
@@ -339,6 +341,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             rawBody: true,
             handler: (rc) => issueToken(rc.req, rc.rawBody, store, ctx.now, authConfig),
         },
+        ...secretManagementRoutes(ctx),
         ...managementRoutes(ctx),
         ...iamRoutes(ctx),
         ...orderRoutes(ctx, {
@@ -514,6 +517,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             }
             return false;
         },
+        handlers: [secretOperationHandlers(ctx.plate)],
     });
 
     try {

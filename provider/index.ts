@@ -14,3 +14,7 @@ export type {
 export { Ciphertext, CiphertextProvider, ciphertextProvider, OkmsError } from "./ciphertext";
 export type { CiphertextArgs, CiphertextInputs, CiphertextOutputs } from "./ciphertext";
 export * from "./functions";
+export { Secret, SecretProvider, secretProvider } from "./secret";
+export type { SecretArgs, SecretInputs, SecretMetadataArgs, SecretMetadataInputs, SecretOutputs } from "./secret";
+export { SecretConfig, SecretConfigProvider, secretConfigProvider } from "./secretConfig";
+export type { SecretConfigArgs, SecretConfigInputs, SecretConfigOutputs, SecretConfigValues } from "./secretConfig";

@@ -16,7 +16,13 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
 /** The resource kinds, named like the provider instances exported by `provider/index.ts`. */
-export type ProviderKind = "okmsProvider" | "serviceKeyProvider" | "credentialProvider" | "ciphertextProvider";
+export type ProviderKind =
+    | "okmsProvider"
+    | "serviceKeyProvider"
+    | "credentialProvider"
+    | "ciphertextProvider"
+    | "secretProvider"
+    | "secretConfigProvider";
 
 /** Loads the real provider inside the provider host. */
 export function loadProvider(kind: ProviderKind): dynamic.ResourceProvider {

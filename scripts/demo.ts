@@ -1,7 +1,8 @@
 // `npm run demo`: start the local OKMS emulator (state under .okms-demo/), `pulumi up` the root project
 // (examples/quickstart) against it with a local file backend, print a summary, then prove the access
 // certificate works: encrypt → decrypt with the symmetric key and sign → verify with the EC key, over mutual
-// TLS to the data plane. `npm run demo -- --destroy` tears the stack down.
+// TLS to the data plane, and read the stored secret back over the data plane with the same certificate.
+// `npm run demo -- --destroy` tears the stack down.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,6 +15,8 @@ import { cliEnv, ensurePulumiCli, repoRoot } from "./lib/pulumiCli";
 const demoDir = path.join(repoRoot, ".okms-demo");
 const portsFile = path.join(demoDir, "ports.json");
 const stackName = "demo";
+/** What the demo stores in the quickstart's secret (config `okms-quickstart:greeting`) and reads back. */
+const greeting = "Hello from the KMS secret manager";
 
 function say(line = ""): void {
     process.stdout.write(`${line}\n`);
@@ -119,6 +122,16 @@ async function prove(outputs: OutputMap): Promise<void> {
             fail("sign → verify failed", `data plane verify: ${verified}, local verify: ${local}`);
         }
         say(`  ✔ sign → verify with key ${signing.id} (EC P-256, ES256): verified by the KMS and locally`);
+
+        const stored = out<Record<string, { path: string; currentVersion: number }>>(outputs, "secrets").app;
+        if (!stored) {
+            fail("the stack outputs lack the 'app' secret", "check examples/quickstart/index.ts");
+        }
+        const read = await client.getSecretData(stored.path);
+        if (read.greeting !== greeting) {
+            fail("the secret read over the data plane differs from what the stack stored", JSON.stringify(read));
+        }
+        say(`  ✔ secret ${stored.path} (version ${stored.currentVersion}) read back over the data plane (v2): exact`);
     } finally {
         await client.close();
     }
@@ -146,6 +159,7 @@ async function main(): Promise<void> {
             "okms-quickstart:identityUrn": { value: `urn:v1:eu:identity:account:${EMULATOR_NIC}` },
             "okms-quickstart:region": { value: "eu-west-rbx" },
             "okms-quickstart:terminateOnDelete": { value: "true" },
+            "okms-quickstart:greeting": { value: greeting },
         });
         const print = (s: string) => process.stdout.write(s);
         if (destroy) {
@@ -173,6 +187,9 @@ async function main(): Promise<void> {
         }
         say(`  credential   ${out<string>(outputs, "credentialId")}, expires ${out<string>(outputs, "expiresAt")}`);
         say(`  private key  ${outputs.privateKeyPem?.secret ? "[secret] (encrypted in state)" : "NOT SECRET"}`);
+        for (const [name, s] of Object.entries(out<Record<string, { path: string }>>(outputs, "secrets"))) {
+            say(`  secret ${name.padEnd(5)} ${s.path} (data: a Pulumi secret, ciphertext in state)`);
+        }
         say(
             changed.length === 0
                 ? "  changes      none: the stack already matched the KMS"

@@ -244,7 +244,9 @@ export function requireActions(
 // Bodies
 // ----------------------------------------------------------------------------------------------------------------
 
-const MAX_BODY_BYTES = 64 * 1024;
+// Above any legitimate body: a secret's data may reach OVH's 64 KB limit before its JSON wrapping, and that
+// limit is the secret rules' to report with their own error (emulator/secrets/rules.ts).
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Reads a JSON body: `undefined` when empty; 400 when too large or not JSON. */
 export async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {

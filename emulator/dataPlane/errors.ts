@@ -5,8 +5,12 @@
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
 
-/** `error_code` bits 16–23 (for major REST). */
-export const DATA_PLANE_MINOR = { general: 1, authProvider: 2, serviceKeysApi: 3, iam: 4, secretsApi: 5 } as const;
+/**
+ * `error_code` bits 16–23 for major REST, as OVH's SDK lists them (okms-api.md §3.2): 2 Authentication Provider,
+ * 3 Service Keys API, 4 Secrets API. There is no REST minor for IAM, so an IAM refusal is "general" with the
+ * authorization category.
+ */
+export const DATA_PLANE_MINOR = { general: 1, authProvider: 2, serviceKeysApi: 3, secretsApi: 4 } as const;
 
 /** `error_code` bits 12–15. */
 export const DATA_PLANE_CATEGORY = {
@@ -79,7 +83,7 @@ export const iamDenied = (message: string): DataPlaneError =>
     new DataPlaneError(
         403,
         message,
-        DATA_PLANE_MINOR.iam,
+        DATA_PLANE_MINOR.general,
         DATA_PLANE_CATEGORY.authorization,
         DATA_PLANE_CODES.iamDenied,
     );

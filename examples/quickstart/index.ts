@@ -1,5 +1,5 @@
 // Orders a KMS, creates a symmetric key and a signing key, and issues an access certificate whose private key
-// is generated locally (only a CSR is sent to OVHcloud).
+// is generated locally (only a CSR is sent to OVHcloud); stores one secret in the KMS's Secret Manager.
 import * as pulumi from "@pulumi/pulumi";
 import { KmsBundle } from "pulumi-ovh-okms";
 
@@ -20,6 +20,10 @@ const bundle = new KmsBundle("quickstart", {
         validity: config.getNumber("validityDays") ?? 90,
         privateKeySource: "local",
     },
+    // Stored as a Pulumi secret (ciphertext in state); the application reads it over the data plane.
+    secrets: {
+        app: { path: "quickstart/app", data: { greeting: config.get("greeting") ?? "Hello from the KMS" } },
+    },
 });
 
 export const okmsId = bundle.okmsId;
@@ -27,6 +31,7 @@ export const region = bundle.region;
 export const restEndpoint = bundle.restEndpoint;
 export const publicCaPem = bundle.publicCaPem;
 export const keys = bundle.keys;
+export const secrets = bundle.secrets;
 export const credentialId = bundle.credentialId;
 export const certificatePem = bundle.certificatePem;
 export const expiresAt = bundle.expiresAt;

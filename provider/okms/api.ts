@@ -34,7 +34,7 @@ export type ServiceKeyResponse = wire.OkmsServiceKeyResponseWithIAM;
 export type CredentialResponse = wire.OkmsCredentialGetResponse & { privateKeyPEM?: string | null };
 
 /** Validates a response; a mismatch is an error that names the call (the API changed or misbehaved). */
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
     const result = schema.safeParse(value);
     if (!result.success) {
         const err = new Error(
@@ -49,7 +49,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
 }
 
 /** `/v2/okms/resource/{okmsId}` with the id escaped, as Terraform does (`url.PathEscape`). */
-function okmsPath(okmsId: string): string {
+export function okmsPath(okmsId: string): string {
     return `/v2/okms/resource/${encodeURIComponent(okmsId)}`;
 }
 

@@ -14,7 +14,7 @@ import * as rules from "./rules";
  * costs ~1 ms where a built one parses in ~10 µs. Kept on `globalThis`, so serialized providers never
  * capture an instance (they capture this function, which is plain code).
  */
-function memo<T>(name: string, build: () => T): T {
+export function memo<T>(name: string, build: () => T): T {
     const g = globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>;
     const key = Symbol.for("pulumi-ovh-okms.schemas");
     let cache = g[key];
@@ -31,7 +31,7 @@ function memo<T>(name: string, build: () => T): T {
 }
 
 /** A non-empty string, trimmed of nothing (ids are passed verbatim to the API). */
-function id(): z.ZodString {
+export function id(): z.ZodString {
     // OKMS, service-key and credential ids are UUIDs; z.guid() accepts any version (we don't control them).
     return z
         .string()

@@ -17,6 +17,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
 import { credentialProvider, Credential } from "../../provider/credential";
 import { okmsProvider, Okms } from "../../provider/okms";
+import { secretProvider, Secret } from "../../provider/secret";
+import { secretConfigProvider } from "../../provider/secretConfig";
 import { serviceKeyProvider, ServiceKey } from "../../provider/serviceKey";
 import { inlineStack, makeWorkspace, requirePulumiCli, setOvhConfig, type E2eWorkspace } from "../e2e/harness";
 import { ProviderHost, repoRoot, serializeProvider, urnOf, type CheckReply } from "../helpers/hostHarness";
@@ -105,6 +107,8 @@ describe("bad input: rejected by check through the SDK's dynamic-provider host, 
         text.Okms = await serializeProvider(okmsProvider);
         text.ServiceKey = await serializeProvider(serviceKeyProvider);
         text.Credential = await serializeProvider(credentialProvider);
+        text.Secret = await serializeProvider(secretProvider);
+        text.SecretConfig = await serializeProvider(secretConfigProvider);
         // Start every host up front, in parallel (each one loads the SDK).
         const configs = [
             fx.validStackConfig,
@@ -130,7 +134,7 @@ describe("bad input: rejected by check through the SDK's dynamic-provider host, 
         const titles = new Set(BAD_INPUT_CASES.map((c) => `${c.resource}: ${c.title}`));
         assert.equal(titles.size, BAD_INPUT_CASES.length, "row titles are unique");
         // The rows break a valid base in one place: the base itself must pass, or the rows prove nothing.
-        for (const resource of ["Okms", "ServiceKey", "Credential"] as const) {
+        for (const resource of ["Okms", "ServiceKey", "Credential", "Secret", "SecretConfig"] as const) {
             const reply = await check(resource, "valid", validInputs(resource, fx));
             assert.deepEqual(reply.failures, [], `${resource}: ${describeFailures(reply)}`);
         }
@@ -243,7 +247,9 @@ describe("bad input through the real engine: pulumi preview rejects it, with zer
         assert.fail(`preview succeeded:\n${output}`);
     }
 
-    const rows: { title: string; program: () => void; field: RegExp; allowed: RegExp }[] = [
+    /** A value that must not appear in the engine's output (the secret data of the Secret row). */
+    const blob = `blob-${"Q".repeat(70_000)}`;
+    const rows: { title: string; program: () => void; field: RegExp; allowed: RegExp; absent?: string }[] = [
         {
             title: "Okms in an unknown region",
             program: () => new Okms("kms", { region: "mars-north-1" }),
@@ -267,6 +273,13 @@ describe("bad input through the real engine: pulumi preview rejects it, with zer
             field: /resource 'cred': property privateKeySource value \{hsm\} has a problem/,
             allowed: /allowed values: local, ovh, csr/,
         },
+        {
+            title: "Secret with data over 64 KB (the message does not show the data)",
+            program: () => new Secret("sec", { okmsId: emu.okmsIds[0]!, path: "app/big", data: { blob } }),
+            field: /Secret resource 'sec' has a problem: data: is \d+ bytes as JSON/,
+            allowed: /OKMS allows at most 65536 \(64 KB\) per secret/,
+            absent: "QQQQQQQQ",
+        },
     ];
 
     for (const row of rows) {
@@ -275,6 +288,9 @@ describe("bad input through the real engine: pulumi preview rejects it, with zer
             const message = await previewError();
             assert.match(message, row.field);
             assert.match(message, row.allowed);
+            if (row.absent !== undefined) {
+                assert.ok(!message.includes(row.absent), "the engine's output shows the data");
+            }
             assert.equal(requestCount(emu), 0, JSON.stringify(emu.admin.counters()));
         });
     }

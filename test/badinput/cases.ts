@@ -7,7 +7,7 @@
 import * as nodeCrypto from "node:crypto";
 import * as pki from "../../provider/pki";
 
-export type ResourceKind = "Okms" | "ServiceKey" | "Credential";
+export type ResourceKind = "Okms" | "ServiceKey" | "Credential" | "Secret" | "SecretConfig";
 
 /** Material shared by the rows: a real KMS id and valid key/CSR material to break in one place. */
 export interface BadInputFixtures {
@@ -29,7 +29,7 @@ export interface BadInputCase {
     inputs: (fx: BadInputFixtures) => Record<string, unknown>;
     /** `ovh:*` stack config to configure the host with instead of the valid emulator config. */
     stackConfig?: (fx: BadInputFixtures) => Record<string, string>;
-    /** The failure's `property`. */
+    /** The failure's `property` (empty for a failure about secret data: the engine would print the value). */
     expectProperty: string;
     /** The failure's `reason`; mentions the allowed values where the rule has them. */
     expectReason: RegExp;
@@ -51,6 +51,10 @@ export function validInputs(resource: ResourceKind, fx: BadInputFixtures): Recor
             return { okmsId: fx.okmsId, name: "bad-input-key" };
         case "Credential":
             return { okmsId: fx.okmsId, name: "bad-input-cred", identityURNs: [IDENTITY] };
+        case "Secret":
+            return { okmsId: fx.okmsId, path: "app/bad-input", data: { password: "s3cr3t" } };
+        case "SecretConfig":
+            return { okmsId: fx.okmsId, maxVersions: 10 };
     }
 }
 
@@ -106,6 +110,16 @@ const cred = (extra: Record<string, unknown>) => (fx: BadInputFixtures) => ({
     ...extra,
 });
 const kms = (extra: Record<string, unknown>) => () => ({ region: "eu-west-rbx", ...extra });
+const secret = (extra: Record<string, unknown>) => (fx: BadInputFixtures) => ({
+    ...validInputs("Secret", fx),
+    ...extra,
+});
+const secretConfig = (extra: Record<string, unknown>) => (fx: BadInputFixtures) => ({
+    ...validInputs("SecretConfig", fx),
+    ...extra,
+});
+const SECRET_PATH_CHARS = /letters, digits and _ \. : \/ = @ -/;
+const SECRET_DURATION = /duration in hours, minutes and seconds like "24h", "1h30m" or "0s"/;
 
 /** The table. */
 export const BAD_INPUT_CASES: BadInputCase[] = [
@@ -514,6 +528,194 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         inputs: kms({ terminateOnDelete: "yes" }),
         expectProperty: "terminateOnDelete",
         expectReason: /expected boolean/,
+    },
+    // --- Secret and SecretConfig (spec/ovh/okms.json, limits of the data-plane schema) ---------------------
+    {
+        title: "secret path with a space",
+        resource: "Secret",
+        inputs: secret({ path: "app/db password" }),
+        expectProperty: "path",
+        expectReason: SECRET_PATH_CHARS,
+    },
+    {
+        title: "secret path with a % (only an escaped path has one)",
+        resource: "Secret",
+        inputs: secret({ path: "app%2Fdb" }),
+        expectProperty: "path",
+        expectReason: SECRET_PATH_CHARS,
+    },
+    {
+        title: "secret path of 256 characters",
+        resource: "Secret",
+        inputs: secret({ path: "p".repeat(256) }),
+        expectProperty: "path",
+        expectReason: /at most 255 characters/,
+    },
+    {
+        title: "secret without path nor adoptId",
+        resource: "Secret",
+        inputs: (fx) => {
+            const { path: _path, ...rest } = validInputs("Secret", fx);
+            return rest;
+        },
+        expectProperty: "path",
+        expectReason: /path is required \(or adoptId/,
+    },
+    {
+        title: "secret data of 65 537 bytes as JSON",
+        resource: "Secret",
+        inputs: secret({ data: { blob: "x".repeat(65_537 - '{"blob":""}'.length) } }),
+        expectProperty: "",
+        expectReason: /^data: is 65537 bytes as JSON; OKMS allows at most 65536 \(64 KB\).*not shown: it is secret/,
+    },
+    {
+        title: "secret data a string that is not JSON",
+        resource: "Secret",
+        inputs: secret({ data: "hunter2" }),
+        expectProperty: "",
+        expectReason: /^data: a string must hold a JSON object \(key\/value pairs\)/,
+    },
+    {
+        title: "secret data a string holding a JSON array",
+        resource: "Secret",
+        inputs: secret({ data: "[1, 2]" }),
+        expectProperty: "",
+        expectReason: /^data: a string must hold a JSON object/,
+    },
+    {
+        title: "secret data a number",
+        resource: "Secret",
+        inputs: secret({ data: 42 }),
+        expectProperty: "",
+        expectReason: /^data: .*expected record/,
+    },
+    {
+        title: "secret maxVersions 24001",
+        resource: "Secret",
+        inputs: secret({ metadata: { maxVersions: 24_001 } }),
+        expectProperty: "metadata.maxVersions",
+        expectReason: /between 0 and 24000/,
+    },
+    {
+        title: "secret maxVersions -1",
+        resource: "Secret",
+        inputs: secret({ metadata: { maxVersions: -1 } }),
+        expectProperty: "metadata.maxVersions",
+        expectReason: /between 0 and 24000/,
+    },
+    {
+        title: "secret maxVersions 2.5",
+        resource: "Secret",
+        inputs: secret({ metadata: { maxVersions: 2.5 } }),
+        expectProperty: "metadata.maxVersions",
+        expectReason: /must be an integer/,
+    },
+    {
+        title: 'secret deactivateVersionAfter "1 day"',
+        resource: "Secret",
+        inputs: secret({ metadata: { deactivateVersionAfter: "1 day" } }),
+        expectProperty: "metadata.deactivateVersionAfter",
+        expectReason: SECRET_DURATION,
+    },
+    {
+        title: 'secret deactivateVersionAfter "7d" (no day unit)',
+        resource: "Secret",
+        inputs: secret({ metadata: { deactivateVersionAfter: "7d" } }),
+        expectProperty: "metadata.deactivateVersionAfter",
+        expectReason: SECRET_DURATION,
+    },
+    {
+        title: "secret casRequired as a string",
+        resource: "Secret",
+        inputs: secret({ metadata: { casRequired: "yes" } }),
+        expectProperty: "metadata.casRequired",
+        expectReason: /expected boolean/,
+    },
+    {
+        title: "secret customMetadata value with a space",
+        resource: "Secret",
+        inputs: secret({ metadata: { customMetadata: { owner: "team a" } } }),
+        expectProperty: "metadata.customMetadata.owner",
+        expectReason: /each value may contain only letters, digits and _ \. : \/ = @ % -/,
+    },
+    {
+        title: "secret customMetadata value of 513 characters",
+        resource: "Secret",
+        inputs: secret({ metadata: { customMetadata: { owner: "o".repeat(513) } } }),
+        expectProperty: "metadata.customMetadata.owner",
+        expectReason: /at most 512 characters/,
+    },
+    {
+        title: "secret customMetadata with 65 entries",
+        resource: "Secret",
+        inputs: secret({
+            metadata: { customMetadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) },
+        }),
+        expectProperty: "metadata.customMetadata",
+        expectReason: /at most 64 entries/,
+    },
+    {
+        title: "secret metadata with a misspelt field (maxVersion)",
+        resource: "Secret",
+        inputs: secret({ metadata: { maxVersion: 5 } }),
+        expectProperty: "metadata",
+        expectReason: /Unrecognized key.*maxVersion/,
+    },
+    {
+        title: "secret cas -1",
+        resource: "Secret",
+        inputs: secret({ cas: -1 }),
+        expectProperty: "cas",
+        expectReason: /between 0 and 24000/,
+    },
+    {
+        title: "secret deletionPolicy keep",
+        resource: "Secret",
+        inputs: secret({ deletionPolicy: "keep" }),
+        expectProperty: "deletionPolicy",
+        expectReason: /delete, deactivate/,
+    },
+    {
+        title: "secret adoptId another path than path",
+        resource: "Secret",
+        inputs: secret({ adoptId: "app/other" }),
+        expectProperty: "adoptId",
+        expectReason: /adoptId must equal path/,
+    },
+    {
+        title: "secret okmsId not a UUID",
+        resource: "Secret",
+        inputs: secret({ okmsId: "my-kms" }),
+        expectProperty: "okmsId",
+        expectReason: /UUID/,
+    },
+    {
+        title: "SecretConfig maxVersions 30000",
+        resource: "SecretConfig",
+        inputs: secretConfig({ maxVersions: 30_000 }),
+        expectProperty: "maxVersions",
+        expectReason: /between 0 and 24000/,
+    },
+    {
+        title: 'SecretConfig deactivateVersionAfter "forever"',
+        resource: "SecretConfig",
+        inputs: secretConfig({ deactivateVersionAfter: "forever" }),
+        expectProperty: "deactivateVersionAfter",
+        expectReason: SECRET_DURATION,
+    },
+    {
+        title: "SecretConfig casRequired as a string",
+        resource: "SecretConfig",
+        inputs: secretConfig({ casRequired: "true" }),
+        expectProperty: "casRequired",
+        expectReason: /expected boolean/,
+    },
+    {
+        title: "SecretConfig without okmsId",
+        resource: "SecretConfig",
+        inputs: () => ({ maxVersions: 10 }),
+        expectProperty: "okmsId",
+        expectReason: /expected string/,
     },
     // --- OVH configuration (stack config) ------------------------------------------------------------------
     {

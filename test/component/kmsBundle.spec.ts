@@ -20,6 +20,25 @@ type DynamicProvider = {
     create(inputs: unknown): Promise<{ id: string; outs?: Record<string, unknown> }>;
 };
 
+/**
+ * Secret values as the engine hands them to a provider that doesn't accept secrets (every dynamic provider:
+ * pulumi-dynamic-providers.md §3): plain, the secret wrapper removed at any depth. The mock monitor passes the
+ * wire form through, so the harness does what the engine does.
+ */
+function stripSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(stripSecrets);
+    }
+    if (value !== null && typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        if (o["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+            return stripSecrets(o.value);
+        }
+        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, stripSecrets(v)]));
+    }
+    return value;
+}
+
 function unwrap<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }
@@ -59,7 +78,7 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
                     recorded.push({ type: a.type, name: a.name, inputs, providerBytes: (text as string).length });
                     const prov = (requireFromString(text as string) as { handler(): DynamicProvider }).handler();
                     await prov.configure?.({ config: cfg });
-                    const { __provider: _, ...news } = inputs;
+                    const { __provider: _, ...news } = stripSecrets(inputs) as Record<string, unknown>;
                     const chk = prov.check ? await prov.check({}, news) : { inputs: news };
                     if (chk.failures && chk.failures.length > 0) {
                         throw new Error(`check failed for ${a.name}: ${JSON.stringify(chk.failures)}`);
@@ -159,6 +178,47 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
             assert.ok(r.providerBytes < 400_000, `${r.type} __provider is ${r.providerBytes} bytes`);
             const text = String(r.inputs.__provider);
             assert.ok(!text.includes(emu.credentials.applicationSecret), "no API secret captured in __provider");
+        }
+    });
+
+    it("secrets: one child per logical name (path defaults to it), data written to the KMS, none in the outputs", async () => {
+        const { KmsBundle } = await import("../../components/kmsBundle");
+        const { OvhClient } = await import("../../provider/ovh");
+        const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "with-secrets" });
+        const bundle = new KmsBundle("vault", {
+            okmsId: existing,
+            secrets: {
+                db: { data: { password: "pw-db-1" } },
+                api: { path: "app/api", data: '{"token":"tk-1"}', metadata: { maxVersions: 3 } },
+            },
+        });
+        const secrets = await unwrap(bundle.secrets);
+        assert.deepEqual(Object.keys(secrets).sort(), ["api", "db"]);
+        assert.equal(secrets.db!.path, "db");
+        assert.equal(secrets.api!.path, "app/api");
+        assert.equal(secrets.api!.currentVersion, 1);
+        assert.ok(!JSON.stringify(secrets).includes("pw-db-1") && !JSON.stringify(secrets).includes("tk-1"));
+        const urn = await unwrap(bundle.secretResources.db!.urn);
+        assert.match(urn, /::okms:index:KmsBundle\$pulumi-nodejs:dynamic\/okms:Secret::vault-db$/);
+        const dyn = recorded.filter((r) => r.type.endsWith(":Secret")).map((r) => r.name);
+        assert.deepEqual(dyn.sort(), ["vault-api", "vault-db"]);
+
+        const client = new OvhClient({
+            endpoint: emu.endpoint,
+            applicationKey: emu.credentials.applicationKey,
+            applicationSecret: emu.credentials.applicationSecret,
+            consumerKey: emu.credentials.consumerKey,
+            confFiles: false,
+            env: {},
+        });
+        try {
+            const api = (await client.get(`/v2/okms/resource/${existing}/secret/${encodeURIComponent("app/api")}`, {
+                query: { includeData: "true" },
+            })) as { version: { data: unknown }; metadata: { maxVersions: number } };
+            assert.deepEqual(api.version.data, { token: "tk-1" });
+            assert.equal(api.metadata.maxVersions, 3);
+        } finally {
+            await client.close();
         }
     });
 

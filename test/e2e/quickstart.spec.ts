@@ -39,7 +39,7 @@ describe("e2e: examples/quickstart through the language host", function () {
         });
         const up = await stack.up();
         assert.equal(up.summary.result, "succeeded");
-        assert.equal(up.summary.resourceChanges?.create, 6, JSON.stringify(up.summary.resourceChanges));
+        assert.equal(up.summary.resourceChanges?.create, 7, JSON.stringify(up.summary.resourceChanges));
         const o = up.outputs;
         assert.equal(o.privateKeyPem!.secret, true);
         const keys = o.keys!.value as Record<string, { id: string }>;
@@ -55,6 +55,12 @@ describe("e2e: examples/quickstart through the language host", function () {
             assert.equal((await client.decrypt(keys.data!.id, jwe)).toString(), "quickstart");
             const sig = await client.sign(keys.signing!.id, "msg", "ES256");
             assert.equal(await client.verify(keys.signing!.id, "msg", sig, "ES256"), true);
+            // The stored secret, read over the data plane (v2) with the issued certificate.
+            const secrets = o.secrets!.value as Record<string, { path: string }>;
+            assert.deepEqual(await client.getSecretData(secrets.app!.path), { greeting: "Hello from the KMS" });
+            const secret = await client.getSecret(secrets.app!.path);
+            assert.equal(secret.version?.state, "active");
+            assert.equal(secret.version?.id, 1);
         } finally {
             await client.close();
         }

@@ -222,6 +222,10 @@ export class ProviderHost {
 }
 
 /** A URN for a dynamic resource of this package. */
-export function urnOf(type: "Okms" | "ServiceKey" | "Credential", name: string, project = "okms-test"): string {
+export function urnOf(
+    type: "Okms" | "ServiceKey" | "Credential" | "Secret" | "SecretConfig",
+    name: string,
+    project = "okms-test",
+): string {
     return `urn:pulumi:test::${project}::pulumi-nodejs:dynamic/okms:${type}::${name}`;
 }

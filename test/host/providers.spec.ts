@@ -3,6 +3,8 @@ import type { RunningEmulator } from "../../emulator";
 import { credentialProvider } from "../../provider/credential";
 import { okmsProvider } from "../../provider/okms";
 import * as pki from "../../provider/pki";
+import { OvhClient } from "../../provider/ovh";
+import { secretProvider } from "../../provider/secret";
 import { serviceKeyProvider } from "../../provider/serviceKey";
 import { DIFF, ProviderHost, serializeProvider, urnOf } from "../helpers/hostHarness";
 import { UNKNOWN, ovhStackConfig, startProviderTestEmulator } from "../helpers/providerHarness";
@@ -14,7 +16,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
     let emulator: RunningEmulator;
     let host: ProviderHost;
     let okmsId: string;
-    const text = { okms: "", serviceKey: "", credential: "" };
+    const text = { okms: "", serviceKey: "", credential: "", secret: "" };
 
     before(async () => {
         emulator = await startProviderTestEmulator();
@@ -22,6 +24,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
         text.okms = await serializeProvider(okmsProvider);
         text.serviceKey = await serializeProvider(serviceKeyProvider);
         text.credential = await serializeProvider(credentialProvider);
+        text.secret = await serializeProvider(secretProvider);
         host = await ProviderHost.start();
         await host.configure(ovhStackConfig(emulator));
     });
@@ -253,6 +256,71 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
                 await host.delete(failure.id!, urn, { ...failure.properties!, __provider: text.credential });
             } finally {
                 emulator.admin.configure({ credentialReadyMs: 50 });
+            }
+        });
+    });
+    describe("Secret", () => {
+        const urn = urnOf("Secret", "secret");
+        it("check (incl. preview unknowns), create, diff, read (changed and deleted), update, delete", async () => {
+            const bad = await host.check(urn, {}, { __provider: text.secret, okmsId, path: "a b", data: { k: "v" } });
+            assert.deepEqual(
+                bad.failures.map((f) => f.property),
+                ["path"],
+            );
+            const preview = await host.check(
+                urn,
+                {},
+                { __provider: text.secret, okmsId, path: "host/s", data: UNKNOWN },
+            );
+            assert.deepEqual(preview.failures, []);
+            assert.equal(preview.inputs.data, UNKNOWN);
+
+            const checked = await host.check(
+                urn,
+                {},
+                { __provider: text.secret, okmsId, path: "host/s", data: '{"k":"v1"}' },
+            );
+            assert.deepEqual(checked.failures, []);
+            assert.deepEqual(checked.inputs.data, { k: "v1" });
+            const created = await host.create(urn, checked.inputs);
+            assert.equal(created.id, "host/s");
+            assert.equal(created.properties.currentVersion, 1);
+            assert.equal(created.properties.__provider, text.secret);
+
+            const same = await host.diff(created.id, urn, created.properties, checked.inputs);
+            assert.equal(same.changes, DIFF.NONE);
+            const changed = await host.diff(created.id, urn, created.properties, {
+                ...checked.inputs,
+                data: { k: "v2" },
+            });
+            assert.equal(changed.changes, DIFF.SOME);
+            assert.deepEqual(changed.replaces, []);
+            const moved = await host.diff(created.id, urn, created.properties, { ...checked.inputs, path: "host/t" });
+            assert.deepEqual(moved.replaces, ["path"]);
+
+            const c = emulator.credentials;
+            const other = new OvhClient({
+                endpoint: emulator.endpoint,
+                applicationKey: c.applicationKey,
+                applicationSecret: c.applicationSecret,
+                consumerKey: c.consumerKey,
+                confFiles: false,
+                env: {},
+            });
+            const route = `/v2/okms/resource/${okmsId}/secret/${encodeURIComponent("host/s")}`;
+            try {
+                await other.put(route, { version: { data: { k: "elsewhere" } } });
+                const read = await host.read(created.id, urn, created.properties);
+                assert.deepEqual(read.properties.data, { k: "elsewhere" });
+                assert.equal(read.properties.currentVersion, 2);
+                const updated = await host.update(created.id, urn, read.properties, checked.inputs);
+                assert.equal(updated.currentVersion, 3);
+                assert.deepEqual(updated.data, { k: "v1" });
+                await host.delete(created.id, urn, updated);
+                await assert.rejects(other.get(route), { code: "ERR_OVH_NOT_FOUND" });
+                assert.equal((await host.read(created.id, urn, updated)).id, "");
+            } finally {
+                await other.close();
             }
         });
     });

@@ -185,7 +185,7 @@ const pulumi = require("@pulumi/pulumi");
 const { ProviderLoader } = require("pulumi-ovh-okms/dist/provider/loader.js");
 (async () => {
     const out = { typescript: ts };
-    for (const kind of ["okmsProvider", "serviceKeyProvider", "credentialProvider"]) {
+    for (const kind of ["okmsProvider", "serviceKeyProvider", "credentialProvider", "secretProvider", "secretConfigProvider"]) {
         out[kind] = (await pulumi.runtime.serializeFunction(() => new ProviderLoader(kind), { allowSecrets: true })).text;
     }
     process.stdout.write(JSON.stringify(out));
@@ -196,7 +196,13 @@ const { ProviderLoader } = require("pulumi-ovh-okms/dist/provider/loader.js");
                 execFileSync(process.execPath, [script], { cwd: root, maxBuffer: 64 * 1024 * 1024 }).toString(),
             ) as Record<string, string | boolean>;
             assert.equal(texts.typescript, false, "the program has no typescript package");
-            for (const kind of ["okmsProvider", "serviceKeyProvider", "credentialProvider"]) {
+            for (const kind of [
+                "okmsProvider",
+                "serviceKeyProvider",
+                "credentialProvider",
+                "secretProvider",
+                "secretConfigProvider",
+            ]) {
                 const text = texts[kind] as string;
                 assert.ok(Buffer.byteLength(text) < 10_000, `${kind}: ${Buffer.byteLength(text)} bytes`);
             }

@@ -1,0 +1,155 @@
+/**
+ * Typed calls of the Secret Manager's management routes (`/v2/okms/resource/{okmsId}/secret…` and
+ * `…/secretConfig` in `spec/ovh/okms.json`). Every response is validated (secretSchemas.ts). Stateless, like
+ * api.ts. The path is escaped as one URL segment (`app/db` → `app%2Fdb`), as Terraform does (okms-api.md §1.2).
+ */
+import type { z } from "zod";
+import { okmsPath, parse, type ApiClient } from "./api";
+import * as schemas from "./secretSchemas";
+import type { SecretState } from "./secretRules";
+
+export type SecretResponse = z.infer<ReturnType<typeof schemas.secretSchema>>;
+export type SecretPostResponse = z.infer<ReturnType<typeof schemas.secretPostResponseSchema>>;
+export type SecretMetadataResponse = z.infer<ReturnType<typeof schemas.secretMetadataSchema>>;
+export type SecretVersionResponse = z.infer<ReturnType<typeof schemas.secretVersionSchema>>;
+export type SecretConfigResponse = z.infer<ReturnType<typeof schemas.secretConfigSchema>>;
+
+/** `okms.secret.MetadataRequest`. */
+export interface SecretMetadataRequest {
+    casRequired?: boolean;
+    maxVersions?: number;
+    deactivateVersionAfter?: string;
+    customMetadata?: Record<string, string>;
+}
+
+/** `okms.secret.Creation`. */
+export interface SecretCreation {
+    path: string;
+    version: { data: Record<string, unknown> };
+    metadata?: SecretMetadataRequest;
+}
+
+/** `okms.secret.UpdateRequest`: a `version` writes a new version, `metadata` updates it in place. */
+export interface SecretUpdate {
+    version?: { data: Record<string, unknown> };
+    metadata?: SecretMetadataRequest;
+}
+
+/** `okms.secretConfig.UpdateRequest`. */
+export interface SecretConfigUpdate {
+    casRequired?: boolean;
+    maxVersions?: number;
+    deactivateVersionAfter?: string;
+}
+
+function secretPath(okmsId: string, path: string): string {
+    return `${okmsPath(okmsId)}/secret/${encodeURIComponent(path)}`;
+}
+
+/** `POST …/secret`. */
+export async function createSecret(
+    client: ApiClient,
+    okmsId: string,
+    body: SecretCreation,
+): Promise<SecretPostResponse> {
+    const route = `${okmsPath(okmsId)}/secret`;
+    return parse(schemas.secretPostResponseSchema(), await client.post(route, body), `POST ${route}`);
+}
+
+/** `GET …/secret/{path}[?includeData=true][&version=N]`. */
+export async function getSecret(
+    client: ApiClient,
+    okmsId: string,
+    path: string,
+    options: { includeData?: boolean; version?: number } = {},
+): Promise<SecretResponse> {
+    const route = secretPath(okmsId, path);
+    const query: Record<string, string | number> = {};
+    if (options.includeData) {
+        query.includeData = "true";
+    }
+    if (options.version !== undefined) {
+        query.version = options.version;
+    }
+    return parse(
+        schemas.secretSchema(),
+        await client.get(route, Object.keys(query).length > 0 ? { query } : undefined),
+        `GET ${route}`,
+    );
+}
+
+/** `PUT …/secret/{path}[?cas=N]`. */
+export async function updateSecret(
+    client: ApiClient,
+    okmsId: string,
+    path: string,
+    body: SecretUpdate,
+    cas?: number,
+): Promise<SecretPostResponse> {
+    const route = secretPath(okmsId, path);
+    return parse(
+        schemas.secretPostResponseSchema(),
+        await client.put(route, body, cas !== undefined ? { query: { cas } } : undefined),
+        `PUT ${route}`,
+    );
+}
+
+/** `DELETE …/secret/{path}`: the secret and every version. */
+export async function deleteSecret(client: ApiClient, okmsId: string, path: string): Promise<void> {
+    await client.delete(secretPath(okmsId, path));
+}
+
+/** `GET …/secret/{path}/version`, every page. */
+export async function listSecretVersions(
+    client: ApiClient,
+    okmsId: string,
+    path: string,
+): Promise<SecretVersionResponse[]> {
+    const route = `${secretPath(okmsId, path)}/version`;
+    const items = await client.listAll(route);
+    return items.map((item) => parse(schemas.secretVersionSchema(), item, `GET ${route}`));
+}
+
+/** `GET …/secret/{path}/version/{version}[?includeData=true]`. */
+export async function getSecretVersion(
+    client: ApiClient,
+    okmsId: string,
+    path: string,
+    version: number,
+    includeData = false,
+): Promise<SecretVersionResponse> {
+    const route = `${secretPath(okmsId, path)}/version/${version}`;
+    return parse(
+        schemas.secretVersionSchema(),
+        await client.get(route, includeData ? { query: { includeData: "true" } } : undefined),
+        `GET ${route}`,
+    );
+}
+
+/** `PUT …/secret/{path}/version/{version}` `{state}`: activate, deactivate or delete one version. */
+export async function setSecretVersionState(
+    client: ApiClient,
+    okmsId: string,
+    path: string,
+    version: number,
+    state: SecretState,
+): Promise<SecretVersionResponse> {
+    const route = `${secretPath(okmsId, path)}/version/${version}`;
+    return parse(schemas.secretVersionSchema(), await client.put(route, { state }), `PUT ${route}`);
+}
+
+/** `GET …/secretConfig`. */
+export async function getSecretConfig(client: ApiClient, okmsId: string): Promise<SecretConfigResponse> {
+    const route = `${okmsPath(okmsId)}/secretConfig`;
+    return parse(schemas.secretConfigSchema(), await client.get(route), `GET ${route}`);
+}
+
+/** `PUT …/secretConfig`. */
+export async function updateSecretConfig(
+    client: ApiClient,
+    okmsId: string,
+    body: SecretConfigUpdate,
+): Promise<SecretConfigResponse> {
+    const route = `${okmsPath(okmsId)}/secretConfig`;
+    return parse(schemas.secretConfigSchema(), await client.put(route, body), `PUT ${route}`);
+}

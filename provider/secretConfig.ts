@@ -1,0 +1,228 @@
+/**
+ * `SecretConfig`: the Secret Manager's KMS-wide defaults (`GET|PUT /okms/resource/{okmsId}/secretConfig` in
+ * `spec/ovh/okms.json`), as a Pulumi dynamic resource. Token `pulumi-nodejs:dynamic/okms:SecretConfig`.
+ *
+ * A resource rather than inputs of `Okms`: it works the same for a KMS this stack ordered and for one it only
+ * uses (`Okms` with `okmsId`, or no `Okms` at all), it has its own lifecycle (destroying it restores the
+ * previous defaults, which has nothing to do with terminating a KMS), and refreshing a KMS doesn't cost a call.
+ * One `SecretConfig` per KMS: the object is a singleton, the id is the KMS id.
+ *
+ * | input | change means |
+ * |---|---|
+ * | `okmsId` | replace |
+ * | `casRequired`, `maxVersions`, `deactivateVersionAfter` | update in place (one `PUT`) |
+ *
+ * Unset inputs are not managed: their value stays whatever the KMS has.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as common from "./common";
+import { ProviderLoader } from "./loader";
+import * as secretApi from "./okms/secretApi";
+import * as secretSchemas from "./okms/secretSchemas";
+
+/** Arguments of {@link SecretConfig}. */
+export interface SecretConfigArgs {
+    /** The KMS whose defaults these are. Changing it replaces the resource (restoring the old KMS's defaults). */
+    okmsId: pulumi.Input<string>;
+    /** Require check-and-set on every write of every secret that doesn't say otherwise. Default: unmanaged. */
+    casRequired?: pulumi.Input<boolean>;
+    /** Versions kept per secret, 0–24000. Default: unmanaged (OVH's default is 10). */
+    maxVersions?: pulumi.Input<number>;
+    /** Deactivate versions this long after they are written (`24h`, `1h30m`; `0s` = never). Default: unmanaged. */
+    deactivateVersionAfter?: pulumi.Input<string>;
+}
+
+/** The three settings. */
+export interface SecretConfigValues {
+    casRequired?: boolean;
+    maxVersions?: number;
+    deactivateVersionAfter?: string;
+}
+
+/** Inputs as the provider sees them. */
+export interface SecretConfigInputs extends SecretConfigValues {
+    okmsId: string;
+    [key: string]: unknown;
+}
+
+/** Outputs: the KMS's effective settings, and the ones found before this resource changed them. */
+export interface SecretConfigOutputs extends SecretConfigInputs {
+    casRequired: boolean;
+    maxVersions: number;
+    deactivateVersionAfter: string;
+    /** What the managed settings were before the first change: put back on destroy. */
+    previous: SecretConfigValues;
+}
+
+function settingKeys(): (keyof SecretConfigValues)[] {
+    return ["casRequired", "maxVersions", "deactivateVersionAfter"];
+}
+
+/** The settings the inputs set whose value differs from the KMS's. */
+function changes(wanted: SecretConfigValues, actual: Partial<SecretConfigValues>): secretApi.SecretConfigUpdate {
+    const out: Record<string, unknown> = {};
+    for (const key of settingKeys()) {
+        if (wanted[key] !== undefined && !common.sameValue(wanted[key], actual[key])) {
+            out[key] = wanted[key];
+        }
+    }
+    return out as secretApi.SecretConfigUpdate;
+}
+
+function effective(res: secretApi.SecretConfigResponse): SecretConfigValues {
+    return {
+        casRequired: res.casRequired,
+        maxVersions: res.maxVersions,
+        deactivateVersionAfter: res.deactivateVersionAfter,
+    };
+}
+
+/** The dynamic provider of {@link SecretConfig}. */
+export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<SecretConfigInputs, SecretConfigOutputs> {
+    declare private stackConfig: common.OvhStackConfig | undefined;
+
+    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+        this.stackConfig = common.snapshotStackConfig(req.config);
+    }
+
+    async check(
+        _olds: SecretConfigInputs,
+        news: SecretConfigInputs,
+    ): Promise<pulumi.dynamic.CheckResult<SecretConfigInputs>> {
+        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const failures: pulumi.dynamic.CheckFailure[] = [];
+        const parsed = secretSchemas.secretConfigInputsSchema().safeParse(raw);
+        if (!parsed.success) {
+            failures.push(...common.issuesToFailures(parsed.error.issues, raw));
+        }
+        failures.push(...common.checkOvhConfig(this.stackConfig));
+        return { inputs: common.jsonClean(raw) as SecretConfigInputs, failures };
+    }
+
+    async diff(_id: string, olds: SecretConfigOutputs, news: SecretConfigInputs): Promise<pulumi.dynamic.DiffResult> {
+        const o = olds as Record<string, unknown>;
+        const n = news as Record<string, unknown>;
+        const replaces = common.inputChanged(o, n, "okmsId") ? ["okmsId"] : [];
+        const updates = settingKeys().filter((k) => n[k] !== undefined && common.inputChanged(o, n, k));
+        return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+    }
+
+    async create(inputs: SecretConfigInputs): Promise<pulumi.dynamic.CreateResult<SecretConfigOutputs>> {
+        return common.withClient(this.stackConfig, async (client) => {
+            const before = await secretApi.getSecretConfig(client, inputs.okmsId);
+            const previous: SecretConfigValues = {};
+            for (const key of settingKeys()) {
+                if (inputs[key] !== undefined) {
+                    (previous as Record<string, unknown>)[key] = before[key];
+                }
+            }
+            const body = changes(inputs, before);
+            const after =
+                Object.keys(body).length > 0 ? await secretApi.updateSecretConfig(client, inputs.okmsId, body) : before;
+            return {
+                id: inputs.okmsId,
+                outs: common.jsonClean({ ...inputs, ...effective(after), previous }) as SecretConfigOutputs,
+            };
+        });
+    }
+
+    async read(id: string, props?: SecretConfigOutputs): Promise<pulumi.dynamic.ReadResult<SecretConfigOutputs>> {
+        const p = (props ?? {}) as Partial<SecretConfigOutputs>;
+        const okmsId = typeof p.okmsId === "string" ? p.okmsId : id;
+        return common.withClient(this.stackConfig, async (client) => {
+            let res: secretApi.SecretConfigResponse;
+            try {
+                res = await secretApi.getSecretConfig(client, okmsId);
+            } catch (e) {
+                if (common.isGone(e)) {
+                    return {};
+                }
+                throw e;
+            }
+            const inputs = common.pickInputs(p, ["okmsId", ...settingKeys()]);
+            return {
+                id,
+                props: common.jsonClean({
+                    ...p,
+                    okmsId,
+                    ...effective(res),
+                    previous: p.previous ?? {},
+                }) as SecretConfigOutputs,
+                inputs: inputs as SecretConfigOutputs,
+            };
+        });
+    }
+
+    async update(
+        _id: string,
+        olds: SecretConfigOutputs,
+        news: SecretConfigInputs,
+    ): Promise<pulumi.dynamic.UpdateResult<SecretConfigOutputs>> {
+        const previous: SecretConfigValues = { ...(olds.previous ?? {}) };
+        for (const key of settingKeys()) {
+            // A setting managed for the first time: remember what it was, to put it back on destroy.
+            if (news[key] !== undefined && !(key in previous)) {
+                (previous as Record<string, unknown>)[key] = olds[key];
+            }
+        }
+        const body = changes(news, olds);
+        return common.withClient(this.stackConfig, async (client) => {
+            const after =
+                Object.keys(body).length > 0
+                    ? await secretApi.updateSecretConfig(client, news.okmsId, body)
+                    : await secretApi.getSecretConfig(client, news.okmsId);
+            return { outs: common.jsonClean({ ...news, ...effective(after), previous }) as SecretConfigOutputs };
+        });
+    }
+
+    async delete(id: string, props: SecretConfigOutputs): Promise<void> {
+        const p = props as Partial<SecretConfigOutputs>;
+        const okmsId = typeof p.okmsId === "string" ? p.okmsId : id;
+        const previous = (p.previous ?? {}) as SecretConfigValues;
+        const body = changes(previous, p);
+        if (Object.keys(body).length === 0) {
+            return;
+        }
+        await common.withClient(this.stackConfig, async (client) => {
+            await common.ignoreGone(() => secretApi.updateSecretConfig(client, okmsId, body));
+        });
+    }
+}
+
+/** The one provider instance every `SecretConfig` uses. */
+export const secretConfigProvider = new SecretConfigProvider();
+
+const secretConfigLoader = new ProviderLoader("secretConfigProvider");
+
+/**
+ * The Secret Manager's defaults for one KMS. Only the settings given are managed; destroying the resource puts
+ * them back to what they were before it changed them.
+ */
+export class SecretConfig extends pulumi.dynamic.Resource {
+    declare public readonly okmsId: pulumi.Output<string>;
+    /** Effective value on the KMS. */
+    declare public readonly casRequired: pulumi.Output<boolean>;
+    /** Effective value on the KMS. */
+    declare public readonly maxVersions: pulumi.Output<number>;
+    /** Effective value on the KMS. */
+    declare public readonly deactivateVersionAfter: pulumi.Output<string>;
+    /** The managed settings' values before this resource changed them (restored on destroy). */
+    declare public readonly previous: pulumi.Output<SecretConfigValues>;
+
+    constructor(name: string, args: SecretConfigArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            secretConfigLoader,
+            name,
+            {
+                casRequired: undefined,
+                maxVersions: undefined,
+                deactivateVersionAfter: undefined,
+                previous: undefined,
+                ...args,
+            },
+            opts,
+            "okms",
+            "SecretConfig",
+        );
+    }
+}
