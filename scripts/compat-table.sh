@@ -30,14 +30,16 @@ table() {
 
 begin="<!-- compatibility:begin -->"
 end="<!-- compatibility:end -->"
-generated="$(table "$@")"
+# Formatted as `npm run lint` (prettier) wants the README's tables.
+generated="$(table "$@" | (cd "$(dirname "${BASH_SOURCE[0]}")/.." && npx --no-install prettier --stdin-filepath README.md))"
 case "$mode" in
   print) echo "$generated" ;;
   check | write)
     grep -qxF "$begin" "$readme" && grep -qxF "$end" "$readme" ||
       { echo "$readme has no $begin ... $end block" >&2; exit 1; }
     current="$(sed -n "/^$begin\$/,/^$end\$/p" "$readme" | sed '1d;$d')"
-    if [ "$current" = "$generated" ]; then
+    # Blank lines around the table inside the block, as prettier formats it.
+    if [ "$current" = $'\n'"$generated" ]; then
       echo "README Compatibility table: matches what this run tested"
     elif [ "$mode" = "check" ]; then
       echo "README Compatibility table: differs from what this run tested; this run's table is:"
@@ -45,7 +47,7 @@ case "$mode" in
     else
       tmp="$(mktemp)"
       T="$generated" awk -v b="$begin" -v e="$end" '
-        $0 == b { print; print ENVIRON["T"]; skip = 1; next }
+        $0 == b { print; print ""; print ENVIRON["T"]; print ""; skip = 1; next }
         $0 == e { skip = 0 }
         !skip { print }' "$readme" >"$tmp"
       cat "$tmp" >"$readme" && rm -f "$tmp"
