@@ -1,7 +1,7 @@
 // A temp Pulumi project that installs this package from an `npm pack` tarball, as users get it, with a local
 // JavaScript program that the Node.js language host runs. Shared by the benchmark (scripts/lib/benchProject.ts)
 // and the end-to-end tarball suite (test/e2e/tarball.spec.ts).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -27,6 +27,8 @@ export interface PackedProject {
     tarballBytes: number;
     /** The `@pulumi/pulumi` version npm installed. */
     sdkVersion: string;
+    /** The warnings `npm install` printed (`npm warn …` lines: engines, deprecated packages). */
+    installWarnings: string[];
     cleanup(): void;
 }
 
@@ -71,7 +73,20 @@ export function makePackedProject(o: PackedProjectOptions): PackedProject {
         );
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${o.name}\nruntime: nodejs\nmain: index.js\n`);
         fs.writeFileSync(path.join(dir, "index.js"), o.program);
-        run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], dir);
+        const install = spawnSync(
+            "npm",
+            ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=warn"],
+            {
+                cwd: dir,
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "pipe"],
+                maxBuffer: 64 * 1024 * 1024,
+            },
+        );
+        if (install.status !== 0) {
+            throw new Error(`npm install failed (${install.status ?? install.signal}):\n${install.stderr}`);
+        }
+        const installWarnings = `${install.stdout}\n${install.stderr}`.split("\n").filter((l) => /^npm warn/i.test(l));
         const installed = JSON.parse(
             fs.readFileSync(path.join(dir, "node_modules/@pulumi/pulumi/package.json"), "utf8"),
         ) as { version: string };
@@ -82,6 +97,7 @@ export function makePackedProject(o: PackedProjectOptions): PackedProject {
             tarball,
             tarballBytes: fs.statSync(path.join(dir, tarball)).size,
             sdkVersion: installed.version,
+            installWarnings,
             cleanup,
         };
     } catch (e) {

@@ -129,6 +129,14 @@ describe("e2e: the npm-pack tarball installed in a fresh project, through the la
                 `${project.tarballBytes} B), Pulumi CLI ${ran.cli}, language host ${ran.languageHost}`,
         );
         assert.equal(project.sdkVersion, runnerSdk, "npm installed the SDK the project asked for");
+        if (project.installWarnings.length > 0) {
+            console.log(`      npm install warned:\n${project.installWarnings.join("\n")}`);
+        }
+        assert.deepEqual(
+            project.installWarnings.filter((w) => /EBADENGINE|deprecated pulumi-ovh-okms/.test(w)),
+            [],
+            "every installed package supports this Node.js, and this package is not deprecated",
+        );
         assert.deepEqual(
             { program: [o.programNode?.value, o.programSdk?.value], host: [o.hostNode?.value, o.hostSdk?.value] },
             { program: [ran.node, ran.sdk], host: [ran.node, ran.sdk] },
