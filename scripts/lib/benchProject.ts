@@ -2,11 +2,10 @@
 // users get it, so `__provider` is the small require-based closure) and a local program (index.js) that the
 // Node.js language host runs. One program, two kinds of stack: `keys` (an adopted KMS and N oct service keys)
 // and `floor` (N + 1 trivial dynamic resources of the same shape, whose provider returns at once).
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { makePackedProject } from "./packedProject";
 import { cliEnv, repoRoot } from "./pulumiCli";
 
 export const PROJECT = "okms-bench";
@@ -65,15 +64,6 @@ export interface BenchProject {
     cleanup(): void;
 }
 
-function run(cmd: string, args: string[], cwd: string): string {
-    return execFileSync(cmd, args, {
-        cwd,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-        maxBuffer: 64 * 1024 * 1024,
-    });
-}
-
 /** The version of `name` in the repository's package-lock.json. */
 export function lockedVersion(name: string): string {
     const lock = JSON.parse(fs.readFileSync(path.join(repoRoot, "package-lock.json"), "utf8")) as {
@@ -88,63 +78,27 @@ export function lockedVersion(name: string): string {
 
 /** Packs the repository (its current dist/) and installs the tarball in a fresh temp project. */
 export async function makeBenchProject(cliDir: string): Promise<BenchProject> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "okms-bench-"));
-    const stateDir = path.join(dir, "state");
-    const pulumiHome = path.join(dir, "pulumi-home");
-    fs.mkdirSync(stateDir);
-    fs.mkdirSync(pulumiHome);
-    const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+    const p = makePackedProject({
+        prefix: "okms-bench",
+        name: PROJECT,
+        program: PROGRAM,
+        sdkVersion: lockedVersion("@pulumi/pulumi"),
+    });
     try {
-        const packed = JSON.parse(
-            run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], repoRoot),
-        ) as {
-            filename: string;
-        }[];
-        const tarball = packed[0]?.filename;
-        if (tarball === undefined) {
-            throw new Error("npm pack reported no tarball");
-        }
-        const sdkVersion = lockedVersion("@pulumi/pulumi");
-        fs.writeFileSync(
-            path.join(dir, "package.json"),
-            JSON.stringify(
-                {
-                    name: PROJECT,
-                    version: "0.0.0",
-                    private: true,
-                    main: "index.js",
-                    dependencies: { "@pulumi/pulumi": sdkVersion, "pulumi-ovh-okms": `file:./${tarball}` },
-                },
-                null,
-                2,
-            ),
-        );
-        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${PROJECT}\nruntime: nodejs\nmain: index.js\n`);
-        fs.writeFileSync(path.join(dir, "index.js"), PROGRAM);
-        run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], dir);
-        const installed = JSON.parse(
-            fs.readFileSync(path.join(dir, "node_modules/@pulumi/pulumi/package.json"), "utf8"),
-        ) as { version: string };
         return {
-            dir,
-            stateDir,
-            pulumiHome,
-            tarball,
-            tarballBytes: fs.statSync(path.join(dir, tarball)).size,
-            sdkVersion: installed.version,
+            ...p,
             command: await PulumiCommand.get({ root: path.dirname(cliDir), skipVersionCheck: true }),
             envVars: {
                 ...cliEnv(cliDir),
-                PULUMI_BACKEND_URL: `file://${stateDir}`,
+                PULUMI_BACKEND_URL: `file://${p.stateDir}`,
                 PULUMI_CONFIG_PASSPHRASE: "okms-bench",
             },
             // By directory: `require.resolve("pulumi-ovh-okms", { paths })` would self-resolve to this repository
             // (its package.json has that name and `exports`), whatever `paths` says.
-            require: <T>(id: string) => require(path.join(dir, "node_modules", id)) as T,
-            cleanup,
+            require: <T>(id: string) => require(path.join(p.dir, "node_modules", id)) as T,
         };
     } catch (e) {
-        cleanup();
+        p.cleanup();
         throw e;
     }
 }

@@ -24,7 +24,10 @@ export function findPulumiCli(): string | undefined {
         process.env.PULUMI_OKMS_CLI_CACHE ??
         path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "pulumi-ovh-okms");
     if (fs.existsSync(cache)) {
-        candidates.push(...fs.readdirSync(cache).map((entry) => path.join(cache, entry, "bin")));
+        // The build matching this tree's SDK first: the cache holds one per row of .ci/run.
+        const own = `pulumi-v${(require("@pulumi/pulumi/package.json") as { version: string }).version}`;
+        const entries = fs.readdirSync(cache).sort((a, b) => Number(b === own) - Number(a === own));
+        candidates.push(...entries.map((entry) => path.join(cache, entry, "bin")));
     }
     return candidates.find((dir) => fs.existsSync(path.join(dir, "pulumi")));
 }
@@ -61,4 +64,19 @@ export function cliEnv(cliDir: string): Record<string, string> {
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
     };
+}
+
+/**
+ * What `scripts/pulumi-cli.sh` recorded in `<cliDir>/BUILD-INFO` about one binary of its build (`pulumi`,
+ * `pulumi-language-nodejs`): its version and the module it was built from, or why a fallback was used.
+ */
+export function cliBuildInfo(cliDir: string, binary: string): string {
+    const file = path.join(cliDir, "BUILD-INFO");
+    const line = fs.existsSync(file)
+        ? fs
+              .readFileSync(file, "utf8")
+              .split("\n")
+              .find((l) => l.startsWith(`${binary}: `))
+        : undefined;
+    return line?.slice(binary.length + 2) ?? "not recorded (no BUILD-INFO beside the CLI)";
 }

@@ -105,7 +105,7 @@ export async function inlineStack(
 }
 
 /** Raw checkpoint file(s) of the file backend, concatenated, for secrecy checks. */
-export function rawState(ws: E2eWorkspace): string {
+export function rawState(ws: Pick<E2eWorkspace, "stateDir">): string {
     const out: string[] = [];
     const walk = (d: string) => {
         for (const e of fs.readdirSync(d, { withFileTypes: true })) {
