@@ -84,7 +84,11 @@ class DataPlane {
 
 /** Stable `error_code`s per kind of refusal (emulator/dataPlane/errors.ts). */
 const CODES = {
-    iamDenied: dataPlaneErrorCode(DATA_PLANE_MINOR.general, DATA_PLANE_CATEGORY.authorization, DATA_PLANE_CODES.iamDenied),
+    iamDenied: dataPlaneErrorCode(
+        DATA_PLANE_MINOR.general,
+        DATA_PLANE_CATEGORY.authorization,
+        DATA_PLANE_CODES.iamDenied,
+    ),
     unauthenticated: dataPlaneErrorCode(
         DATA_PLANE_MINOR.authProvider,
         DATA_PLANE_CATEGORY.authentication,
