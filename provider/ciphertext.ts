@@ -243,7 +243,11 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
         const raw = common.withoutProvider(news) as Record<string, unknown>;
         const parsed = ciphertextInputsSchema().safeParse(raw);
         const failures = parsed.success ? [] : common.issuesToFailures(parsed.error.issues, raw);
-        return { inputs: common.jsonClean(raw) as CiphertextInputs, failures };
+        // The plaintext and the access key material are secret: no failure may make the engine print them.
+        return {
+            inputs: common.jsonClean(raw) as CiphertextInputs,
+            failures: common.hideSecretValues(failures, ["plaintext", "clientConfig"]),
+        };
     }
 
     async diff(_id: string, olds: CiphertextOutputs, news: CiphertextInputs): Promise<pulumi.dynamic.DiffResult> {

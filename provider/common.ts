@@ -120,6 +120,23 @@ export function propertyPath(path: readonly PropertyKey[]): string {
 }
 
 /**
+ * Failures safe to show for inputs that hold secrets. The engine prints the value of a failure's top-level
+ * property, secret or not ("property data value {…} has a problem", seen with pulumi 3.248 in
+ * test/badinput/badInput.spec.ts), so a failure about one of `secretFields` names the field in its reason and
+ * leaves `property` empty: the message then shows no value.
+ */
+export function hideSecretValues(
+    failures: readonly dynamic.CheckFailure[],
+    secretFields: readonly string[],
+): dynamic.CheckFailure[] {
+    return failures.map((f) =>
+        secretFields.includes(f.property.split(/[.[]/)[0] ?? "")
+            ? { property: "", reason: `${f.property}: ${f.reason} (the value is not shown: it is secret)` }
+            : f,
+    );
+}
+
+/**
  * Turns schema issues into check failures. Issues about an unknown value (or inside one) are dropped: in a
  * preview the value isn't known yet and `check` runs again with the real value before `create`. Every
  * failure names its field and, for enumerations, the allowed values.

@@ -309,14 +309,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         }
         const out: Record<string, unknown> = { ...raw, deletionPolicy: raw.deletionPolicy ?? "delete" };
         failures.push(...common.checkOvhConfig(this.stackConfig));
-        // The engine prints the value of a failure's top-level property, secret or not ("property data value
-        // {…the data…} has a problem", seen with pulumi 3.248 in test/badinput/badInput.spec.ts): a failure about
-        // the data names the field in its reason and leaves `property` empty, so the message shows no value.
-        const shown = failures.map((f) =>
-            f.property === "data" || f.property.startsWith("data.") || f.property.startsWith("data[")
-                ? { property: "", reason: `${f.property}: ${f.reason} (the value is not shown: it is secret)` }
-                : f,
-        );
+        const shown = common.hideSecretValues(failures, ["data"]);
         // `data` is copied as is (common.jsonClean would drop the nulls inside it).
         const { data, ...rest } = out;
         return { inputs: { ...common.jsonClean(rest), data } as SecretInputs, failures: shown };

@@ -417,7 +417,11 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         out.deletionPolicy = raw.deletionPolicy ?? "delete";
 
         failures.push(...common.checkOvhConfig(this.stackConfig));
-        return { inputs: common.jsonClean(out) as ServiceKeyInputs, failures };
+        // A private JWK is secret: no failure may make the engine print it.
+        return {
+            inputs: common.jsonClean(out) as ServiceKeyInputs,
+            failures: common.hideSecretValues(failures, ["importJwk"]),
+        };
     }
 
     async diff(_id: string, olds: ServiceKeyOutputs, news: ServiceKeyInputs): Promise<pulumi.dynamic.DiffResult> {

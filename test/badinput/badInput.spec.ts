@@ -280,6 +280,18 @@ describe("bad input through the real engine: pulumi preview rejects it, with zer
             allowed: /OKMS allows at most 65536 \(64 KB\) per secret/,
             absent: "QQQQQQQQ",
         },
+        {
+            title: "ServiceKey importing a 104-bit oct JWK (the message does not show the key)",
+            program: () =>
+                new ServiceKey("key", {
+                    okmsId: emu.okmsIds[0]!,
+                    // k = base64url("secret-key-13"): 13 bytes, not an AES size.
+                    importJwk: { kty: "oct", k: "c2VjcmV0LWtleS0xMw" },
+                }),
+            field: /ServiceKey resource 'key' has a problem: importJwk\.k: /,
+            allowed: /allowed values: 128, 192, 256/,
+            absent: "c2VjcmV0LWtleS0xMw",
+        },
     ];
 
     for (const row of rows) {
@@ -289,7 +301,7 @@ describe("bad input through the real engine: pulumi preview rejects it, with zer
             assert.match(message, row.field);
             assert.match(message, row.allowed);
             if (row.absent !== undefined) {
-                assert.ok(!message.includes(row.absent), "the engine's output shows the data");
+                assert.ok(!message.includes(row.absent), "the engine's output shows the secret value");
             }
             assert.equal(requestCount(emu), 0, JSON.stringify(emu.admin.counters()));
         });

@@ -82,7 +82,17 @@ describe("Ciphertext provider (direct calls and the real host, against the emula
                 context: "c".repeat(65),
             } as CiphertextInputs,
         );
-        const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
+        // Failures about the secret inputs name the field in the reason, with no `property`, so the engine prints
+        // no value (common.hideSecretValues).
+        const fieldOf = (f: { property: string; reason: string }) =>
+            f.property !== "" ? f.property : f.reason.slice(0, f.reason.indexOf(":"));
+        const byField = new Map(result.failures!.map((f) => [fieldOf(f), f.reason]));
+        assert.ok(
+            result
+                .failures!.filter((f) => /^(clientConfig|plaintext)/.test(fieldOf(f)))
+                .every((f) => f.property === ""),
+            JSON.stringify(result.failures),
+        );
         assert.deepEqual([...byField.keys()].sort(), [
             "clientConfig.endpoint",
             "clientConfig.privateKeyPem",
@@ -104,7 +114,7 @@ describe("Ciphertext provider (direct calls and the real host, against the emula
         );
         assert.deepEqual(
             tooLong.failures!.map((f) => [f.property, f.reason]),
-            [["plaintext", "must be at most 4098 bytes as UTF-8"]],
+            [["", "plaintext: must be at most 4098 bytes as UTF-8 (the value is not shown: it is secret)"]],
         );
         const secretText = clientConfig.privateKeyPem.split("\n")[1]!;
         assert.ok(!JSON.stringify([result.failures, tooLong.failures]).includes(secretText), "no key in a failure");
