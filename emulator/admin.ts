@@ -27,7 +27,8 @@ import { applyKeyState } from "./management";
 import { generateKeyMaterial } from "./keys";
 import { credentialStatus, type EmulatorState, type StoredOrder, type StoredServiceKey } from "./model";
 import { orderStatus } from "./order";
-import { secretOperationTemplate } from "./secrets/dataPlane";
+import { compileOperations, type CompiledOperation } from "./dataPlane/dispatcher";
+import { dataPlaneDocument } from "./dataPlane/openapi";
 import { listSecrets, versionAt } from "./secrets/store";
 
 export type Plane = "management" | "data";
@@ -119,13 +120,16 @@ export interface Inventory {
     emails: number;
 }
 
+/** The data-plane operations, compiled once (emulator/dataPlane/dispatcher.ts). */
+let operations: CompiledOperation[] | undefined;
+
 /** The request-counter key of a data-plane request, e.g. `POST /api/{okmsId}/v1/servicekey/{keyId}/encrypt`. */
 export function dataPlaneTemplate(path: string): string {
-    // A secret path may span segments; the secret module knows its own templates.
-    const secret = /^\/api\/[^/]+\/(v[12]\/secret.*)$/.exec(path);
-    const template = secret?.[1] === undefined ? undefined : secretOperationTemplate(secret[1]);
-    if (template !== undefined) {
-        return `/api/{okmsId}/${template}`;
+    // The document's own templates, matched as the dispatcher matches them (a secret path may span segments).
+    operations ??= compileOperations(dataPlaneDocument());
+    const operation = operations.find((c) => c.regex.test(path));
+    if (operation !== undefined) {
+        return operation.op.template;
     }
     const segs = path.split("/");
     return segs
