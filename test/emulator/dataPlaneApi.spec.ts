@@ -595,6 +595,33 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
             assertError(await app.call("GET", "v1/servicekey"), 403, /okms:apikms:serviceKey\/get/);
         });
 
+        it("secret routes too: the same certificate is denied, allowed okms:apikms:secret/* once granted, denied once revoked", async function () {
+            const app = await DataPlane.withCredential(api, okmsId, [USER]);
+            clients.push(app);
+            const secretPath = `v2/secret/${encodeURIComponent("iam/app")}?includeData=true`;
+            const body = { path: "iam/app", version: { data: { password: "s3cret" } } };
+            assertError(
+                await app.call("POST", "v2/secret", body),
+                403,
+                /not allowed okms:apikms:secret\/create on urn:v1:eu:resource:okms:/,
+                CODES.iamDenied,
+            );
+            const policy = await api.post("/v2/iam/policy", {
+                name: "app-secrets",
+                identities: [USER],
+                resources: [{ urn: kmsUrn() }],
+                permissions: { allow: [{ action: "okms:apikms:secret/*" }] },
+            });
+            assert.equal(policy.status, 200, policy.text);
+            const created = await app.call("POST", "v2/secret", body);
+            assert.equal(created.status, 200, created.text);
+            const read = await app.call("GET", secretPath);
+            assert.equal(read.status, 200, read.text);
+            assert.deepEqual(obj(obj(read.body).version).data, { password: "s3cret" });
+            assert.equal((await api.delete(`/v2/iam/policy/${String(obj(policy.body).id)}`)).status, 204);
+            assertError(await app.call("GET", secretPath), 403, /okms:apikms:secret\/get/, CODES.iamDenied);
+        });
+
         it("wildcards, except and deny: okms:apikms:* except delete, deny encrypt; import vs create", async function () {
             const ops = "urn:v1:eu:identity:group:em1234-ovh/ops";
             const app = await DataPlane.withCredential(api, okmsId, [ops]);
