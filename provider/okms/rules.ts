@@ -69,22 +69,8 @@ export const SIGNING_ALGORITHMS = [
 ] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
-/** `okms.RegionEnum` (lower-case `plate-zone-dc` format since November 2024). */
-export const REGIONS = [
-    "ap-south-mum",
-    "ap-southeast-sgp",
-    "ap-southeast-syd",
-    "ca-east-bhs",
-    "ca-east-tor",
-    "eu-central-waw",
-    "eu-south-mil",
-    "eu-west-eri",
-    "eu-west-gra",
-    "eu-west-lim",
-    "eu-west-par",
-    "eu-west-rbx",
-    "eu-west-sbg",
-] as const;
+/** `okms.RegionEnum` (lower-case `plate-zone-dc` format since November 2024), from spec/ovh/okms.json. */
+export const REGIONS = wire.OKMS_REGION_ENUM;
 export type Region = (typeof REGIONS)[number];
 
 /** OVH subsidiaries accepted by `POST /order/cart`: the schema's `nichandle.OvhSubsidiaryEnum`. */
