@@ -1,6 +1,7 @@
-// Public surface of pulumi-ovh-okms: the dynamic resources and the component, the OVHcloud API client, the
-// data-plane client, the local emulator, and the API's rules.
-export * from "./provider";
+// Public surface of pulumi-ovh-okms: the dynamic resources, the lookup functions and the component, the
+// OVHcloud API client, the data-plane client, the error types and the API's rules. The emulator is the
+// `pulumi-ovh-okms/emulator` subpath (emulator/index.ts).
+export * from "./provider/resources/index";
 export { KmsBundle } from "./components/kmsBundle";
 export type {
     KmsBundleArgs,
@@ -23,9 +24,5 @@ export {
     isOvhApiError,
     isOvhConfigError,
 } from "./provider/ovh";
-export { OkmsDataClient, OkmsDataPlaneError } from "./client/okmsDataClient";
-export type { OkmsDataClientConfig } from "./client/okmsDataClient";
-export { startEmulator, StateFileError } from "./emulator";
-export type { EmulatorOptions, RunningEmulator, InitialOkms, EmulatorAdmin, FaultRule, Inventory } from "./emulator";
-export { getSecret, getSecretOutput } from "./provider/secretFunctions";
-export type { GetSecretArgs, GetSecretOutputArgs, GetSecretResult } from "./provider/secretFunctions";
+export { OkmsDataClient, OkmsDataPlaneError } from "./provider/okms/dataClient";
+export type { OkmsDataClientConfig } from "./provider/okms/dataClient";

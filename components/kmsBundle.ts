@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Ciphertext } from "../provider/ciphertext";
-import { Credential, CredentialArgs } from "../provider/credential";
-import { Okms } from "../provider/okms";
-import { Secret, SecretArgs } from "../provider/secret";
-import { ServiceKey, ServiceKeyArgs } from "../provider/serviceKey";
+import { Ciphertext } from "../provider/resources/ciphertext";
+import { Credential, CredentialArgs } from "../provider/resources/credential";
+import { Okms } from "../provider/resources/okms";
+import { Secret, SecretArgs } from "../provider/resources/secret";
+import { ServiceKey, ServiceKeyArgs } from "../provider/resources/serviceKey";
 
 /** A service key of the bundle: every {@link ServiceKeyArgs} field except `okmsId`, which the bundle supplies. */
 export type KmsBundleKeyArgs = Omit<ServiceKeyArgs, "okmsId">;

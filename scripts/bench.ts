@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { EMULATOR_NIC } from "../emulator/auth";
 import { startEmulator, RunningEmulator } from "../emulator/server";
-import { ProviderLoader, type ProviderKind } from "../provider/loader";
+import { ProviderLoader, type ProviderKind } from "../provider/resources/loader";
 import {
     BenchProject,
     checkpointPath,
@@ -366,7 +366,7 @@ async function main(): Promise<void> {
         const installedSdk = p.require<typeof pulumi>("@pulumi/pulumi");
         // What the resources pass to `super()`: a loader of each provider kind (provider/loader.ts).
         const InstalledLoader = p.require<{ ProviderLoader: typeof ProviderLoader }>(
-            "pulumi-ovh-okms/dist/provider/loader.js",
+            "pulumi-ovh-okms/internal/loader",
         ).ProviderLoader;
         const kinds: Record<string, ProviderKind> = {
             Okms: "okmsProvider",
@@ -427,7 +427,9 @@ interface ReadyResults {
 }
 
 async function readyLatency(p: BenchProject): Promise<ReadyResults> {
-    const provider = p.require<{ credentialProvider: CredentialProviderLike }>("pulumi-ovh-okms").credentialProvider;
+    const provider = p.require<{ credentialProvider: CredentialProviderLike }>(
+        "pulumi-ovh-okms/internal/providers",
+    ).credentialProvider;
     const { emu, okmsId } = await bootEmulator();
     const proxy = await startRecordingProxy(emu.endpoint);
     try {

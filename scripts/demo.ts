@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, OutputMap, Stack } from "@pulumi/pulumi/automation";
-import { OkmsDataClient } from "../client/okmsDataClient";
+import { OkmsDataClient } from "../provider/okms/dataClient";
 import { EMULATOR_NIC } from "../emulator/auth";
 import { startEmulator, RunningEmulator } from "../emulator/server";
 import { cliEnv, ensurePulumiCli, repoRoot } from "./lib/pulumiCli";

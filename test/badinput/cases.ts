@@ -5,7 +5,7 @@
  * rows stay plain data and every row has exactly one mistake unless its title says otherwise.
  */
 import * as nodeCrypto from "node:crypto";
-import * as pki from "../../provider/pki";
+import * as pki from "../../provider/okms/pki";
 
 export type ResourceKind = "Okms" | "ServiceKey" | "Credential" | "Secret" | "SecretConfig";
 

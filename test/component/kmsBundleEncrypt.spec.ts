@@ -4,7 +4,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import requireFromString = require("require-from-string");
-import { OkmsDataClient } from "../../client/okmsDataClient";
+import { OkmsDataClient } from "../../provider/okms/dataClient";
 import { startEmulator, RunningEmulator } from "../../emulator";
 
 interface Recorded {

@@ -4,7 +4,7 @@
  * emulator's data plane.
  */
 import * as assert from "node:assert/strict";
-import { OkmsDataClient } from "../../client/okmsDataClient";
+import { OkmsDataClient } from "../../provider/okms/dataClient";
 import type { RunningEmulator } from "../../emulator/server";
 import { Api, obj, start } from "../emulator/helpers";
 

@@ -13,7 +13,7 @@ import type { RunningEmulator } from "../../emulator";
 import { Contract } from "../../emulator/contract";
 import * as rules from "../../provider/okms/rules";
 import * as wire from "../../provider/okms/wire.generated";
-import { ServiceKeyProvider, type ServiceKeyInputs } from "../../provider/serviceKey";
+import { ServiceKeyProvider, type ServiceKeyInputs } from "../../provider/resources/serviceKey";
 import { FAKE_PROVIDER_TEXT, configured, startProviderTestEmulator, withoutOvhEnv } from "../helpers/providerHarness";
 
 interface Prop {

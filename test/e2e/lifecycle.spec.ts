@@ -3,7 +3,7 @@
 import * as assert from "node:assert/strict";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle, KmsBundleArgs } from "../../components/kmsBundle";
-import { ServiceKey } from "../../provider/serviceKey";
+import { ServiceKey } from "../../provider/resources/serviceKey";
 import { OvhClient } from "../../provider/ovh";
 import {
     exportStackRaw,

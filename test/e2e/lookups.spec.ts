@@ -4,11 +4,11 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { OkmsDataClient, type OkmsDataClientConfig } from "../../client/okmsDataClient";
+import { OkmsDataClient, type OkmsDataClientConfig } from "../../provider/okms/dataClient";
 import { KmsBundle } from "../../components/kmsBundle";
-import { Ciphertext } from "../../provider/ciphertext";
-import { Credential } from "../../provider/credential";
-import { getOkmsOutput, getServiceKeyOutput } from "../../provider/functions";
+import { Ciphertext } from "../../provider/resources/ciphertext";
+import { Credential } from "../../provider/resources/credential";
+import { getOkmsOutput, getServiceKeyOutput } from "../../provider/resources/functions";
 import { exportStackRaw, inlineStack, rawState, setOvhConfig, totalCalls, useE2eSuite } from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";

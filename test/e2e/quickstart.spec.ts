@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { OkmsDataClient } from "../../client/okmsDataClient";
+import { OkmsDataClient } from "../../provider/okms/dataClient";
 import { cliEnv, repoRoot } from "../../scripts/lib/pulumiCli";
 import { pulumiCommand, setOvhConfig, useE2eSuite } from "./harness";
 

@@ -8,10 +8,10 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
-import { Credential } from "../../provider/credential";
+import { Credential } from "../../provider/resources/credential";
 import { OvhClient } from "../../provider/ovh";
-import * as pki from "../../provider/pki";
-import { ServiceKey } from "../../provider/serviceKey";
+import * as pki from "../../provider/okms/pki";
+import { ServiceKey } from "../../provider/resources/serviceKey";
 import { inlineStack, setOvhConfig, stateResources, useE2eSuite } from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";

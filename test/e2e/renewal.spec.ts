@@ -2,8 +2,8 @@
 // create-before-delete by a routine `pulumi up`, and the old certificate is deleted.
 import * as assert from "node:assert/strict";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { Credential } from "../../provider/credential";
-import { Okms } from "../../provider/okms";
+import { Credential } from "../../provider/resources/credential";
+import { Okms } from "../../provider/resources/okms";
 import { inlineStack, setOvhConfig, useE2eSuite } from "./harness";
 
 const DAY = 86_400_000;

@@ -8,8 +8,8 @@ import * as nodeCrypto from "node:crypto";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle } from "../../components/kmsBundle";
 import { OvhClient } from "../../provider/ovh";
-import { Secret } from "../../provider/secret";
-import { getSecretOutput } from "../../provider/secretFunctions";
+import { Secret } from "../../provider/resources/secret";
+import { getSecretOutput } from "../../provider/resources/secretFunctions";
 import {
     exportStackRaw,
     inlineStack,

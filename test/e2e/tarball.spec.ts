@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { OkmsDataClient } from "../../client/okmsDataClient";
+import { OkmsDataClient } from "../../provider/okms/dataClient";
 import { makePackedProject, type PackedProject } from "../../scripts/lib/packedProject";
 import { cliBuildInfo, cliEnv, repoRoot } from "../../scripts/lib/pulumiCli";
 import { cliVersion, pulumiCommand, rawState, setOvhConfig, useE2eSuite } from "./harness";

@@ -4,8 +4,8 @@
  * so the test can SIGKILL it mid-create the way the engine's provider host dies.
  * Usage: node -r ts-node/register/transpile-only createInChild.ts <credential|serviceKey> <config> <inputs>
  */
-import { CredentialProvider } from "../../provider/credential";
-import { ServiceKeyProvider } from "../../provider/serviceKey";
+import { CredentialProvider } from "../../provider/resources/credential";
+import { ServiceKeyProvider } from "../../provider/resources/serviceKey";
 import { FAKE_PROVIDER_TEXT, fakeConfigureRequest } from "./providerHarness";
 
 async function main(): Promise<void> {

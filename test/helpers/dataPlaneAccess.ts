@@ -4,11 +4,11 @@
  * `KmsBundle` would expose for them.
  */
 import * as assert from "node:assert/strict";
-import type { OkmsDataClientConfig } from "../../client/okmsDataClient";
+import type { OkmsDataClientConfig } from "../../provider/okms/dataClient";
 import type { RunningEmulator } from "../../emulator";
-import { CredentialProvider, type CredentialInputs } from "../../provider/credential";
-import { OkmsProvider, type OkmsInputs } from "../../provider/okms";
-import { ServiceKeyProvider, type ServiceKeyInputs } from "../../provider/serviceKey";
+import { CredentialProvider, type CredentialInputs } from "../../provider/resources/credential";
+import { OkmsProvider, type OkmsInputs } from "../../provider/resources/okms";
+import { ServiceKeyProvider, type ServiceKeyInputs } from "../../provider/resources/serviceKey";
 import { configured } from "./providerHarness";
 
 /** Creates a service key with the real provider; returns its id. */

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import type { RunningEmulator } from "../../emulator";
-import { credentialProvider } from "../../provider/credential";
-import { okmsProvider } from "../../provider/okms";
-import * as pki from "../../provider/pki";
+import { credentialProvider } from "../../provider/resources/credential";
+import { okmsProvider } from "../../provider/resources/okms";
+import * as pki from "../../provider/okms/pki";
 import { OvhClient } from "../../provider/ovh";
-import { secretProvider } from "../../provider/secret";
-import { serviceKeyProvider } from "../../provider/serviceKey";
+import { secretProvider } from "../../provider/resources/secret";
+import { serviceKeyProvider } from "../../provider/resources/serviceKey";
 import { DIFF, ProviderHost, serializeProvider, urnOf } from "../helpers/hostHarness";
 import { UNKNOWN, ovhStackConfig, startProviderTestEmulator } from "../helpers/providerHarness";
 

@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
-import { OkmsDataClient, type OkmsDataClientConfig } from "../../client/okmsDataClient";
+import { OkmsDataClient, type OkmsDataClientConfig } from "../../provider/okms/dataClient";
 import type { RunningEmulator } from "../../emulator";
 import {
     CiphertextProvider,
     ciphertextProvider,
     type CiphertextInputs,
     type CiphertextOutputs,
-} from "../../provider/ciphertext";
+} from "../../provider/resources/ciphertext";
 import { createAccess, createKey } from "../helpers/dataPlaneAccess";
 import { DIFF, ProviderHost, serializeProvider } from "../helpers/hostHarness";
 import {

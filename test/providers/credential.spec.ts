@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
 import { Agent, request } from "undici";
 import type { RunningEmulator } from "../../emulator";
-import { CredentialProvider, type CredentialInputs, type CredentialOutputs } from "../../provider/credential";
-import { OkmsProvider, type OkmsOutputs } from "../../provider/okms";
+import { CredentialProvider, type CredentialInputs, type CredentialOutputs } from "../../provider/resources/credential";
+import { OkmsProvider, type OkmsOutputs } from "../../provider/resources/okms";
 import { OvhClient } from "../../provider/ovh";
-import * as pki from "../../provider/pki";
+import * as pki from "../../provider/okms/pki";
 import {
     FAKE_PROVIDER_TEXT,
     UNKNOWN,

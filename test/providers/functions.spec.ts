@@ -2,9 +2,9 @@
 // config (`pulumi.runtime` config, `ovh:*`) or the environment, against the emulator on 127.0.0.1.
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import type { OkmsDataClientConfig } from "../../client/okmsDataClient";
+import type { OkmsDataClientConfig } from "../../provider/okms/dataClient";
 import type { RunningEmulator } from "../../emulator";
-import { ciphertextProvider, type CiphertextInputs } from "../../provider/ciphertext";
+import { ciphertextProvider, type CiphertextInputs } from "../../provider/resources/ciphertext";
 import {
     decrypt,
     getCredential,
@@ -15,7 +15,7 @@ import {
     getOkmsOutput,
     getServiceKey,
     getServiceKeyOutput,
-} from "../../provider/functions";
+} from "../../provider/resources/functions";
 import { createAccess, createKey } from "../helpers/dataPlaneAccess";
 import {
     ovhStackConfig,

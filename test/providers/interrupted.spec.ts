@@ -11,10 +11,10 @@ import * as nodeCrypto from "node:crypto";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import type { RunningEmulator } from "../../emulator";
-import { CredentialProvider, type CredentialInputs } from "../../provider/credential";
+import { CredentialProvider, type CredentialInputs } from "../../provider/resources/credential";
 import { OvhClient } from "../../provider/ovh";
-import * as pki from "../../provider/pki";
-import { ServiceKeyProvider, type ServiceKeyInputs } from "../../provider/serviceKey";
+import * as pki from "../../provider/okms/pki";
+import { ServiceKeyProvider, type ServiceKeyInputs } from "../../provider/resources/serviceKey";
 import { eventually } from "../emulator/helpers";
 import {
     FAKE_PROVIDER_TEXT,

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import type { RunningEmulator } from "../../emulator";
-import { OkmsProvider, type OkmsInputs, type OkmsOutputs } from "../../provider/okms";
+import { OkmsProvider, type OkmsInputs, type OkmsOutputs } from "../../provider/resources/okms";
 import {
     FAKE_PROVIDER_TEXT,
     UNKNOWN,

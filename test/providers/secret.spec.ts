@@ -7,9 +7,13 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import type { RunningEmulator } from "../../emulator";
 import { OvhClient } from "../../provider/ovh";
-import { SecretProvider, type SecretInputs } from "../../provider/secret";
-import { SecretConfigProvider, type SecretConfigInputs, type SecretConfigOutputs } from "../../provider/secretConfig";
-import { getSecret, getSecretOutput } from "../../provider/secretFunctions";
+import { SecretProvider, type SecretInputs } from "../../provider/resources/secret";
+import {
+    SecretConfigProvider,
+    type SecretConfigInputs,
+    type SecretConfigOutputs,
+} from "../../provider/resources/secretConfig";
+import { getSecret, getSecretOutput } from "../../provider/resources/secretFunctions";
 import {
     FAKE_PROVIDER_TEXT,
     UNKNOWN,

@@ -10,9 +10,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RunningEmulator } from "../../emulator";
-import { credentialProvider } from "../../provider/credential";
-import { okmsProvider } from "../../provider/okms";
-import { serviceKeyProvider } from "../../provider/serviceKey";
+import { credentialProvider } from "../../provider/resources/credential";
+import { okmsProvider } from "../../provider/resources/okms";
+import { serviceKeyProvider } from "../../provider/resources/serviceKey";
 import { DIFF, ProviderHost, repoRoot, serializeProvider, urnOf } from "../helpers/hostHarness";
 import { fakeConfigureRequest, ovhStackConfig, startProviderTestEmulator } from "../helpers/providerHarness";
 
@@ -82,7 +82,10 @@ describe("__provider serialization", function () {
             } catch {
                 // Type errors elsewhere in the tree don't stop emitting; the files below are what matters.
             }
-            assert.ok(fs.existsSync(path.join(pkgDir, "dist", "provider", "serviceKey.js")), "build emitted");
+            assert.ok(
+                fs.existsSync(path.join(pkgDir, "dist", "provider", "resources", "serviceKey.js")),
+                "build emitted",
+            );
             fs.copyFileSync(path.join(repoRoot, "package.json"), path.join(pkgDir, "package.json"));
             // Dependencies resolved as an installer would hoist them (symlinks to the repo's copies).
             for (const dep of fs.readdirSync(path.join(repoRoot, "node_modules"))) {
@@ -97,7 +100,7 @@ describe("__provider serialization", function () {
 const out = {};
 (async () => {
     for (const [type, file, name] of [["Okms", "okms", "okmsProvider"], ["ServiceKey", "serviceKey", "serviceKeyProvider"], ["Credential", "credential", "credentialProvider"]]) {
-        const provider = require("pulumi-ovh-okms/dist/provider/" + file + ".js")[name];
+        const provider = require("./node_modules/pulumi-ovh-okms/dist/provider/resources/" + file + ".js")[name];
         out[type] = (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
     }
     process.stdout.write(JSON.stringify(out));
@@ -157,7 +160,7 @@ const out = {};
         }
     });
     it("what the resources serialize: a ~5 KB loader that works from the repo and from an installed package without TypeScript", async () => {
-        const { ProviderLoader } = await import("../../provider/loader");
+        const { ProviderLoader } = await import("../../provider/resources/loader");
         // From the repository: the loader requires the package by name, found through node_modules'
         // self-link (scripts/link-self.js), i.e. the built dist/.
         const fromRepo = await serializeProvider(new ProviderLoader("serviceKeyProvider"));
@@ -182,7 +185,7 @@ const out = {};
                 script,
                 `let ts = true; try { require.resolve("typescript"); } catch { ts = false; }
 const pulumi = require("@pulumi/pulumi");
-const { ProviderLoader } = require("pulumi-ovh-okms/dist/provider/loader.js");
+const { ProviderLoader } = require("./node_modules/pulumi-ovh-okms/dist/provider/resources/loader.js");
 (async () => {
     const out = { typescript: ts };
     for (const kind of ["okmsProvider", "serviceKeyProvider", "credentialProvider", "secretProvider", "secretConfigProvider"]) {

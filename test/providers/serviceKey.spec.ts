@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
 import type { RunningEmulator } from "../../emulator";
 import { OvhClient } from "../../provider/ovh";
-import { ServiceKeyProvider, type ServiceKeyInputs, type ServiceKeyOutputs } from "../../provider/serviceKey";
+import { ServiceKeyProvider, type ServiceKeyInputs, type ServiceKeyOutputs } from "../../provider/resources/serviceKey";
 import {
     FAKE_PROVIDER_TEXT,
     UNKNOWN,

@@ -13,11 +13,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as nodeCrypto from "node:crypto";
-import * as common from "./common";
+import * as properties from "./properties";
+import * as creation from "./creation";
+import * as stackConfig from "./stackConfig";
 import { ProviderLoader } from "./loader";
-import * as api from "./okms/api";
-import * as rules from "./okms/rules";
-import * as schemas from "./okms/schemas";
+import * as api from "../okms/api";
+import * as rules from "../okms/rules";
+import * as schemas from "../okms/schemas";
 
 /** What happens to the key material on `pulumi destroy` (or replacement). */
 export type ServiceKeyDeletionPolicy = "delete" | "deactivate";
@@ -195,9 +197,9 @@ export function toOutputs(
     derivedUrn?: string,
 ): ServiceKeyOutputs {
     const jwk = key.type !== "oct" ? key.keys?.[0] : undefined;
-    const publicKeyJwk = jwk ? common.jsonClean(jwk) : undefined;
-    return common.jsonClean({
-        ...common.pickInputs(inputs, serviceKeyInputKeys()),
+    const publicKeyJwk = jwk ? properties.jsonClean(jwk) : undefined;
+    return properties.jsonClean({
+        ...properties.pickInputs(inputs, serviceKeyInputKeys()),
         okmsId: inputs.okmsId as string,
         keyId: key.id,
         name: key.name,
@@ -235,7 +237,7 @@ function publicMembers(jwk: Record<string, unknown> | undefined): string | undef
 }
 
 /**
- * How a key create whose outcome is unknown is recovered (common.createWithRecovery). A generated key, and an
+ * How a key create whose outcome is unknown is recovered (creation.createWithRecovery). A generated key, and an
  * imported `oct` key (whose material the API never returns), carry nothing that proves who created them:
  * the only fields a create sets and the API returns are the name and the attributes (spec/ovh/okms.json:
  * `okms.serviceKey.Creation` against `okms.serviceKey.Response`, which returns no `context` and a `kid` of
@@ -243,10 +245,10 @@ function publicMembers(jwk: Record<string, unknown> | undefined): string | undef
  * public key, read (one GET per candidate) only on this path.
  */
 function keyRecovery(
-    client: common.Client,
+    client: stackConfig.Client,
     okmsId: string,
     body: api.ServiceKeyCreation & { name: string },
-): common.Recovery<api.ServiceKeyResponse> {
+): creation.Recovery<api.ServiceKeyResponse> {
     const imported = body.keys?.[0] as Record<string, unknown> | undefined;
     const ourPublic = publicMembers(imported);
     // What the POST asked for; a key with other attributes is provably not its result.
@@ -265,11 +267,11 @@ function keyRecovery(
                 (k) =>
                     k.name === body.name &&
                     !k.state.startsWith("DESTROYED") &&
-                    common.createdSince(k.createdAt, startedMs) &&
+                    creation.createdSince(k.createdAt, startedMs) &&
                     (requested.type === undefined || k.type === requested.type) &&
                     (requested.size === undefined || k.size === requested.size) &&
                     (requested.curve === undefined || k.curve === requested.curve) &&
-                    (requested.operations === undefined || common.sameSet(k.operations, requested.operations)),
+                    (requested.operations === undefined || properties.sameSet(k.operations, requested.operations)),
             ),
         proof: ourPublic,
         prove: async (k, proof) => {
@@ -293,7 +295,7 @@ function adoptMismatches(key: api.ServiceKeyResponse, inputs: ServiceKeyInputs):
     const out: string[] = [];
     // A null size/curve/operations (allowed by okms.serviceKey.Response) proves nothing either way; the
     // context is never returned, so adoption cannot and does not check it.
-    const compare = (field: string, wanted: unknown, actual: unknown, equal = common.sameValue) => {
+    const compare = (field: string, wanted: unknown, actual: unknown, equal = properties.sameValue) => {
         if (wanted !== undefined && actual !== null && actual !== undefined && !equal(wanted, actual)) {
             out.push(`${field}: inputs say ${JSON.stringify(wanted)}, key has ${JSON.stringify(actual ?? null)}`);
         }
@@ -301,40 +303,40 @@ function adoptMismatches(key: api.ServiceKeyResponse, inputs: ServiceKeyInputs):
     compare("type", inputs.type, key.type);
     compare("size", inputs.size, key.size);
     compare("curve", inputs.curve, key.curve);
-    compare("operations", inputs.operations, key.operations, common.sameSet);
+    compare("operations", inputs.operations, key.operations, properties.sameSet);
     return out;
 }
 
 /** The dynamic provider of {@link ServiceKey}. One instance per process (`serviceKeyProvider`). */
 export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceKeyInputs, ServiceKeyOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see common.ts). */
-    declare private stackConfig: common.OvhStackConfig | undefined;
+    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
+    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = common.snapshotStackConfig(req.config);
+        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
     }
 
     async check(
         _olds: ServiceKeyInputs,
         news: ServiceKeyInputs,
     ): Promise<pulumi.dynamic.CheckResult<ServiceKeyInputs>> {
-        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
         const parsed = schemas.serviceKeyInputsSchema().safeParse(raw);
         if (!parsed.success) {
-            failures.push(...common.issuesToFailures(parsed.error.issues, raw));
+            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }
         // Whether these fields are well-formed: a cross-field rule runs when its own fields are, so a mistake in
         // another field (a name too long) doesn't hide it.
         const wellFormed = (...fields: string[]) =>
             parsed.success || !parsed.error.issues.some((i) => fields.includes(String(i.path[0])));
-        const known = (v: unknown) => v !== undefined && !common.containsUnknown(v);
+        const known = (v: unknown) => v !== undefined && !properties.containsUnknown(v);
         const given = (key: string) => raw[key] !== undefined;
         const out: Record<string, unknown> = { ...raw };
 
         // BYOK: what the JWK says wins, and explicit inputs must agree with it.
         const jwk = raw.importJwk;
-        const jwkKnown = jwk !== undefined && jwk !== null && typeof jwk === "object" && !common.isUnknown(jwk);
+        const jwkKnown = jwk !== undefined && jwk !== null && typeof jwk === "object" && !properties.isUnknown(jwk);
         let derived: ReturnType<typeof describeJwk> | undefined;
         if (jwkKnown && wellFormed("importJwk", "type", "size", "curve", "operations")) {
             const j = jwk as ImportJwk;
@@ -351,7 +353,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                 const explicit = raw[field];
                 const fromJwk = derived[field];
                 if (known(explicit) && fromJwk !== undefined) {
-                    const equal = field === "operations" ? common.sameSet : common.sameValue;
+                    const equal = field === "operations" ? properties.sameSet : properties.sameValue;
                     if (!equal(explicit, fromJwk)) {
                         failures.push({
                             property: field,
@@ -386,7 +388,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
             // Cross-field rules only when every part is known (and the fields themselves are well-formed).
             if (
                 wellFormed("importJwk", "type", "size", "curve", "operations") &&
-                !common.containsUnknown(spec) &&
+                !properties.containsUnknown(spec) &&
                 Array.isArray(spec.operations)
             ) {
                 // A value that came from the JWK, not from an explicit input, is the JWK's fault: name its member.
@@ -416,11 +418,11 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         }
         out.deletionPolicy = raw.deletionPolicy ?? "delete";
 
-        failures.push(...common.checkOvhConfig(this.stackConfig));
+        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
         // A private JWK is secret: no failure may make the engine print it.
         return {
-            inputs: common.jsonClean(out) as ServiceKeyInputs,
-            failures: common.hideSecretValues(failures, ["importJwk"]),
+            inputs: properties.jsonClean(out) as ServiceKeyInputs,
+            failures: properties.hideSecretValues(failures, ["importJwk"]),
         };
     }
 
@@ -434,33 +436,33 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
             if (adopting && n[key] === undefined) {
                 continue;
             }
-            if (common.inputChanged(o, n, key, key === "operations" ? common.sameSet : common.sameValue)) {
+            if (properties.inputChanged(o, n, key, key === "operations" ? properties.sameSet : properties.sameValue)) {
                 replaces.push(key);
             }
         }
-        if (common.inputChanged(o, n, "okmsId")) {
+        if (properties.inputChanged(o, n, "okmsId")) {
             replaces.push("okmsId");
         }
-        if (common.inputChanged(o, n, "importJwk")) {
+        if (properties.inputChanged(o, n, "importJwk")) {
             replaces.push("importJwk");
         }
         // Adopting another key replaces; dropping adoptId (or naming the key we already manage) does not.
         if (
             n.adoptId !== undefined &&
-            !common.sameValue(n.adoptId, o.adoptId) &&
-            !common.sameValue(n.adoptId, o.keyId)
+            !properties.sameValue(n.adoptId, o.adoptId) &&
+            !properties.sameValue(n.adoptId, o.keyId)
         ) {
             replaces.push("adoptId");
         }
-        const updates = ["name", "state", "deletionPolicy"].filter((k) => common.inputChanged(o, n, k));
-        if (n.state === "DEACTIVATED" && common.inputChanged(o, n, "deactivationReason")) {
+        const updates = ["name", "state", "deletionPolicy"].filter((k) => properties.inputChanged(o, n, k));
+        if (n.state === "DEACTIVATED" && properties.inputChanged(o, n, "deactivationReason")) {
             updates.push("deactivationReason");
         }
         return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
     }
 
     async create(inputs: ServiceKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> {
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             const okmsId = inputs.okmsId;
             // Renames/deactivates as asked and reads what the POST's answer lacks.
             const finish = async (
@@ -489,7 +491,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                     const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
                     return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
                 } catch (e) {
-                    throw common.createdButFailed(
+                    throw creation.createdButFailed(
                         `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
                         id,
                         toOutputs(created, inputs),
@@ -503,7 +505,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                 try {
                     adopted = await api.getServiceKey(client, okmsId, inputs.adoptId, "JWK");
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         throw new Error(`adoptId: service key ${inputs.adoptId} does not exist in KMS ${okmsId}`);
                     }
                     throw e;
@@ -533,12 +535,15 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                       operations: inputs.operations,
                       context: inputs.context,
                   };
-            const clean = common.jsonClean(body);
+            const clean = properties.jsonClean(body);
             const recovery = keyRecovery(client, okmsId, clean);
-            return common.journaledCreate(recovery, async (interrupted) =>
+            return creation.journaledCreate(recovery, async (interrupted) =>
                 finish(
                     interrupted ??
-                        (await common.createWithRecovery(() => api.createServiceKey(client, okmsId, clean), recovery)),
+                        (await creation.createWithRecovery(
+                            () => api.createServiceKey(client, okmsId, clean),
+                            recovery,
+                        )),
                 ),
             );
         });
@@ -550,15 +555,15 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         if (typeof okmsId !== "string") {
             throw new Error(`cannot read service key ${id}: its state has no okmsId`);
         }
-        const inputs = common.pickInputs(p, serviceKeyInputKeys());
-        return common.withClient(
+        const inputs = properties.pickInputs(p, serviceKeyInputKeys());
+        return stackConfig.withClient(
             this.stackConfig,
             async (client): Promise<pulumi.dynamic.ReadResult<ServiceKeyOutputs>> => {
                 let key: api.ServiceKeyResponse;
                 try {
                     key = await api.getServiceKey(client, okmsId, id, "JWK");
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         return {};
                     }
                     throw e;
@@ -579,7 +584,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         news: ServiceKeyInputs,
     ): Promise<pulumi.dynamic.UpdateResult<ServiceKeyOutputs>> {
         const body: api.ServiceKeyUpdate = {};
-        if (!common.sameValue(olds.name, news.name)) {
+        if (!properties.sameValue(olds.name, news.name)) {
             body.name = news.name;
         }
         const wanted = news.state ?? "ACTIVE";
@@ -589,19 +594,22 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
             if (wanted === "DEACTIVATED") {
                 body.deactivationReason = reason;
             }
-        } else if (wanted === "DEACTIVATED" && !common.sameValue(olds.deactivationReason, news.deactivationReason)) {
+        } else if (
+            wanted === "DEACTIVATED" &&
+            !properties.sameValue(olds.deactivationReason, news.deactivationReason)
+        ) {
             body.state = wanted;
             body.deactivationReason = reason;
         }
-        const base = { ...common.withoutProvider(olds as Record<string, unknown>) };
+        const base = { ...properties.withoutProvider(olds as Record<string, unknown>) };
         for (const key of serviceKeyInputKeys()) {
             delete base[key];
         }
-        const merged = { ...base, ...common.withoutProvider(news as Record<string, unknown>) };
+        const merged = { ...base, ...properties.withoutProvider(news as Record<string, unknown>) };
         if (Object.keys(body).length === 0) {
-            return { outs: common.jsonClean(merged) as ServiceKeyOutputs };
+            return { outs: properties.jsonClean(merged) as ServiceKeyOutputs };
         }
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             await api.updateServiceKey(client, news.okmsId, id, body);
             const key = await api.getServiceKey(client, news.okmsId, id, "JWK");
             return { outs: toOutputs(key, news) };
@@ -615,7 +623,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
             return;
         }
         const policy = p.deletionPolicy === "deactivate" ? "deactivate" : "delete";
-        await common.withClient(this.stackConfig, async (client) => {
+        await stackConfig.withClient(this.stackConfig, async (client) => {
             // A key must be deactivated before it can be deleted. Returns false when the key is gone.
             const deactivate = async (): Promise<boolean> => {
                 try {
@@ -625,7 +633,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                     });
                     return true;
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         return false;
                     }
                     throw e;
@@ -639,11 +647,11 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                 }
             }
             try {
-                await common.ignoreGone(() => api.deleteServiceKey(client, okmsId, id));
+                await creation.ignoreGone(() => api.deleteServiceKey(client, okmsId, id));
             } catch (e) {
-                const code = common.errorCode(e);
+                const code = creation.errorCode(e);
                 if ((code === "ERR_OVH_BAD_REQUEST" || code === "ERR_OVH_CONFLICT") && (await deactivate())) {
-                    await common.ignoreGone(() => api.deleteServiceKey(client, okmsId, id));
+                    await creation.ignoreGone(() => api.deleteServiceKey(client, okmsId, id));
                     return;
                 }
                 throw e;

@@ -16,11 +16,13 @@
  * the data OKMS holds with the recorded (secret) data in memory, so drift needs no digest either.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as common from "./common";
+import * as properties from "./properties";
+import * as creation from "./creation";
+import * as stackConfig from "./stackConfig";
 import { ProviderLoader } from "./loader";
-import * as secretApi from "./okms/secretApi";
-import * as secretRules from "./okms/secretRules";
-import * as secretSchemas from "./okms/secretSchemas";
+import * as secretApi from "../okms/secretApi";
+import * as secretRules from "../okms/secretRules";
+import * as secretSchemas from "../okms/secretSchemas";
 
 /** KMS-independent settings of one secret (`okms.secret.MetadataRequest`). Unset fields keep the KMS default. */
 export interface SecretMetadataArgs {
@@ -118,14 +120,14 @@ export function secretError(code: string, message: string, cause?: unknown): Err
     return err;
 }
 
-/** A deep copy through JSON: keeps `null` inside the data (which `common.jsonClean` would drop). */
+/** A deep copy through JSON: keeps `null` inside the data (which `properties.jsonClean` would drop). */
 function jsonCopy<T>(value: T): T {
     return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** The metadata fields we manage, JSON-clean, from an API response. */
 export function metadataOf(m: secretApi.SecretMetadataResponse): SecretMetadataInputs {
-    return common.jsonClean({
+    return properties.jsonClean({
         casRequired: m.casRequired ?? undefined,
         maxVersions: m.maxVersions ?? undefined,
         deactivateVersionAfter: m.deactivateVersionAfter ?? undefined,
@@ -138,7 +140,7 @@ export function metadataChanges(
     wanted: SecretMetadataInputs | undefined,
     actual: SecretMetadataInputs | undefined,
 ): secretApi.SecretMetadataRequest | undefined {
-    if (wanted === undefined || common.isUnknown(wanted)) {
+    if (wanted === undefined || properties.isUnknown(wanted)) {
         return undefined;
     }
     const out: Record<string, unknown> = {};
@@ -151,10 +153,10 @@ export function metadataChanges(
         // An empty map and no map are the same: the API may answer either.
         const same =
             key === "customMetadata"
-                ? common.sameValue(Object.keys(value).length === 0 ? undefined : value, current ?? undefined) ||
+                ? properties.sameValue(Object.keys(value).length === 0 ? undefined : value, current ?? undefined) ||
                   (Object.keys(value).length === 0 && Object.keys(current ?? {}).length === 0)
-                : common.sameValue(value, current);
-        if (!same || common.containsUnknown(value)) {
+                : properties.sameValue(value, current);
+        if (!same || properties.containsUnknown(value)) {
             out[key] = value;
         }
     }
@@ -170,7 +172,7 @@ function outputsFromWrite(
 ): SecretOutputs {
     const m = res.metadata;
     return {
-        ...(common.pickInputs(inputs, secretInputKeys()) as SecretInputs),
+        ...(properties.pickInputs(inputs, secretInputKeys()) as SecretInputs),
         data: jsonCopy(inputs.data),
         metadata: metadataOf(m),
         currentVersion: m.currentVersion ?? 1,
@@ -192,7 +194,7 @@ function outputsFromRead(res: secretApi.SecretResponse, recorded: SecretOutputs,
     // input equals: recorded as `{}`, so the next `up` writes a new version instead of reactivating it.
     const known = recorded.currentVersion !== undefined && version?.id === recorded.currentVersion;
     return {
-        ...(common.pickInputs(recorded, secretInputKeys()) as SecretInputs),
+        ...(properties.pickInputs(recorded, secretInputKeys()) as SecretInputs),
         data: jsonCopy(data ?? (known ? recorded.data : {})),
         metadata: metadataOf(m),
         currentVersion: version?.id ?? m.currentVersion ?? recorded.currentVersion,
@@ -213,7 +215,7 @@ function dataObject(data: unknown): Record<string, unknown> | undefined {
 
 /** True when the API refused a write because the path is taken. */
 function isAlreadyExists(e: unknown): boolean {
-    const code = common.errorCode(e);
+    const code = creation.errorCode(e);
     const cls = (e as { errorClass?: unknown } | null)?.errorClass;
     return code === "ERR_OVH_CONFLICT" || (typeof cls === "string" && /AlreadyExist/i.test(cls));
 }
@@ -223,8 +225,8 @@ function isCasConflict(e: unknown): boolean {
     const err = e as { errorClass?: unknown; apiMessage?: unknown } | null;
     const text = `${String(err?.errorClass ?? "")} ${String(err?.apiMessage ?? "")}`;
     return (
-        common.errorCode(e) === "ERR_OVH_CONFLICT" ||
-        (common.errorCode(e) === "ERR_OVH_BAD_REQUEST" && /\bcas\b|CheckAndSet|Cas[A-Z]/i.test(text))
+        creation.errorCode(e) === "ERR_OVH_CONFLICT" ||
+        (creation.errorCode(e) === "ERR_OVH_BAD_REQUEST" && /\bcas\b|CheckAndSet|Cas[A-Z]/i.test(text))
     );
 }
 
@@ -234,7 +236,7 @@ function isCasConflict(e: unknown): boolean {
  * data is never written anywhere to make the comparison.
  */
 function provesOurs(secret: secretApi.SecretResponse, sent: Record<string, unknown>, startedMs: number): boolean {
-    const created = common.parseDate(secret.metadata.createdAt);
+    const created = properties.parseDate(secret.metadata.createdAt);
     const version = secret.version ?? undefined;
     return (
         (secret.metadata.currentVersion ?? version?.id) === 1 &&
@@ -243,28 +245,28 @@ function provesOurs(secret: secretApi.SecretResponse, sent: Record<string, unkno
         version.state === "ACTIVE" &&
         created !== undefined &&
         created >= startedMs - 120_000 &&
-        common.sameValue(version.data, sent)
+        properties.sameValue(version.data, sent)
     );
 }
 
 /** The dynamic provider of {@link Secret}. One instance per process (`secretProvider`). */
 export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInputs, SecretOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see common.ts). */
-    declare private stackConfig: common.OvhStackConfig | undefined;
+    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
+    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = common.snapshotStackConfig(req.config);
+        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
     }
 
     async check(_olds: SecretInputs, news: SecretInputs): Promise<pulumi.dynamic.CheckResult<SecretInputs>> {
-        const raw = { ...(common.withoutProvider(news) as Record<string, unknown>) };
+        const raw = { ...(properties.withoutProvider(news) as Record<string, unknown>) };
         const failures: pulumi.dynamic.CheckFailure[] = [];
         if (raw.path === undefined && raw.adoptId !== undefined) {
             raw.path = raw.adoptId;
         }
         // A string is the JSON text of the object (a file's contents, say); OKMS stores key/value JSON only
         // (error class SecretDataInvalidKeyValueJson in spec/ovh/okms.json).
-        if (typeof raw.data === "string" && !common.isUnknown(raw.data)) {
+        if (typeof raw.data === "string" && !properties.isUnknown(raw.data)) {
             let parsed: unknown;
             try {
                 parsed = JSON.parse(raw.data);
@@ -287,18 +289,22 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
             const issues = parsed.error.issues.filter(
                 (i) => !(i.path[0] === "data" && dataReported) && !(i.path[0] === "path" && raw.path === undefined),
             );
-            failures.push(...common.issuesToFailures(issues, raw));
+            failures.push(...properties.issuesToFailures(issues, raw));
         }
         if (raw.path === undefined) {
             failures.push({ property: "path", reason: "path is required (or adoptId, to take over a secret)" });
         }
-        if (raw.adoptId !== undefined && !common.containsUnknown([raw.adoptId, raw.path]) && raw.adoptId !== raw.path) {
+        if (
+            raw.adoptId !== undefined &&
+            !properties.containsUnknown([raw.adoptId, raw.path]) &&
+            raw.adoptId !== raw.path
+        ) {
             failures.push({
                 property: "adoptId",
                 reason: "adoptId must equal path (the path of the secret to take over); set one of them",
             });
         }
-        if (dataObject(raw.data) !== undefined && !common.containsUnknown(raw.data)) {
+        if (dataObject(raw.data) !== undefined && !properties.containsUnknown(raw.data)) {
             const bytes = secretRules.secretDataBytes(raw.data);
             if (bytes > secretRules.SECRET_LIMITS.dataMaxBytes) {
                 failures.push({
@@ -308,18 +314,18 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
             }
         }
         const out: Record<string, unknown> = { ...raw, deletionPolicy: raw.deletionPolicy ?? "delete" };
-        failures.push(...common.checkOvhConfig(this.stackConfig));
-        const shown = common.hideSecretValues(failures, ["data"]);
-        // `data` is copied as is (common.jsonClean would drop the nulls inside it).
+        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
+        const shown = properties.hideSecretValues(failures, ["data"]);
+        // `data` is copied as is (properties.jsonClean would drop the nulls inside it).
         const { data, ...rest } = out;
-        return { inputs: { ...common.jsonClean(rest), data } as SecretInputs, failures: shown };
+        return { inputs: { ...properties.jsonClean(rest), data } as SecretInputs, failures: shown };
     }
 
     async diff(_id: string, olds: SecretOutputs, news: SecretInputs): Promise<pulumi.dynamic.DiffResult> {
         const o = olds as Record<string, unknown>;
         const n = news as Record<string, unknown>;
-        const replaces = ["okmsId", "path"].filter((k) => common.inputChanged(o, n, k));
-        const updates = ["data", "cas", "adoptId", "deletionPolicy"].filter((k) => common.inputChanged(o, n, k));
+        const replaces = ["okmsId", "path"].filter((k) => properties.inputChanged(o, n, k));
+        const updates = ["data", "cas", "adoptId", "deletionPolicy"].filter((k) => properties.inputChanged(o, n, k));
         if (metadataChanges(news.metadata, olds.metadata) !== undefined) {
             updates.push("metadata");
         }
@@ -336,7 +342,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
     }
 
     async create(inputs: SecretInputs): Promise<pulumi.dynamic.CreateResult<SecretOutputs>> {
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             const { okmsId, path } = inputs;
             const urn = secretRules.secretUrn(client.plate, okmsId, path);
             if (inputs.adoptId !== undefined) {
@@ -344,7 +350,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                 try {
                     existing = await secretApi.getSecret(client, okmsId, path, { includeData: true });
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         throw secretError(
                             "ERR_SECRET_ADOPT_NOT_FOUND",
                             `adoptId: there is no secret at path ${path} in KMS ${okmsId}`,
@@ -368,7 +374,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                     const res = await secretApi.createSecret(client, okmsId, body);
                     return { id: path, outs: outputsFromWrite(res, inputs, urn, "ACTIVE") };
                 } catch (e) {
-                    if (!common.isOutcomeUnknown(e) && !(lostResponse && isAlreadyExists(e))) {
+                    if (!creation.isOutcomeUnknown(e) && !(lostResponse && isAlreadyExists(e))) {
                         if (isAlreadyExists(e)) {
                             throw secretError(
                                 "ERR_SECRET_EXISTS",
@@ -385,7 +391,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                     try {
                         found = await secretApi.getSecret(client, okmsId, path, { includeData: true });
                     } catch (lookup) {
-                        if (!common.isGone(lookup)) {
+                        if (!creation.isGone(lookup)) {
                             throw lookup;
                         }
                     }
@@ -415,15 +421,19 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
      * differ and, when the data differs or the current version was deleted, a new version; a deactivated
      * version with the right data is reactivated instead. No call when nothing differs.
      */
-    private async converge(client: common.Client, olds: SecretOutputs, news: SecretInputs): Promise<SecretOutputs> {
+    private async converge(
+        client: stackConfig.Client,
+        olds: SecretOutputs,
+        news: SecretInputs,
+    ): Promise<SecretOutputs> {
         const { okmsId, path } = news;
         const urn = olds.iamUrn ?? secretRules.secretUrn(client.plate, okmsId, path);
         const metadata = metadataChanges(news.metadata, olds.metadata);
-        const dataChanged = !common.sameValue(olds.data, news.data);
+        const dataChanged = !properties.sameValue(olds.data, news.data);
         const writeData = dataChanged || olds.state === "DELETED";
         let outs: SecretOutputs = {
             ...olds,
-            ...(common.pickInputs(news, secretInputKeys()) as SecretInputs),
+            ...(properties.pickInputs(news, secretInputKeys()) as SecretInputs),
             data: jsonCopy(olds.data),
         };
         if (writeData || metadata !== undefined) {
@@ -445,7 +455,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                         e,
                     );
                 }
-                if (!common.isOutcomeUnknown(e)) {
+                if (!creation.isOutcomeUnknown(e)) {
                     throw e;
                 }
                 // The PUT may have landed: it did if the secret now holds our data in a newer version.
@@ -453,7 +463,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                 const landed =
                     (!writeData ||
                         ((now.version?.id ?? 0) > (olds.currentVersion ?? 0) &&
-                            common.sameValue(now.version?.data, news.data))) &&
+                            properties.sameValue(now.version?.data, news.data))) &&
                     metadataChanges(news.metadata, metadataOf(now.metadata)) === undefined;
                 if (!landed) {
                     throw e;
@@ -477,14 +487,14 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         if (typeof okmsId !== "string") {
             throw new Error(`cannot read secret ${id}: its state has no okmsId`);
         }
-        return common.withClient(
+        return stackConfig.withClient(
             this.stackConfig,
             async (client): Promise<pulumi.dynamic.ReadResult<SecretOutputs>> => {
                 let res: secretApi.SecretResponse;
                 try {
                     res = await secretApi.getSecret(client, okmsId, id, { includeData: true });
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         return {};
                     }
                     throw e;
@@ -493,7 +503,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                 const outs = outputsFromRead(res, { ...p, path: p.path ?? id }, urn);
                 // Props show the secret as it is now (data, metadata, version state); inputs stay the user's, so the
                 // next `up` sees the drift and repairs it.
-                const { data: _data, ...rest } = common.pickInputs(p, secretInputKeys());
+                const { data: _data, ...rest } = properties.pickInputs(p, secretInputKeys());
                 return { id, props: outs, inputs: { ...rest, data: jsonCopy(p.data) } as SecretOutputs };
             },
         );
@@ -504,7 +514,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         olds: SecretOutputs,
         news: SecretInputs,
     ): Promise<pulumi.dynamic.UpdateResult<SecretOutputs>> {
-        return common.withClient(this.stackConfig, async (client) => ({
+        return stackConfig.withClient(this.stackConfig, async (client) => ({
             outs: await this.converge(client, olds, news),
         }));
     }
@@ -516,17 +526,17 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
             return;
         }
         const path = typeof p.path === "string" ? p.path : id;
-        await common.withClient(this.stackConfig, async (client) => {
+        await stackConfig.withClient(this.stackConfig, async (client) => {
             if (p.deletionPolicy === "deactivate") {
-                const versions = await common.ignoreGone(() => secretApi.listSecretVersions(client, okmsId, path));
+                const versions = await creation.ignoreGone(() => secretApi.listSecretVersions(client, okmsId, path));
                 for (const v of (versions ?? []).filter((x) => x.state === "ACTIVE")) {
-                    await common.ignoreGone(() =>
+                    await creation.ignoreGone(() =>
                         secretApi.setSecretVersionState(client, okmsId, path, v.id, "DEACTIVATED"),
                     );
                 }
                 return;
             }
-            await common.ignoreGone(() => secretApi.deleteSecret(client, okmsId, path));
+            await creation.ignoreGone(() => secretApi.deleteSecret(client, okmsId, path));
         });
     }
 }

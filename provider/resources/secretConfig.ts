@@ -15,10 +15,12 @@
  * Unset inputs are not managed: their value stays whatever the KMS has.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as common from "./common";
+import * as properties from "./properties";
+import * as creation from "./creation";
+import * as stackConfig from "./stackConfig";
 import { ProviderLoader } from "./loader";
-import * as secretApi from "./okms/secretApi";
-import * as secretSchemas from "./okms/secretSchemas";
+import * as secretApi from "../okms/secretApi";
+import * as secretSchemas from "../okms/secretSchemas";
 
 /** Arguments of {@link SecretConfig}. */
 export interface SecretConfigArgs {
@@ -62,7 +64,7 @@ function settingKeys(): (keyof SecretConfigValues)[] {
 function changes(wanted: SecretConfigValues, actual: Partial<SecretConfigValues>): secretApi.SecretConfigUpdate {
     const out: Record<string, unknown> = {};
     for (const key of settingKeys()) {
-        if (wanted[key] !== undefined && !common.sameValue(wanted[key], actual[key])) {
+        if (wanted[key] !== undefined && !properties.sameValue(wanted[key], actual[key])) {
             out[key] = wanted[key];
         }
     }
@@ -79,36 +81,36 @@ function effective(res: secretApi.SecretConfigResponse): SecretConfigValues {
 
 /** The dynamic provider of {@link SecretConfig}. */
 export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<SecretConfigInputs, SecretConfigOutputs> {
-    declare private stackConfig: common.OvhStackConfig | undefined;
+    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = common.snapshotStackConfig(req.config);
+        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
     }
 
     async check(
         _olds: SecretConfigInputs,
         news: SecretConfigInputs,
     ): Promise<pulumi.dynamic.CheckResult<SecretConfigInputs>> {
-        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
         const parsed = secretSchemas.secretConfigInputsSchema().safeParse(raw);
         if (!parsed.success) {
-            failures.push(...common.issuesToFailures(parsed.error.issues, raw));
+            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }
-        failures.push(...common.checkOvhConfig(this.stackConfig));
-        return { inputs: common.jsonClean(raw) as SecretConfigInputs, failures };
+        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
+        return { inputs: properties.jsonClean(raw) as SecretConfigInputs, failures };
     }
 
     async diff(_id: string, olds: SecretConfigOutputs, news: SecretConfigInputs): Promise<pulumi.dynamic.DiffResult> {
         const o = olds as Record<string, unknown>;
         const n = news as Record<string, unknown>;
-        const replaces = common.inputChanged(o, n, "okmsId") ? ["okmsId"] : [];
-        const updates = settingKeys().filter((k) => n[k] !== undefined && common.inputChanged(o, n, k));
+        const replaces = properties.inputChanged(o, n, "okmsId") ? ["okmsId"] : [];
+        const updates = settingKeys().filter((k) => n[k] !== undefined && properties.inputChanged(o, n, k));
         return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
     }
 
     async create(inputs: SecretConfigInputs): Promise<pulumi.dynamic.CreateResult<SecretConfigOutputs>> {
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             const before = await secretApi.getSecretConfig(client, inputs.okmsId);
             const previous: SecretConfigValues = {};
             for (const key of settingKeys()) {
@@ -121,7 +123,7 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
                 Object.keys(body).length > 0 ? await secretApi.updateSecretConfig(client, inputs.okmsId, body) : before;
             return {
                 id: inputs.okmsId,
-                outs: common.jsonClean({ ...inputs, ...effective(after), previous }) as SecretConfigOutputs,
+                outs: properties.jsonClean({ ...inputs, ...effective(after), previous }) as SecretConfigOutputs,
             };
         });
     }
@@ -129,20 +131,20 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
     async read(id: string, props?: SecretConfigOutputs): Promise<pulumi.dynamic.ReadResult<SecretConfigOutputs>> {
         const p = (props ?? {}) as Partial<SecretConfigOutputs>;
         const okmsId = typeof p.okmsId === "string" ? p.okmsId : id;
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             let res: secretApi.SecretConfigResponse;
             try {
                 res = await secretApi.getSecretConfig(client, okmsId);
             } catch (e) {
-                if (common.isGone(e)) {
+                if (creation.isGone(e)) {
                     return {};
                 }
                 throw e;
             }
-            const inputs = common.pickInputs(p, ["okmsId", ...settingKeys()]);
+            const inputs = properties.pickInputs(p, ["okmsId", ...settingKeys()]);
             return {
                 id,
-                props: common.jsonClean({
+                props: properties.jsonClean({
                     ...p,
                     okmsId,
                     ...effective(res),
@@ -166,12 +168,12 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
             }
         }
         const body = changes(news, olds);
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             const after =
                 Object.keys(body).length > 0
                     ? await secretApi.updateSecretConfig(client, news.okmsId, body)
                     : await secretApi.getSecretConfig(client, news.okmsId);
-            return { outs: common.jsonClean({ ...news, ...effective(after), previous }) as SecretConfigOutputs };
+            return { outs: properties.jsonClean({ ...news, ...effective(after), previous }) as SecretConfigOutputs };
         });
     }
 
@@ -183,8 +185,8 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
         if (Object.keys(body).length === 0) {
             return;
         }
-        await common.withClient(this.stackConfig, async (client) => {
-            await common.ignoreGone(() => secretApi.updateSecretConfig(client, okmsId, body));
+        await stackConfig.withClient(this.stackConfig, async (client) => {
+            await creation.ignoreGone(() => secretApi.updateSecretConfig(client, okmsId, body));
         });
     }
 }

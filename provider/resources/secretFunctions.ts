@@ -4,10 +4,11 @@
  * the stack's `ovh:*` config or the `OVH_*` environment, read at call time, never captured.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as common from "./common";
-import * as secretApi from "./okms/secretApi";
-import type * as secretRules from "./okms/secretRules";
-import * as secretSchemas from "./okms/secretSchemas";
+import * as properties from "./properties";
+import * as stackConfig from "./stackConfig";
+import * as secretApi from "../okms/secretApi";
+import type * as secretRules from "../okms/secretRules";
+import * as secretSchemas from "../okms/secretSchemas";
 import { metadataOf, secretError, type SecretMetadataInputs } from "./secret";
 
 /** Arguments of {@link getSecret}. */
@@ -49,9 +50,9 @@ export interface GetSecretResult {
  * The `ovh:*` stack config of the running program, read now (outside a program: none). Through
  * `runtime.getConfig`, which returns the value as is: `Config.get` would warn about every secret key.
  */
-function programStackConfig(): common.OvhStackConfig {
-    const out: common.OvhStackConfig = {};
-    for (const key of common.ovhConfigKeys()) {
+function programStackConfig(): stackConfig.OvhStackConfig {
+    const out: stackConfig.OvhStackConfig = {};
+    for (const key of stackConfig.ovhConfigKeys()) {
         const value = pulumi.runtime.getConfig(key);
         if (value !== undefined && value !== "") {
             out[key] = value;
@@ -69,14 +70,14 @@ function programStackConfig(): common.OvhStackConfig {
 export async function getSecret(args: GetSecretArgs): Promise<GetSecretResult> {
     const parsed = secretSchemas.getSecretArgsSchema().safeParse(args);
     if (!parsed.success) {
-        const failures = common.issuesToFailures(parsed.error.issues, args);
+        const failures = properties.issuesToFailures(parsed.error.issues, args);
         throw secretError(
             "ERR_SECRET_ARGS",
             `getSecret: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
         );
     }
     const { okmsId, path, version } = parsed.data;
-    return common.withClient(programStackConfig(), async (client) => {
+    return stackConfig.withClient(programStackConfig(), async (client) => {
         const res = await secretApi.getSecret(client, okmsId, path, { includeData: true, version });
         const v = res.version ?? undefined;
         const data = v?.data;

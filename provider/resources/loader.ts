@@ -15,7 +15,7 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 
-/** The resource kinds, named like the provider instances exported by `provider/index.ts`. */
+/** The resource kinds, named like the provider instances exported by `provider/resources/providers.ts`. */
 export type ProviderKind =
     | "okmsProvider"
     | "serviceKeyProvider"
@@ -29,7 +29,7 @@ export function loadProvider(kind: ProviderKind): dynamic.ResourceProvider {
     let mod: Record<string, dynamic.ResourceProvider | undefined>;
     try {
         // A literal path: the serializer keeps this `require` as written, resolved in the host.
-        mod = require("pulumi-ovh-okms/dist/provider/index.js");
+        mod = require("pulumi-ovh-okms/internal/providers");
     } catch (e) {
         throw new Error(
             `pulumi-ovh-okms is not installed where the Pulumi program runs (${process.cwd()}): ` +

@@ -13,11 +13,13 @@
  * destroyed); otherwise the KMS is left in place and the deletion says so.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as common from "./common";
+import * as properties from "./properties";
+import * as creation from "./creation";
+import * as stackConfig from "./stackConfig";
 import { ProviderLoader } from "./loader";
-import * as api from "./okms/api";
-import * as rules from "./okms/rules";
-import * as schemas from "./okms/schemas";
+import * as api from "../okms/api";
+import * as rules from "../okms/rules";
+import * as schemas from "../okms/schemas";
 
 /** Arguments of {@link Okms}. Set `region` to order a KMS, or `okmsId` to adopt an existing one. */
 export interface OkmsArgs {
@@ -82,8 +84,8 @@ function deadlines() {
 
 /** Outputs from an API response, over the inputs (with no inputs: what `getOkms` returns, functions.ts). */
 export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>, plate: string): OkmsOutputs {
-    return common.jsonClean({
-        ...common.pickInputs(inputs, okmsInputKeys()),
+    return properties.jsonClean({
+        ...properties.pickInputs(inputs, okmsInputKeys()),
         okmsId: kms.id,
         region: rules.normalizeRegion(kms.region),
         restEndpoint: kms.restEndpoint,
@@ -98,7 +100,7 @@ export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>
 }
 
 /** Sets the display name and waits until the v2 resource shows it. */
-async function rename(client: common.Client, okmsId: string, displayName: string): Promise<api.OkmsResource> {
+async function rename(client: stackConfig.Client, okmsId: string, displayName: string): Promise<api.OkmsResource> {
     await api.updateDisplayName(client, okmsId, displayName);
     return api.waitFor(
         () => api.getOkms(client, okmsId),
@@ -109,19 +111,19 @@ async function rename(client: common.Client, okmsId: string, displayName: string
 
 /** The dynamic provider of {@link Okms}. One instance per process (`okmsProvider`). */
 export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs, OkmsOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see common.ts). */
-    declare private stackConfig: common.OvhStackConfig | undefined;
+    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
+    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = common.snapshotStackConfig(req.config);
+        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
     }
 
     async check(_olds: OkmsInputs, news: OkmsInputs): Promise<pulumi.dynamic.CheckResult<OkmsInputs>> {
-        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
         const parsed = schemas.okmsInputsSchema().safeParse(raw);
         if (!parsed.success) {
-            failures.push(...common.issuesToFailures(parsed.error.issues, raw));
+            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }
         const out: Record<string, unknown> = { ...raw };
         if (raw.region === undefined && raw.okmsId === undefined) {
@@ -130,13 +132,13 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
                 reason: `region is required to order a KMS (or set okmsId to adopt an existing one); allowed values: ${rules.REGIONS.join(", ")}`,
             });
         }
-        if (typeof raw.region === "string" && !common.isUnknown(raw.region)) {
+        if (typeof raw.region === "string" && !properties.isUnknown(raw.region)) {
             out.region = rules.normalizeRegion(raw.region);
         }
         // No default here: the account's own subsidiary is read when ordering (GET /me).
         out.terminateOnDelete = raw.terminateOnDelete ?? false;
-        failures.push(...common.checkOvhConfig(this.stackConfig));
-        return { inputs: common.jsonClean(out) as OkmsInputs, failures };
+        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
+        return { inputs: properties.jsonClean(out) as OkmsInputs, failures };
     }
 
     async diff(_id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -147,32 +149,32 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         const sameRegion = (a: unknown, b: unknown) =>
             typeof a === "string" && typeof b === "string"
                 ? rules.normalizeRegion(a) === rules.normalizeRegion(b)
-                : common.sameValue(a, b);
-        if (n.region !== undefined && common.inputChanged(o, n, "region", sameRegion)) {
+                : properties.sameValue(a, b);
+        if (n.region !== undefined && properties.inputChanged(o, n, "region", sameRegion)) {
             replaces.push("region");
         }
-        if (n.okmsId !== undefined && common.inputChanged(o, n, "okmsId")) {
+        if (n.okmsId !== undefined && properties.inputChanged(o, n, "okmsId")) {
             replaces.push("okmsId");
         }
         // An unset subsidiary is no change: it only matters when ordering (0.1 recorded a defaulted `FR`).
         const updates = ["ovhSubsidiary", "terminateOnDelete"].filter(
-            (k) => (k !== "ovhSubsidiary" || n[k] !== undefined) && common.inputChanged(o, n, k),
+            (k) => (k !== "ovhSubsidiary" || n[k] !== undefined) && properties.inputChanged(o, n, k),
         );
-        if (n.displayName !== undefined && common.inputChanged(o, n, "displayName")) {
+        if (n.displayName !== undefined && properties.inputChanged(o, n, "displayName")) {
             updates.push("displayName");
         }
         return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
     }
 
     async create(inputs: OkmsInputs): Promise<pulumi.dynamic.CreateResult<OkmsOutputs>> {
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             if (inputs.okmsId !== undefined) {
                 // Adopt: read only. Never ordered here, never terminated unless terminateOnDelete says so.
                 let kms: api.OkmsResource;
                 try {
                     kms = await api.getOkms(client, inputs.okmsId);
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         throw new Error(
                             `okmsId: KMS ${inputs.okmsId} does not exist (or is not visible to these credentials)`,
                         );
@@ -205,14 +207,14 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
                     {
                         deadlineMs: d.visibleMs,
                         what: `KMS ${okmsId} to be visible in /v2/okms/resource`,
-                        retryIf: (e) => api.isTransientError(e) || common.isGone(e),
+                        retryIf: (e) => api.isTransientError(e) || creation.isGone(e),
                     },
                 );
                 if (inputs.displayName !== undefined && kms.iam?.displayName !== inputs.displayName) {
                     kms = await rename(client, okmsId, inputs.displayName);
                 }
             } catch (e) {
-                throw common.createdButFailed(
+                throw creation.createdButFailed(
                     `KMS ${okmsId} was ordered and delivered but setting it up failed`,
                     okmsId,
                     partial,
@@ -225,41 +227,44 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
     }
 
     async read(id: string, props?: OkmsOutputs): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> {
-        const inputs = common.pickInputs((props ?? {}) as Record<string, unknown>, okmsInputKeys());
-        return common.withClient(this.stackConfig, async (client): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> => {
-            let kms: api.OkmsResource;
-            try {
-                kms = await api.getOkms(client, id);
-            } catch (e) {
-                if (common.errorCode(e) === "ERR_OVH_EXPIRED" && props !== undefined) {
-                    // 460: the service is expired or suspended, not gone. Dropping it would make the next `up`
-                    // order another KMS while this one (and its keys) can still be renewed: keep it, say so.
-                    // Shown in the CLI: the host's stdout is not hidden.
-                    console.log(
-                        `okms: KMS ${id} is expired or suspended (HTTP 460); kept in the stack: renew the service to use it again.`,
-                    );
-                    return { id, props: { ...props, state: "EXPIRED" }, inputs: inputs as unknown as OkmsOutputs };
+        const inputs = properties.pickInputs((props ?? {}) as Record<string, unknown>, okmsInputKeys());
+        return stackConfig.withClient(
+            this.stackConfig,
+            async (client): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> => {
+                let kms: api.OkmsResource;
+                try {
+                    kms = await api.getOkms(client, id);
+                } catch (e) {
+                    if (creation.errorCode(e) === "ERR_OVH_EXPIRED" && props !== undefined) {
+                        // 460: the service is expired or suspended, not gone. Dropping it would make the next `up`
+                        // order another KMS while this one (and its keys) can still be renewed: keep it, say so.
+                        // Shown in the CLI: the host's stdout is not hidden.
+                        console.log(
+                            `okms: KMS ${id} is expired or suspended (HTTP 460); kept in the stack: renew the service to use it again.`,
+                        );
+                        return { id, props: { ...props, state: "EXPIRED" }, inputs: inputs as unknown as OkmsOutputs };
+                    }
+                    if (creation.isGone(e)) {
+                        return {};
+                    }
+                    throw e;
                 }
-                if (common.isGone(e)) {
-                    return {};
-                }
-                throw e;
-            }
-            return { id, props: toOutputs(kms, inputs, client.plate), inputs: inputs as unknown as OkmsOutputs };
-        });
+                return { id, props: toOutputs(kms, inputs, client.plate), inputs: inputs as unknown as OkmsOutputs };
+            },
+        );
     }
 
     async update(id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.UpdateResult<OkmsOutputs>> {
-        const base = { ...common.withoutProvider(olds as Record<string, unknown>) };
+        const base = { ...properties.withoutProvider(olds as Record<string, unknown>) };
         for (const key of okmsInputKeys()) {
             delete base[key];
         }
-        const merged = { ...base, ...common.withoutProvider(news as Record<string, unknown>), okmsId: id };
+        const merged = { ...base, ...properties.withoutProvider(news as Record<string, unknown>), okmsId: id };
         if (news.displayName === undefined || news.displayName === olds.displayName) {
-            return { outs: common.jsonClean({ ...merged, displayName: olds.displayName }) as OkmsOutputs };
+            return { outs: properties.jsonClean({ ...merged, displayName: olds.displayName }) as OkmsOutputs };
         }
         const displayName = news.displayName;
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             const kms = await rename(client, id, displayName);
             return { outs: toOutputs(kms, news, client.plate) };
         });
@@ -274,7 +279,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
             );
             return;
         }
-        await common.withClient(this.stackConfig, async (client) => {
+        await stackConfig.withClient(this.stackConfig, async (client) => {
             const terminated = await api.terminateOkms(client, id, { deadlineMs: deadlines().terminateMs });
             console.log(
                 terminated

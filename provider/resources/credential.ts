@@ -14,12 +14,14 @@
  * | (expiry within `renewBeforeDays`, or status `EXPIRED`) | replace (`expiredAt`) |
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as common from "./common";
+import * as properties from "./properties";
+import * as creation from "./creation";
+import * as stackConfig from "./stackConfig";
 import { ProviderLoader } from "./loader";
-import * as api from "./okms/api";
-import * as rules from "./okms/rules";
-import * as schemas from "./okms/schemas";
-import * as pki from "./pki";
+import * as api from "../okms/api";
+import * as rules from "../okms/rules";
+import * as schemas from "../okms/schemas";
+import * as pki from "../okms/pki";
 
 /** Where the certificate's private key comes from. */
 export type PrivateKeySource = "local" | "ovh" | "csr";
@@ -112,8 +114,8 @@ function toOutputs(
     privateKeyPem: string | undefined,
     previous?: Record<string, unknown>,
 ): CredentialOutputs {
-    return common.jsonClean({
-        ...common.pickInputs(inputs, credentialInputKeys()),
+    return properties.jsonClean({
+        ...properties.pickInputs(inputs, credentialInputKeys()),
         okmsId: inputs.okmsId as string,
         credentialId: c.id,
         name: c.name,
@@ -131,7 +133,7 @@ function toOutputs(
 
 /** Waits until the credential is READY; ERROR (or any status other than CREATING) fails at once. */
 async function waitReady(
-    client: common.Client,
+    client: stackConfig.Client,
     okmsId: string,
     id: string,
     timeoutMs: number,
@@ -154,19 +156,19 @@ async function waitReady(
 }
 
 /**
- * How a credential create whose outcome is unknown is recovered (common.createWithRecovery). With a local key
+ * How a credential create whose outcome is unknown is recovered (creation.createWithRecovery). With a local key
  * or a CSR the proof exists: the issued certificate carries our public key (so a look-alike is never taken).
  * An OVH-generated credential carries no proof (only its name, identities and description, which anyone can
  * repeat), and its private key was only in the lost response: it is reported by id, never deleted or adopted.
  */
 function credentialRecovery(
-    client: common.Client,
+    client: stackConfig.Client,
     okmsId: string,
     body: api.CredentialCreation,
     ourPublicKey: string | undefined,
     localKey: boolean,
     timeoutMs: number,
-): common.Recovery<api.CredentialResponse> {
+): creation.Recovery<api.CredentialResponse> {
     return {
         what: "credential",
         name: body.name,
@@ -177,10 +179,10 @@ function credentialRecovery(
                 (c) =>
                     c.name === body.name &&
                     c.status !== "DELETING" &&
-                    common.createdSince(c.createdAt, startedMs) &&
+                    creation.createdSince(c.createdAt, startedMs) &&
                     c.fromCSR === (body.csr !== undefined) &&
-                    common.sameSet(c.identityURNs, body.identityURNs) &&
-                    common.sameValue(c.description, body.description),
+                    properties.sameSet(c.identityURNs, body.identityURNs) &&
+                    properties.sameValue(c.description, body.description),
             ),
         proof: ourPublicKey,
         prove: async (c, proof) => {
@@ -198,7 +200,7 @@ function credentialRecovery(
         // useless, so it is removed. With a CSR the user still holds the key: it is taken over.
         interruptedProven: localKey ? "remove" : "adopt",
         remove: async (c) => {
-            await common.ignoreGone(() => api.deleteCredential(client, okmsId, c.id));
+            await creation.ignoreGone(() => api.deleteCredential(client, okmsId, c.id));
         },
         idOf: (c) => c.id,
         createdAtOf: (c) => c.createdAt,
@@ -212,14 +214,14 @@ function credentialRecovery(
 /** Differences between an adopted credential and the inputs that describe it. */
 function adoptMismatches(c: api.CredentialResponse, inputs: CredentialInputs): string[] {
     const out: string[] = [];
-    const compare = (field: string, wanted: unknown, actual: unknown, equal = common.sameValue) => {
+    const compare = (field: string, wanted: unknown, actual: unknown, equal = properties.sameValue) => {
         if (wanted !== undefined && !equal(wanted, actual)) {
             out.push(
                 `${field}: inputs say ${JSON.stringify(wanted)}, credential has ${JSON.stringify(actual ?? null)}`,
             );
         }
     };
-    compare("identityURNs", inputs.identityURNs, c.identityURNs, common.sameSet);
+    compare("identityURNs", inputs.identityURNs, c.identityURNs, properties.sameSet);
     compare("description", inputs.description, c.description);
     compare("certificateType", inputs.certificateType, c.certificateType);
     return out;
@@ -227,22 +229,22 @@ function adoptMismatches(c: api.CredentialResponse, inputs: CredentialInputs): s
 
 /** The dynamic provider of {@link Credential}. One instance per process (`credentialProvider`). */
 export class CredentialProvider implements pulumi.dynamic.ResourceProvider<CredentialInputs, CredentialOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see common.ts). */
-    declare private stackConfig: common.OvhStackConfig | undefined;
+    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
+    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
 
     async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = common.snapshotStackConfig(req.config);
+        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
     }
 
     async check(
         _olds: CredentialInputs,
         news: CredentialInputs,
     ): Promise<pulumi.dynamic.CheckResult<CredentialInputs>> {
-        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
         const parsed = schemas.credentialInputsSchema().safeParse(raw);
         if (!parsed.success) {
-            failures.push(...common.issuesToFailures(parsed.error.issues, raw));
+            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }
         const out: Record<string, unknown> = { ...raw };
         const adopting = raw.adoptId !== undefined;
@@ -253,7 +255,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
             });
         }
         if (!adopting) {
-            const csrKnown = typeof raw.csr === "string" && !common.isUnknown(raw.csr);
+            const csrKnown = typeof raw.csr === "string" && !properties.isUnknown(raw.csr);
             const source = raw.privateKeySource ?? (raw.csr !== undefined ? "csr" : "local");
             out.privateKeySource = source;
             if (source === "csr" && raw.csr === undefined) {
@@ -275,7 +277,11 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                     failures.push({ property: "csr", reason: `csr cannot be parsed: ${(e as Error).message}` });
                 }
             }
-            if (fromCsr !== undefined && raw.certificateType !== undefined && !common.isUnknown(raw.certificateType)) {
+            if (
+                fromCsr !== undefined &&
+                raw.certificateType !== undefined &&
+                !properties.isUnknown(raw.certificateType)
+            ) {
                 if (raw.certificateType !== fromCsr) {
                     failures.push({
                         property: "certificateType",
@@ -300,8 +306,8 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
             }
         }
         out.readyTimeoutSeconds = raw.readyTimeoutSeconds ?? 120;
-        failures.push(...common.checkOvhConfig(this.stackConfig));
-        return { inputs: common.jsonClean(out) as CredentialInputs, failures };
+        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
+        return { inputs: properties.jsonClean(out) as CredentialInputs, failures };
     }
 
     async diff(_id: string, olds: CredentialOutputs, news: CredentialInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -315,39 +321,41 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
             if (adopting && key !== "okmsId" && (n[key] === undefined || key === "name")) {
                 continue;
             }
-            if (common.inputChanged(o, n, key, key === "identityURNs" ? common.sameSet : common.sameValue)) {
+            if (
+                properties.inputChanged(o, n, key, key === "identityURNs" ? properties.sameSet : properties.sameValue)
+            ) {
                 replaces.push(key);
             }
         }
         if (
             n.adoptId !== undefined &&
-            !common.sameValue(n.adoptId, o.adoptId) &&
-            !common.sameValue(n.adoptId, o.credentialId)
+            !properties.sameValue(n.adoptId, o.adoptId) &&
+            !properties.sameValue(n.adoptId, o.credentialId)
         ) {
             replaces.push("adoptId");
         }
         // Renewal. An adopted credential is not renewed: re-creating it would adopt the same one again.
         if (!adopting && o.adoptId === undefined) {
-            const expires = common.parseDate(o.expiredAt);
+            const expires = properties.parseDate(o.expiredAt);
             const renewDays = typeof n.renewBeforeDays === "number" ? n.renewBeforeDays : 30;
             if (o.status === "EXPIRED" || (expires !== undefined && expires - Date.now() <= renewDays * DAY_MS)) {
                 replaces.push("expiredAt");
             }
         }
-        const updates = ["renewBeforeDays", "readyTimeoutSeconds"].filter((k) => common.inputChanged(o, n, k));
+        const updates = ["renewBeforeDays", "readyTimeoutSeconds"].filter((k) => properties.inputChanged(o, n, k));
         return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
     }
 
     async create(inputs: CredentialInputs): Promise<pulumi.dynamic.CreateResult<CredentialOutputs>> {
         const okmsId = inputs.okmsId;
         const timeoutMs = (inputs.readyTimeoutSeconds ?? 120) * 1000;
-        return common.withClient(this.stackConfig, async (client) => {
+        return stackConfig.withClient(this.stackConfig, async (client) => {
             if (inputs.adoptId !== undefined) {
                 let c: api.CredentialResponse;
                 try {
                     c = await api.getCredential(client, okmsId, inputs.adoptId);
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         throw new Error(`adoptId: credential ${inputs.adoptId} does not exist in KMS ${okmsId}`);
                     }
                     throw e;
@@ -378,7 +386,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                 csr = inputs.csr;
                 ourPublicKey = csr ? pki.csrPublicKey(csr) : undefined;
             }
-            const body: api.CredentialCreation = common.jsonClean({
+            const body: api.CredentialCreation = properties.jsonClean({
                 name: inputs.name,
                 identityURNs: inputs.identityURNs ?? [],
                 description: inputs.description,
@@ -389,10 +397,10 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
             });
 
             const recovery = credentialRecovery(client, okmsId, body, ourPublicKey, source === "local", timeoutMs);
-            return common.journaledCreate(recovery, async (interrupted) => {
+            return creation.journaledCreate(recovery, async (interrupted) => {
                 const created =
                     interrupted ??
-                    (await common.createWithRecovery(() => api.createCredential(client, okmsId, body), recovery));
+                    (await creation.createWithRecovery(() => api.createCredential(client, okmsId, body), recovery));
                 const id = created.id;
                 privateKeyPem ??= created.privateKeyPEM ?? undefined;
                 let ready: api.CredentialResponse;
@@ -408,7 +416,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                         throw new Error("the issued certificate does not carry our public key");
                     }
                 } catch (e) {
-                    throw common.createdButFailed(
+                    throw creation.createdButFailed(
                         `credential ${id} was created in KMS ${okmsId} but did not become READY`,
                         id,
                         toOutputs(created, inputs, privateKeyPem),
@@ -427,15 +435,15 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         if (typeof okmsId !== "string") {
             throw new Error(`cannot read credential ${id}: its state has no okmsId`);
         }
-        const inputs = common.pickInputs(p, credentialInputKeys());
-        return common.withClient(
+        const inputs = properties.pickInputs(p, credentialInputKeys());
+        return stackConfig.withClient(
             this.stackConfig,
             async (client): Promise<pulumi.dynamic.ReadResult<CredentialOutputs>> => {
                 let c: api.CredentialResponse;
                 try {
                     c = await api.getCredential(client, okmsId, id);
                 } catch (e) {
-                    if (common.isGone(e)) {
+                    if (creation.isGone(e)) {
                         return {};
                     }
                     throw e;
@@ -462,22 +470,22 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         // Only provider-side settings can change in place (everything else replaces): no API call, unless
         // an earlier create was recorded before the certificate was issued (the engine retries such a
         // resource with an update): then finish it, keeping the private key recorded at creation.
-        const base = { ...common.withoutProvider(olds as Record<string, unknown>) };
+        const base = { ...properties.withoutProvider(olds as Record<string, unknown>) };
         for (const key of credentialInputKeys()) {
             delete base[key];
         }
-        const merged = common.withoutProvider(news as Record<string, unknown>);
+        const merged = properties.withoutProvider(news as Record<string, unknown>);
         const o = olds as Record<string, unknown>;
         if (o.status !== "READY" && typeof o.okmsId === "string" && typeof o.certificatePem !== "string") {
             const okmsId = o.okmsId;
             const timeoutMs = (news.readyTimeoutSeconds ?? 120) * 1000;
             const privateKeyPem = typeof o.privateKeyPem === "string" ? o.privateKeyPem : undefined;
-            return common.withClient(this.stackConfig, async (client) => {
+            return stackConfig.withClient(this.stackConfig, async (client) => {
                 const ready = await waitReady(client, okmsId, id, timeoutMs);
                 return { outs: toOutputs(ready, { ...o, ...merged }, privateKeyPem, o) };
             });
         }
-        return { outs: common.jsonClean({ ...base, ...merged }) as CredentialOutputs };
+        return { outs: properties.jsonClean({ ...base, ...merged }) as CredentialOutputs };
     }
 
     async delete(id: string, props: CredentialOutputs): Promise<void> {
@@ -485,8 +493,8 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         if (typeof okmsId !== "string") {
             return;
         }
-        await common.withClient(this.stackConfig, async (client) => {
-            await common.ignoreGone(() => api.deleteCredential(client, okmsId, id));
+        await stackConfig.withClient(this.stackConfig, async (client) => {
+            await creation.ignoreGone(() => api.deleteCredential(client, okmsId, id));
         });
     }
 }

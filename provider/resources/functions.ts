@@ -6,20 +6,22 @@
  * Each comes in Pulumi's two forms: `getX(args): Promise<Result>` and `getXOutput(args: Inputs): Output<Result>`.
  * They run in the program (not in the provider host), so they also run during `pulumi preview`, each making one
  * API call per invocation (`getServiceKey` by name: one listing, plus one GET for the public key of an RSA or EC
- * key). OVH settings are resolved exactly as the resources resolve them (common.ts): stack config `ovh:*`, then
+ * key). OVH settings are resolved exactly as the resources resolve them (stackConfig.ts): stack config `ovh:*`, then
  * `OVH_*` environment variables, then ovh.conf. Arguments are validated with the resources' own schemas before
  * any call; every failure is an {@link OkmsError} with a stable code that names the argument.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import type { OkmsDataClientConfig } from "../client/okmsDataClient";
+import type { OkmsDataClientConfig } from "../okms/dataClient";
 import * as ciphertext from "./ciphertext";
 import { OkmsError } from "./ciphertext";
-import * as common from "./common";
+import * as properties from "./properties";
+import * as creation from "./creation";
+import * as stackConfig from "./stackConfig";
 import * as okms from "./okms";
-import * as api from "./okms/api";
-import * as rules from "./okms/rules";
-import * as schemas from "./okms/schemas";
+import * as api from "../okms/api";
+import * as rules from "../okms/rules";
+import * as schemas from "../okms/schemas";
 import * as serviceKey from "./serviceKey";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -28,11 +30,11 @@ import * as serviceKey from "./serviceKey";
 
 /**
  * The program's `ovh:*` stack config, read with the same key list and snapshot the providers take in
- * `configure` (common.ts). `runtime.getConfig` because `Config.get` warns on secret values, which these are.
+ * `configure` (stackConfig.ts). `runtime.getConfig` because `Config.get` warns on secret values, which these are.
  */
-function programStackConfig(): common.OvhStackConfig {
+function programStackConfig(): stackConfig.OvhStackConfig {
     const get = (key: string) => pulumi.runtime.getConfig(key);
-    return common.snapshotStackConfig({
+    return stackConfig.snapshotStackConfig({
         get,
         require: (key: string) => {
             const value = get(key);
@@ -50,7 +52,7 @@ function parseArgs<S extends z.ZodType>(fn: string, schema: S, args: unknown): z
     if (parsed.success) {
         return parsed.data;
     }
-    const failures = common.issuesToFailures(parsed.error.issues, args ?? {});
+    const failures = properties.issuesToFailures(parsed.error.issues, args ?? {});
     throw new OkmsError(
         "ERR_OKMS_INVALID_ARGUMENT",
         `${fn}: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`,
@@ -58,13 +60,13 @@ function parseArgs<S extends z.ZodType>(fn: string, schema: S, args: unknown): z
 }
 
 /** Runs `fn` with a management-API client configured like the resources' (config checked before any call). */
-async function withProgramClient<T>(fn: string, call: (client: common.Client) => Promise<T>): Promise<T> {
+async function withProgramClient<T>(fn: string, call: (client: stackConfig.Client) => Promise<T>): Promise<T> {
     const stack = programStackConfig();
-    const failures = common.checkOvhConfig(stack);
+    const failures = stackConfig.checkOvhConfig(stack);
     if (failures.length > 0) {
         throw new OkmsError("ERR_OVH_CONFIG", `${fn}: ${failures.map((f) => f.reason).join("; ")}`);
     }
-    return common.withClient(stack, call);
+    return stackConfig.withClient(stack, call);
 }
 
 /** Turns a 404/460 into a clear "not found" naming what was looked up. */
@@ -72,7 +74,7 @@ async function orNotFound<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
         return await call();
     } catch (e) {
-        if (common.isGone(e)) {
+        if (creation.isGone(e)) {
             throw new OkmsError(
                 "ERR_OKMS_NOT_FOUND",
                 `${what} does not exist (or is not visible to these credentials)`,
@@ -145,7 +147,7 @@ function okmsCountsSchema() {
 function okmsResult(kms: api.OkmsResource, plate: string): GetOkmsResult {
     const counts = okmsCountsSchema().safeParse(kms);
     const out = okms.toOutputs(kms, {}, plate);
-    return common.jsonClean({
+    return properties.jsonClean({
         okmsId: out.okmsId,
         region: out.region,
         restEndpoint: out.restEndpoint,
@@ -192,7 +194,7 @@ export async function getOkmsList(args: GetOkmsListArgs = {}): Promise<GetOkmsLi
     return withProgramClient("getOkmsList", async (client) => {
         const all = (await api.listOkms(client)).map((kms) => okmsResult(kms, client.plate));
         const kept = region === undefined ? all : all.filter((k) => k.region === region);
-        return common.jsonClean({ region, ids: kept.map((k) => k.okmsId), okms: kept });
+        return properties.jsonClean({ region, ids: kept.map((k) => k.okmsId), okms: kept });
     });
 }
 
@@ -263,7 +265,11 @@ function serviceKeyArgsSchema() {
 }
 
 /** Maps a key with the resource's own output mapping (serviceKey.ts), for the key's KMS. */
-function serviceKeyResult(client: common.Client, okmsId: string, key: api.ServiceKeyResponse): GetServiceKeyResult {
+function serviceKeyResult(
+    client: stackConfig.Client,
+    okmsId: string,
+    key: api.ServiceKeyResponse,
+): GetServiceKeyResult {
     // ServiceKeyOutputs has an index signature, so its fields are read as plain values here.
     const out = serviceKey.toOutputs(key, { okmsId }, rules.serviceKeyUrn(client.plate, okmsId, key.id)) as Record<
         string,
@@ -271,7 +277,7 @@ function serviceKeyResult(client: common.Client, okmsId: string, key: api.Servic
     >;
     const fields = ["keyId", "name", "type", "size", "curve", "operations", "context", "state"] as const;
     const more = ["deactivationReason", "createdAt", "iamUrn", "publicKeyJwk", "publicKeyPem"] as const;
-    return common.jsonClean({
+    return properties.jsonClean({
         okmsId,
         ...Object.fromEntries([...fields, ...more].map((f) => [f, out[f]])),
     }) as GetServiceKeyResult;
@@ -368,7 +374,7 @@ export async function getCredential(args: GetCredentialArgs): Promise<GetCredent
         const c = await orNotFound(`getCredential: credential ${credentialId} in KMS ${okmsId}`, () =>
             api.getCredential(client, okmsId, credentialId),
         );
-        return common.jsonClean({
+        return properties.jsonClean({
             okmsId,
             credentialId: c.id,
             name: c.name,

@@ -18,11 +18,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as nodeCrypto from "node:crypto";
 import { z } from "zod";
-import { OkmsDataClient, type OkmsDataClientConfig } from "../client/okmsDataClient";
-import * as common from "./common";
+import { OkmsDataClient, type OkmsDataClientConfig } from "../okms/dataClient";
+import * as properties from "./properties";
 import { ProviderLoader } from "./loader";
-import * as rules from "./okms/rules";
-import * as schemas from "./okms/schemas";
+import * as rules from "../okms/rules";
+import * as schemas from "../okms/schemas";
 
 /** Arguments of {@link Ciphertext}. Every change replaces the resource (the value is encrypted again). */
 export interface CiphertextArgs {
@@ -240,20 +240,20 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
         _olds: CiphertextInputs,
         news: CiphertextInputs,
     ): Promise<pulumi.dynamic.CheckResult<CiphertextInputs>> {
-        const raw = common.withoutProvider(news) as Record<string, unknown>;
+        const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const parsed = ciphertextInputsSchema().safeParse(raw);
-        const failures = parsed.success ? [] : common.issuesToFailures(parsed.error.issues, raw);
+        const failures = parsed.success ? [] : properties.issuesToFailures(parsed.error.issues, raw);
         // The plaintext and the access key material are secret: no failure may make the engine print them.
         return {
-            inputs: common.jsonClean(raw) as CiphertextInputs,
-            failures: common.hideSecretValues(failures, ["plaintext", "clientConfig"]),
+            inputs: properties.jsonClean(raw) as CiphertextInputs,
+            failures: properties.hideSecretValues(failures, ["plaintext", "clientConfig"]),
         };
     }
 
     async diff(_id: string, olds: CiphertextOutputs, news: CiphertextInputs): Promise<pulumi.dynamic.DiffResult> {
         const o = olds as Record<string, unknown>;
         const n = news as Record<string, unknown>;
-        const replaces = ciphertextInputKeys().filter((k) => common.inputChanged(o, n, k));
+        const replaces = ciphertextInputKeys().filter((k) => properties.inputChanged(o, n, k));
         return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
     }
 
@@ -266,8 +266,8 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
         return {
             // The id names nothing remote (the ciphertext lives only in state): a fresh one per encryption.
             id: nodeCrypto.randomUUID(),
-            outs: common.jsonClean({
-                ...common.pickInputs(inputs as Record<string, unknown>, ciphertextInputKeys()),
+            outs: properties.jsonClean({
+                ...properties.pickInputs(inputs as Record<string, unknown>, ciphertextInputKeys()),
                 okmsId,
                 ciphertext,
             }) as CiphertextOutputs,
@@ -291,8 +291,12 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
                     `the key) and run pulumi up to encrypt again`,
             );
         }
-        const inputs = common.pickInputs(p, ciphertextInputKeys());
-        return { id, props: common.jsonClean(p) as CiphertextOutputs, inputs: inputs as unknown as CiphertextOutputs };
+        const inputs = properties.pickInputs(p, ciphertextInputKeys());
+        return {
+            id,
+            props: properties.jsonClean(p) as CiphertextOutputs,
+            inputs: inputs as unknown as CiphertextOutputs,
+        };
     }
 
     async delete(): Promise<void> {

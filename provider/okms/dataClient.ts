@@ -1,7 +1,7 @@
 import { Agent, request } from "undici";
 import { z } from "zod";
-import type { SigningAlgorithm } from "../provider/okms/rules";
-import { dataPlaneSecretSchema } from "../provider/okms/secretSchemas";
+import type { SigningAlgorithm } from "./rules";
+import { dataPlaneSecretSchema } from "./secretSchemas";
 
 /** A secret as the data plane's v2 routes return it (`GetSecretV2Response`; version states in lower case). */
 export type OkmsDataPlaneSecret = z.infer<ReturnType<typeof dataPlaneSecretSchema>>;

@@ -1,0 +1,86 @@
+/**
+ * The OVH settings a provider uses: the `ovh:*` stack configuration, snapshotted in `configure` (in the provider
+ * host, after deserialization, so no credential reaches `__provider`), resolved with the environment and
+ * ovh.conf by provider/ovh/config.ts, and the client the provider methods call the API with.
+ */
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import * as ovhClient from "../ovh/client";
+import * as ovhConfig from "../ovh/config";
+
+/** Stack configuration keys (`ovh:*`) that the OVH client understands, as the official provider names them. */
+export function ovhConfigKeys(): string[] {
+    return [
+        "ovh:endpoint",
+        "ovh:applicationKey",
+        "ovh:applicationSecret",
+        "ovh:consumerKey",
+        "ovh:clientId",
+        "ovh:clientSecret",
+        "ovh:accessToken",
+    ];
+}
+
+/** The `ovh:*` part of the stack configuration, as a plain snapshot. */
+export type OvhStackConfig = Record<string, string>;
+
+/**
+ * Copies the `ovh:*` keys out of a `configure()` request. Called inside `configure`, i.e. in the host process
+ * after deserialization, so the values never reach `__provider`.
+ */
+export function snapshotStackConfig(config: dynamic.Config): OvhStackConfig {
+    const out: OvhStackConfig = {};
+    for (const key of ovhConfigKeys()) {
+        const value = config.get(key);
+        if (value !== undefined && value !== "") {
+            out[key] = value;
+        }
+    }
+    return out;
+}
+
+/**
+ * Resolves the OVH configuration without any network call: explicit stack config (`ovh:*`) → environment
+ * `OVH_*` → ovh.conf. Returns the failures `check` reports so `pulumi preview` fails early: one per problem,
+ * under the `ovh:*` key it names (e.g. `ovh:applicationSecret`).
+ */
+export function checkOvhConfig(stack: OvhStackConfig | undefined): dynamic.CheckFailure[] {
+    try {
+        resolveOvhConfig(stack);
+        return [];
+    } catch (e) {
+        const err = e as { code?: string; message?: string; problems?: readonly string[] };
+        if (err.code !== "ERR_OVH_CONFIG") {
+            throw e;
+        }
+        const problems = err.problems && err.problems.length > 0 ? err.problems : [err.message ?? String(e)];
+        return problems.map((problem) => ({
+            property: /\bovh:[A-Za-z]+/.exec(problem)?.[0] ?? "ovh:endpoint",
+            reason: problem,
+        }));
+    }
+}
+
+/** A stack-config reader over the snapshot taken in `configure` (keys `ovh:*`). */
+function stackReader(stack: OvhStackConfig | undefined): ovhConfig.StackConfigLike {
+    const values = stack ?? {};
+    return { get: (key: string) => values[key] };
+}
+
+/** The OVH configuration from stack config (or the environment, or ovh.conf). Throws `ERR_OVH_CONFIG`. */
+export function resolveOvhConfig(stack: OvhStackConfig | undefined): ovhConfig.ResolvedOvhConfig {
+    return ovhConfig.resolveOvhConfig(undefined, stackReader(stack), process.env);
+}
+
+/** The client type the providers use. */
+export type Client = ovhClient.OvhClient;
+
+/** Runs `fn` with a client created for this call (never shared, never captured), and closes it afterwards. */
+export async function withClient<T>(stack: OvhStackConfig | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
+    // Clients are per call; the time delta and OAuth2 token they need are shared by the process.
+    const client = new ovhClient.OvhClient({ stackConfig: stackReader(stack), env: process.env, shareAuthState: true });
+    try {
+        return await fn(client);
+    } finally {
+        await client.close();
+    }
+}
