@@ -110,7 +110,7 @@ export class KmsBundle extends pulumi.ComponentResource {
     public readonly credentialId: pulumi.Output<string | undefined>;
     public readonly certificatePem: pulumi.Output<string | undefined>;
     /** When the access certificate expires (ISO 8601). */
-    public readonly expiresAt: pulumi.Output<string | undefined>;
+    public readonly expiredAt: pulumi.Output<string | undefined>;
     /** The certificate's private key. Secret. Empty when the key never reached Pulumi (user CSR, adopted). */
     public readonly privateKeyPem: pulumi.Output<string | undefined>;
     /** Ready-to-use data-plane client configuration. Secret. Undefined without a credential. */
@@ -198,7 +198,7 @@ export class KmsBundle extends pulumi.ComponentResource {
         const cred = this.credential;
         this.credentialId = cred ? cred.credentialId : pulumi.output(undefined);
         this.certificatePem = cred ? cred.certificatePem : pulumi.output(undefined);
-        this.expiresAt = cred ? cred.expiredAt : pulumi.output(undefined);
+        this.expiredAt = cred ? cred.expiredAt : pulumi.output(undefined);
         this.privateKeyPem = pulumi.secret(cred ? cred.privateKeyPem : pulumi.output(undefined));
         this.clientConfig = pulumi.secret(
             cred
@@ -223,7 +223,7 @@ export class KmsBundle extends pulumi.ComponentResource {
             secrets: this.secrets,
             credentialId: this.credentialId,
             certificatePem: this.certificatePem,
-            expiresAt: this.expiresAt,
+            expiredAt: this.expiredAt,
             privateKeyPem: this.privateKeyPem,
             clientConfig: this.clientConfig,
         });

@@ -185,7 +185,7 @@ async function main(): Promise<void> {
         for (const [name, k] of Object.entries(keys)) {
             say(`  key ${name.padEnd(8)} ${k.id}  ${k.type}  ${k.state}`);
         }
-        say(`  credential   ${out<string>(outputs, "credentialId")}, expires ${out<string>(outputs, "expiresAt")}`);
+        say(`  credential   ${out<string>(outputs, "credentialId")}, expires ${out<string>(outputs, "expiredAt")}`);
         say(`  private key  ${outputs.privateKeyPem?.secret ? "[secret] (encrypted in state)" : "NOT SECRET"}`);
         for (const [name, s] of Object.entries(out<Record<string, { path: string }>>(outputs, "secrets"))) {
             say(`  secret ${name.padEnd(5)} ${s.path} (data: a Pulumi secret, ciphertext in state)`);

@@ -9,7 +9,7 @@ const config = new pulumi.Config();
 const credential = new Credential("app", {
     okmsId: config.require("okmsId"),
     name: "app-from-csr",
-    identityURNs: [config.require("identityUrn")],
+    identityUrns: [config.require("identityUrn")],
     privateKeySource: "csr",
     csr: fs.readFileSync(config.get("csrFile") ?? "app.csr.pem", "utf8"),
     validity: 365,
@@ -18,4 +18,4 @@ const credential = new Credential("app", {
 
 export const credentialId = credential.credentialId;
 export const certificatePem = credential.certificatePem;
-export const expiresAt = credential.expiredAt;
+export const expiredAt = credential.expiredAt;

@@ -15,7 +15,7 @@ const bundle = new KmsBundle("quickstart", {
     },
     credential: {
         name: "quickstart-app",
-        identityURNs: [config.require("identityUrn")],
+        identityUrns: [config.require("identityUrn")],
         description: "Access certificate of the quickstart application",
         validity: config.getNumber("validityDays") ?? 90,
         privateKeySource: "local",
@@ -34,6 +34,6 @@ export const keys = bundle.keys;
 export const secrets = bundle.secrets;
 export const credentialId = bundle.credentialId;
 export const certificatePem = bundle.certificatePem;
-export const expiresAt = bundle.expiresAt;
+export const expiredAt = bundle.expiredAt;
 // Secret: shown as [secret]; read it with `pulumi stack output privateKeyPem --show-secrets`.
 export const privateKeyPem = bundle.privateKeyPem;

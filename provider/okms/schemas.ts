@@ -130,7 +130,7 @@ export function credentialInputsSchema() {
         return z.object({
             okmsId: id(),
             name: printable(1, rules.LIMITS.credentialNameMax),
-            identityURNs: z
+            identityUrns: z
                 .array(
                     z.string().regex(rules.IDENTITY_URN_PATTERN, {
                         error: "must be an identity URN: urn:v1:<eu|ca|us>:identity:account:<nic>, …:user:<nic>/<login>, …:group:<nic>/<group> or …:credential:<nic>/oauth2-<clientId>",

@@ -8,7 +8,7 @@
  *
  * | input | change means |
  * |---|---|
- * | `okmsId`, `name`, `identityURNs`, `description`, `validity`, `certificateType`, `privateKeySource`, `csr` | replace |
+ * | `okmsId`, `name`, `identityUrns`, `description`, `validity`, `certificateType`, `privateKeySource`, `csr` | replace |
  * | `adoptId` | replace when set to another credential id (removing it keeps the credential) |
  * | `renewBeforeDays`, `readyTimeoutSeconds` | update (recorded only) |
  * | (expiry within `renewBeforeDays`, or status `EXPIRED`) | replace (`expiredAt`) |
@@ -36,7 +36,7 @@ export interface CredentialArgs {
      * Identities the certificate acts as (1–25 URNs: `urn:v1:eu:identity:account:<nic>`, `…:user:<nic>/<login>`,
      * `…:group:<nic>/<group>`, `…:credential:<nic>/oauth2-<clientId>`). Required unless `adoptId` is set.
      */
-    identityURNs?: pulumi.Input<pulumi.Input<string>[]>;
+    identityUrns?: pulumi.Input<pulumi.Input<string>[]>;
     /** Free text, ≤ 200 printable ASCII characters. Default none. */
     description?: pulumi.Input<string>;
     /** Validity of the certificate in days, 1–365. Default 365. */
@@ -72,7 +72,7 @@ export interface CredentialArgs {
 export interface CredentialInputs {
     okmsId: string;
     name: string;
-    identityURNs?: string[];
+    identityUrns?: string[];
     description?: string;
     validity?: number;
     certificateType?: rules.CertificateType;
@@ -90,14 +90,14 @@ export interface CredentialOutputs extends CredentialInputs {
     status: rules.CredentialStatus;
     certificatePem?: string;
     privateKeyPem?: string;
-    fromCSR: boolean;
+    fromCsr: boolean;
     createdAt: string;
     expiredAt: string;
 }
 
 /** Inputs that reach OKMS: the API can't change a credential, so a change to any of them replaces it. */
 export function credentialReplaceKeys(): string[] {
-    return ["okmsId", "name", "identityURNs", "description", "validity", "certificateType", "privateKeySource", "csr"];
+    return ["okmsId", "name", "identityUrns", "description", "validity", "certificateType", "privateKeySource", "csr"];
 }
 
 /** Input keys (what `read` hands back as `inputs`). */
@@ -119,12 +119,12 @@ function toOutputs(
         okmsId: inputs.okmsId as string,
         credentialId: c.id,
         name: c.name,
-        identityURNs: c.identityURNs,
+        identityUrns: c.identityURNs,
         description: c.description ?? (inputs.description as string | undefined),
         status: c.status as rules.CredentialStatus,
         certificatePem: c.certificatePEM ?? (previous?.certificatePem as string | undefined),
         privateKeyPem,
-        fromCSR: c.fromCSR,
+        fromCsr: c.fromCSR,
         certificateType: (c.certificateType ?? inputs.certificateType) as rules.CertificateType | undefined,
         createdAt: c.createdAt,
         expiredAt: c.expiredAt,
@@ -221,7 +221,7 @@ function adoptMismatches(c: api.CredentialResponse, inputs: CredentialInputs): s
             );
         }
     };
-    compare("identityURNs", inputs.identityURNs, c.identityURNs, properties.sameSet);
+    compare("identityUrns", inputs.identityUrns, c.identityURNs, properties.sameSet);
     compare("description", inputs.description, c.description);
     compare("certificateType", inputs.certificateType, c.certificateType);
     return out;
@@ -248,10 +248,10 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         }
         const out: Record<string, unknown> = { ...raw };
         const adopting = raw.adoptId !== undefined;
-        if (!adopting && raw.identityURNs === undefined) {
+        if (!adopting && raw.identityUrns === undefined) {
             failures.push({
-                property: "identityURNs",
-                reason: "identityURNs is required (1 to 25 identity URNs), unless adoptId is set",
+                property: "identityUrns",
+                reason: "identityUrns is required (1 to 25 identity URNs), unless adoptId is set",
             });
         }
         if (!adopting) {
@@ -322,7 +322,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                 continue;
             }
             if (
-                properties.inputChanged(o, n, key, key === "identityURNs" ? properties.sameSet : properties.sameValue)
+                properties.inputChanged(o, n, key, key === "identityUrns" ? properties.sameSet : properties.sameValue)
             ) {
                 replaces.push(key);
             }
@@ -388,7 +388,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
             }
             const body: api.CredentialCreation = properties.jsonClean({
                 name: inputs.name,
-                identityURNs: inputs.identityURNs ?? [],
+                identityURNs: inputs.identityUrns ?? [],
                 description: inputs.description,
                 validity: inputs.validity,
                 csr,
@@ -514,7 +514,7 @@ export class Credential extends pulumi.dynamic.Resource {
     declare public readonly credentialId: pulumi.Output<string>;
     declare public readonly okmsId: pulumi.Output<string>;
     declare public readonly name: pulumi.Output<string>;
-    declare public readonly identityURNs: pulumi.Output<string[]>;
+    declare public readonly identityUrns: pulumi.Output<string[]>;
     declare public readonly description: pulumi.Output<string | undefined>;
     declare public readonly validity: pulumi.Output<number | undefined>;
     /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR`, as last read. */
@@ -523,7 +523,7 @@ export class Credential extends pulumi.dynamic.Resource {
     declare public readonly certificatePem: pulumi.Output<string>;
     /** The certificate's private key (PKCS#8 PEM for a local key). Secret. Absent for `csr` and adopted credentials. */
     declare public readonly privateKeyPem: pulumi.Output<string | undefined>;
-    declare public readonly fromCSR: pulumi.Output<boolean>;
+    declare public readonly fromCsr: pulumi.Output<boolean>;
     declare public readonly certificateType: pulumi.Output<rules.CertificateType>;
     declare public readonly privateKeySource: pulumi.Output<PrivateKeySource | undefined>;
     declare public readonly createdAt: pulumi.Output<string>;
@@ -538,13 +538,13 @@ export class Credential extends pulumi.dynamic.Resource {
             name,
             {
                 credentialId: undefined,
-                identityURNs: undefined,
+                identityUrns: undefined,
                 description: undefined,
                 validity: undefined,
                 status: undefined,
                 certificatePem: undefined,
                 privateKeyPem: undefined,
-                fromCSR: undefined,
+                fromCsr: undefined,
                 certificateType: undefined,
                 privateKeySource: undefined,
                 createdAt: undefined,

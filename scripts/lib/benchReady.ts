@@ -141,7 +141,7 @@ export async function measureReady(
     });
     const checked = await provider.check(
         {},
-        { okmsId, name: label, identityURNs: [identityUrn], certificateType: "ECDSA", privateKeySource: "local" },
+        { okmsId, name: label, identityUrns: [identityUrn], certificateType: "ECDSA", privateKeySource: "local" },
     );
     const started = Date.now();
     const created = await provider.create(checked.inputs);

@@ -179,12 +179,12 @@ describe("bad input: rejected by check through the SDK's dynamic-provider host, 
         const credential = await check(
             "Credential",
             "three-mistakes",
-            { ...validInputs("Credential", fx), validity: 0, certificateType: "DSA", identityURNs: ["urn:x"] },
+            { ...validInputs("Credential", fx), validity: 0, certificateType: "DSA", identityUrns: ["urn:x"] },
             { ...fx.validStackConfig, "ovh:endpoint": "ovh-mars" },
         );
         assert.deepEqual(
             credential.failures.map((f) => f.property).sort(),
-            ["certificateType", "identityURNs[0]", "ovh:endpoint", "validity"],
+            ["certificateType", "identityUrns[0]", "ovh:endpoint", "validity"],
             describeFailures(credential),
         );
     });
@@ -267,7 +267,7 @@ describe("bad input through the real engine: pulumi preview rejects it, with zer
             program: () =>
                 new Credential("cred", {
                     okmsId: emu.okmsIds[0]!,
-                    identityURNs: [IDENTITY],
+                    identityUrns: [IDENTITY],
                     privateKeySource: "hsm" as "local",
                 }),
             field: /resource 'cred': property privateKeySource value \{hsm\} has a problem/,

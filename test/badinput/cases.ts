@@ -50,7 +50,7 @@ export function validInputs(resource: ResourceKind, fx: BadInputFixtures): Recor
         case "ServiceKey":
             return { okmsId: fx.okmsId, name: "bad-input-key" };
         case "Credential":
-            return { okmsId: fx.okmsId, name: "bad-input-cred", identityURNs: [IDENTITY] };
+            return { okmsId: fx.okmsId, name: "bad-input-cred", identityUrns: [IDENTITY] };
         case "Secret":
             return { okmsId: fx.okmsId, path: "app/bad-input", data: { password: "s3cr3t" } };
         case "SecretConfig":
@@ -352,37 +352,37 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         title: "26 identity URNs",
         resource: "Credential",
         inputs: cred({
-            identityURNs: Array.from({ length: 26 }, (_, i) => `urn:v1:eu:identity:user:ab12345-ovh/u${i}`),
+            identityUrns: Array.from({ length: 26 }, (_, i) => `urn:v1:eu:identity:user:ab12345-ovh/u${i}`),
         }),
-        expectProperty: "identityURNs",
+        expectProperty: "identityUrns",
         expectReason: /at most 25 identity URNs/,
     },
     {
         title: "no identity URN at all",
         resource: "Credential",
-        inputs: cred({ identityURNs: [] }),
-        expectProperty: "identityURNs",
+        inputs: cred({ identityUrns: [] }),
+        expectProperty: "identityUrns",
         expectReason: /at least one identity URN/,
     },
     {
-        title: "identityURNs missing (not adopting)",
+        title: "identityUrns missing (not adopting)",
         resource: "Credential",
         inputs: (fx) => ({ okmsId: fx.okmsId, name: "c" }),
-        expectProperty: "identityURNs",
+        expectProperty: "identityUrns",
         expectReason: /required \(1 to 25 identity URNs\)/,
     },
     {
         title: "malformed identity URN",
         resource: "Credential",
-        inputs: cred({ identityURNs: [IDENTITY, "urn:v1:eu:resource:okms:abc"] }),
-        expectProperty: "identityURNs[1]",
+        inputs: cred({ identityUrns: [IDENTITY, "urn:v1:eu:resource:okms:abc"] }),
+        expectProperty: "identityUrns[1]",
         expectReason: /urn:v1:<eu\|ca\|us>:identity:account:<nic>/,
     },
     {
         title: "identity URN on an unknown plate",
         resource: "Credential",
-        inputs: cred({ identityURNs: ["urn:v1:ap:identity:account:ab12345-ovh"] }),
-        expectProperty: "identityURNs[0]",
+        inputs: cred({ identityUrns: ["urn:v1:ap:identity:account:ab12345-ovh"] }),
+        expectProperty: "identityUrns[0]",
         expectReason: /<eu\|ca\|us>/,
     },
     {

@@ -109,7 +109,7 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
             },
             credential: {
                 name: "app-cert",
-                identityURNs: ["urn:v1:eu:identity:account:em1234-ovh"],
+                identityUrns: ["urn:v1:eu:identity:account:em1234-ovh"],
                 validity: 30,
             },
         });
@@ -117,7 +117,7 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
         const okmsId = await unwrap(bundle.okmsId);
         const keys = await unwrap(bundle.keys);
         const certificatePem = await unwrap(bundle.certificatePem);
-        const expiresAt = await unwrap(bundle.expiresAt);
+        const expiredAt = await unwrap(bundle.expiredAt);
         const privateKeyPem = await unwrap(bundle.privateKeyPem);
         const urns = await Promise.all(
             [bundle.kms, bundle.serviceKeys.data!, bundle.credential!].map((r) => unwrap(r.urn)),
@@ -159,7 +159,7 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
         assert.ok(JSON.stringify(inventory).includes(okmsId));
         assert.match(certificatePem ?? "", /BEGIN CERTIFICATE/);
         assert.match(privateKeyPem ?? "", /BEGIN PRIVATE KEY/);
-        assert.ok(Date.parse(expiresAt ?? "") > Date.now() + 29 * 86400_000);
+        assert.ok(Date.parse(expiredAt ?? "") > Date.now() + 29 * 86400_000);
 
         // Secrets: the private key and the client configuration are secret component outputs.
         assert.equal(await pulumi.isSecret(bundle.privateKeyPem), true);

@@ -98,7 +98,7 @@ describe("KmsBundle.encrypt (setMocks, real serialized providers against the emu
         const bundle = new KmsBundle("enc", {
             region: "eu-west-rbx",
             keys: { data: { type: "oct" }, sig: { type: "EC" } },
-            credential: { identityURNs: ["urn:v1:eu:identity:account:em1234-ovh"], validity: 30 },
+            credential: { identityUrns: ["urn:v1:eu:identity:account:em1234-ovh"], validity: 30 },
         });
         const secretValue = "postgres://app:hunter2@db/app";
         const c = bundle.encrypt("db-url", secretValue, { key: "data", context: "app" });
@@ -140,7 +140,7 @@ describe("KmsBundle.encrypt (setMocks, real serialized providers against the emu
         const two = new KmsBundle("two", {
             region: "eu-west-rbx",
             keys: { a: { type: "oct" }, b: { type: "oct" } },
-            credential: { identityURNs: ["urn:v1:eu:identity:account:em1234-ovh"] },
+            credential: { identityUrns: ["urn:v1:eu:identity:account:em1234-ovh"] },
         });
         assert.throws(() => two.encrypt("x", "v"), /KmsBundle two: encrypt\("x"\) needs \[key\].*: a, b$/);
         assert.throws(() => two.encrypt("x", "v", { key: "c" }), /: a, b \(not "c"\)/);

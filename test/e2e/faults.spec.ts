@@ -83,7 +83,7 @@ describe("e2e: fault tolerance", function () {
             const b = new KmsBundle("chaos", {
                 okmsId,
                 keys: keysSpec(20),
-                credential: { name: "chaos-app", identityURNs: [IDENTITY], readyTimeoutSeconds: 60 },
+                credential: { name: "chaos-app", identityUrns: [IDENTITY], readyTimeoutSeconds: 60 },
             });
             return { keys: b.keys, credentialId: b.credentialId, privateKeyPem: b.privateKeyPem };
         });
@@ -135,7 +135,7 @@ describe("e2e: fault tolerance", function () {
             const b = new KmsBundle("budget", {
                 okmsId,
                 keys: keysSpec(n),
-                credential: { name: "budget-app", identityURNs: [IDENTITY], readyTimeoutSeconds: 2 },
+                credential: { name: "budget-app", identityUrns: [IDENTITY], readyTimeoutSeconds: 2 },
             });
             return { keys: b.keys, credentialId: b.credentialId, privateKeyPem: b.privateKeyPem };
         });

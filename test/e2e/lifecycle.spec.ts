@@ -38,7 +38,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
             keys: b.keys,
             credentialId: b.credentialId,
             certificatePem: b.certificatePem,
-            expiresAt: b.expiresAt,
+            expiredAt: b.expiredAt,
             privateKeyPem: b.privateKeyPem,
         };
     };
@@ -51,7 +51,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
                 rsa: { type: "RSA", size: 2048, operations: ["sign", "verify"] },
                 sig: { type: "EC", curve: "P-256", operations: ["sign", "verify"] },
             },
-            credential: { name: "e2e-app", identityURNs: [IDENTITY], validity: 90 },
+            credential: { name: "e2e-app", identityUrns: [IDENTITY], validity: 90 },
         };
         stack = await inlineStack(suite.ws, suite.cliDir, "lifecycle", program);
         await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
@@ -114,7 +114,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
         assert.equal(p.changeSummary.replace, 1, JSON.stringify(p.changeSummary));
 
         spec = structuredClone(original);
-        spec.credential = { ...spec.credential!, identityURNs: ["urn:v1:eu:identity:user:em1234-ovh/alice"] };
+        spec.credential = { ...spec.credential!, identityUrns: ["urn:v1:eu:identity:user:em1234-ovh/alice"] };
         p = await stack.preview();
         assert.equal(p.changeSummary.replace, 1, JSON.stringify(p.changeSummary));
 

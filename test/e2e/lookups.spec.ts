@@ -29,7 +29,7 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
             const b = new KmsBundle("team-a", {
                 region: "eu-west-rbx",
                 keys: { data: { type: "oct" } },
-                credential: { identityURNs: [IDENTITY], validity: 30 },
+                credential: { identityUrns: [IDENTITY], validity: 30 },
             });
             return { okmsId: b.okmsId, clientConfig: b.clientConfig };
         });
@@ -38,7 +38,7 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
             const id = ref.requireOutput("okmsId") as pulumi.Output<string>;
             const kms = getOkmsOutput({ okmsId: id });
             const key = getServiceKeyOutput({ okmsId: id, name: "data" });
-            const cert = new Credential("team-b", { okmsId: id, identityURNs: [IDENTITY], validity: 30 });
+            const cert = new Credential("team-b", { okmsId: id, identityUrns: [IDENTITY], validity: 30 });
             const clientConfig = pulumi
                 .all([kms, cert.certificatePem, cert.privateKeyPem])
                 .apply(([k, certificatePem, privateKeyPem]) => ({

@@ -39,7 +39,7 @@ function program(label: string, okmsId: string, keys: number, jwk: Record<string
             name: "shared-rsa",
             importJwk: pulumi.secret(jwk) as pulumi.Input<never>,
         });
-        const app = new Credential(`${label}-app`, { okmsId, name: "shared-app", identityURNs: [IDENTITY] });
+        const app = new Credential(`${label}-app`, { okmsId, name: "shared-app", identityUrns: [IDENTITY] });
         return {
             keyIds: pulumi.all(generated.map((k) => k.id)),
             rsaId: rsa.id,

@@ -20,7 +20,7 @@ describe("e2e: credential renewal (emulator clock)", function () {
             const cred = new Credential("cred", {
                 okmsId: kms.okmsId,
                 name: "renewing",
-                identityURNs: ["urn:v1:eu:identity:account:em1234-ovh"],
+                identityUrns: ["urn:v1:eu:identity:account:em1234-ovh"],
                 validity: 30,
                 renewBeforeDays: 10,
             });

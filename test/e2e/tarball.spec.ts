@@ -27,7 +27,7 @@ const bundle = new okms.KmsBundle("tb", {
         data: { type: "oct", size: 256, operations: ["encrypt", "decrypt"] },
         signing: { type: "EC", curve: "P-256", operations: ["sign", "verify"] },
     },
-    credential: { name: "tarball-app", identityURNs: [cfg.require("identityUrn")], privateKeySource: "local" },
+    credential: { name: "tarball-app", identityUrns: [cfg.require("identityUrn")], privateKeySource: "local" },
 });
 
 // Runs in the dynamic-provider host: where it ran, and one deliberate deprecation warning, which shows that

@@ -34,7 +34,7 @@ export async function createAccess(
     const credentials = await configured(new CredentialProvider(), emulator);
     const checked = await credentials.check(
         {} as CredentialInputs,
-        { okmsId, name, identityURNs: ["urn:v1:eu:identity:account:ab12345-ovh"], validity: 30 } as CredentialInputs,
+        { okmsId, name, identityUrns: ["urn:v1:eu:identity:account:ab12345-ovh"], validity: 30 } as CredentialInputs,
     );
     assert.deepEqual(checked.failures, []);
     const cred = await credentials.create(checked.inputs!);

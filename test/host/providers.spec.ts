@@ -165,11 +165,11 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
             const bad = await host.check(
                 urn,
                 {},
-                { __provider: text.credential, okmsId, name: "c", identityURNs: ["x"] },
+                { __provider: text.credential, okmsId, name: "c", identityUrns: ["x"] },
             );
             assert.deepEqual(
                 bad.failures.map((f) => f.property),
-                ["identityURNs[0]"],
+                ["identityUrns[0]"],
             );
             const preview = await host.check(
                 urn,
@@ -178,7 +178,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
                     __provider: text.credential,
                     okmsId: UNKNOWN,
                     name: "c",
-                    identityURNs: [UNKNOWN],
+                    identityUrns: [UNKNOWN],
                 },
             );
             assert.deepEqual(preview.failures, []);
@@ -190,7 +190,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
                     __provider: text.credential,
                     okmsId,
                     name: "c",
-                    identityURNs: [URN],
+                    identityUrns: [URN],
                     validity: 10,
                 },
             );
@@ -236,7 +236,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
                         __provider: text.credential,
                         okmsId,
                         name: "slow",
-                        identityURNs: [URN],
+                        identityUrns: [URN],
                         readyTimeoutSeconds: 1,
                     },
                 );

@@ -53,7 +53,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             {
                 __provider: FAKE_PROVIDER_TEXT,
                 okmsId,
-                identityURNs: [URN],
+                identityUrns: [URN],
                 ...inputs,
             } as unknown as CredentialInputs,
         );
@@ -90,7 +90,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
                 {
                     okmsId,
                     name: "n".repeat(51),
-                    identityURNs: ["urn:v1:eu:identity:nope"],
+                    identityUrns: ["urn:v1:eu:identity:nope"],
                     validity: 400,
                     certificateType: "DSA",
                     privateKeySource: "vault",
@@ -99,7 +99,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
             assert.deepEqual([...byField.keys()].sort(), [
                 "certificateType",
-                "identityURNs[0]",
+                "identityUrns[0]",
                 "name",
                 "privateKeySource",
                 "validity",
@@ -115,15 +115,15 @@ describe("Credential provider (direct calls against the emulator)", () => {
                 (
                     await provider.check({} as CredentialInputs, { okmsId, name: "c", ...inputs } as CredentialInputs)
                 ).failures!.map((f) => f.property);
-            assert.deepEqual(await failuresOf({}), ["identityURNs"]);
-            assert.deepEqual(await failuresOf({ identityURNs: [URN], privateKeySource: "csr" }), ["csr"]);
+            assert.deepEqual(await failuresOf({}), ["identityUrns"]);
+            assert.deepEqual(await failuresOf({ identityUrns: [URN], privateKeySource: "csr" }), ["csr"]);
             const { csrPem } = await pki.generateKeyAndCsr();
-            assert.deepEqual(await failuresOf({ identityURNs: [URN], privateKeySource: "ovh", csr: csrPem }), ["csr"]);
-            assert.deepEqual(await failuresOf({ identityURNs: [URN], validity: 30, renewBeforeDays: 30 }), [
+            assert.deepEqual(await failuresOf({ identityUrns: [URN], privateKeySource: "ovh", csr: csrPem }), ["csr"]);
+            assert.deepEqual(await failuresOf({ identityUrns: [URN], validity: 30, renewBeforeDays: 30 }), [
                 "renewBeforeDays",
             ]);
             assert.deepEqual(
-                await failuresOf({ identityURNs: [URN], csr: csrPem, certificateType: "RSA" }),
+                await failuresOf({ identityUrns: [URN], csr: csrPem, certificateType: "RSA" }),
                 ["certificateType"],
                 "a CSR's key type wins",
             );
@@ -136,7 +136,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
                 {
                     okmsId: UNKNOWN,
                     name: UNKNOWN,
-                    identityURNs: [UNKNOWN],
+                    identityUrns: [UNKNOWN],
                     privateKeySource: "csr",
                     csr: UNKNOWN,
                 } as unknown as CredentialInputs,
@@ -165,7 +165,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             okmsId: "kms",
             credentialId: "cred-1",
             name: "c",
-            identityURNs: [URN, "urn:v1:eu:identity:user:ab12345-ovh/alice"],
+            identityUrns: [URN, "urn:v1:eu:identity:user:ab12345-ovh/alice"],
             validity: 365,
             certificateType: "ECDSA",
             privateKeySource: "local",
@@ -179,7 +179,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             __provider: "new",
             okmsId: "kms",
             name: "c",
-            identityURNs: ["urn:v1:eu:identity:user:ab12345-ovh/alice", URN],
+            identityUrns: ["urn:v1:eu:identity:user:ab12345-ovh/alice", URN],
             validity: 365,
             certificateType: "ECDSA",
             privateKeySource: "local",
@@ -187,12 +187,12 @@ describe("Credential provider (direct calls against the emulator)", () => {
             readyTimeoutSeconds: 120,
         } as unknown as CredentialInputs;
         const table: [string, Record<string, unknown>, Record<string, unknown>, boolean, string[]][] = [
-            ["nothing (identityURNs reordered, __provider changed)", {}, {}, false, []],
+            ["nothing (identityUrns reordered, __provider changed)", {}, {}, false, []],
             ["renewBeforeDays", {}, { renewBeforeDays: 60 }, true, []],
             ["readyTimeoutSeconds", {}, { readyTimeoutSeconds: 10 }, true, []],
             ["name", {}, { name: "d" }, true, ["name"]],
             ["okmsId", {}, { okmsId: "other" }, true, ["okmsId"]],
-            ["identityURNs", {}, { identityURNs: [URN] }, true, ["identityURNs"]],
+            ["identityUrns", {}, { identityUrns: [URN] }, true, ["identityUrns"]],
             ["description", {}, { description: "x" }, true, ["description"]],
             ["validity", {}, { validity: 90 }, true, ["validity"]],
             ["certificateType", {}, { certificateType: "RSA" }, true, ["certificateType"]],
@@ -242,7 +242,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             assert.equal(countOf(emulator, "POST", "/credential"), 1);
             assert.equal(outs.credentialId, id);
             assert.equal(outs.status, "READY");
-            assert.equal(outs.fromCSR, true);
+            assert.equal(outs.fromCsr, true);
             assert.equal(outs.certificateType, "ECDSA");
             assert.match(outs.privateKeyPem!, /^-----BEGIN PRIVATE KEY-----/);
             assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!));
@@ -271,7 +271,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
 
         it("ovh key source: the private key comes from the create response", async () => {
             const { outs } = await createCredential({ name: "ovh-key", privateKeySource: "ovh" });
-            assert.equal(outs.fromCSR, false);
+            assert.equal(outs.fromCsr, false);
             assert.match(outs.privateKeyPem!, /PRIVATE KEY/);
             assert.ok(pki.privateKeyMatchesCertificate(outs.privateKeyPem!, outs.certificatePem!));
         });
@@ -312,10 +312,10 @@ describe("Credential provider (direct calls against the emulator)", () => {
                     okmsId,
                     name: "x",
                     adoptId: existing.id,
-                    identityURNs: ["urn:v1:eu:identity:account:zz999-ovh"],
+                    identityUrns: ["urn:v1:eu:identity:account:zz999-ovh"],
                 } as CredentialInputs),
             );
-            assert.match(err.message, /does not match the inputs.*identityURNs/);
+            assert.match(err.message, /does not match the inputs.*identityUrns/);
         });
 
         it("status ERROR fails clearly, with the id and the private key attached", async () => {

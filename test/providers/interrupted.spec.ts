@@ -98,7 +98,7 @@ describe("a provider host killed mid-create, then the create again (issue #14)",
     it("local-key credential: the dead attempt's credential (its key died with it) is proven, removed, made again", async () => {
         // Certificates take a minute: the child is killed while waiting for READY, after its POST was answered.
         emulator.admin.configure({ credentialReadyMs: 60_000 });
-        const child = await createInChild("credential", { name: "host-died", identityURNs: [URN] });
+        const child = await createInChild("credential", { name: "host-died", identityUrns: [URN] });
         const [dead] = await eventually(async () => {
             const found = await live("credential", "host-died");
             return found.length > 0 ? found : undefined;
@@ -116,7 +116,7 @@ describe("a provider host killed mid-create, then the create again (issue #14)",
                 __provider: FAKE_PROVIDER_TEXT,
                 okmsId,
                 name: "host-died",
-                identityURNs: [URN],
+                identityUrns: [URN],
             } as unknown as CredentialInputs,
         );
         const { id, outs } = await provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT });

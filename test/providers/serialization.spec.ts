@@ -140,7 +140,7 @@ const out = {};
                         __provider: texts.Credential,
                         okmsId,
                         name: "slow",
-                        identityURNs: ["urn:v1:eu:identity:account:ab12345-ovh"],
+                        identityUrns: ["urn:v1:eu:identity:account:ab12345-ovh"],
                         readyTimeoutSeconds: 1,
                     },
                 );
