@@ -1,10 +1,8 @@
 /**
- * The OKMS API's rules, in one place: enums, limits and the type ↔ size/curve/operations table of service
- * keys, and the limits of credentials. Both the resources' `check` and the emulator enforce exactly these,
- * so a rule is changed here or nowhere.
- *
- * Plain data and pure functions only: no zod instances, no module state that a serialized dynamic provider
- * would have to capture (see toolchain reference §2.2).
+ * The OKMS API's rules as the client side reads them, in one place: enums (from the vendored schema,
+ * spec/ovh/okms.json, through wire.generated.ts, where it has them), limits, the type ↔ size/curve/operations
+ * table of service keys, and the limits of credentials. The resources' `check` enforces exactly these; the
+ * emulator has its own reading (emulator/), so a wrong rule on one side fails the other side's tests.
  */
 import * as wire from "./wire.generated";
 
@@ -13,7 +11,7 @@ export const KEY_TYPES = ["oct", "RSA", "EC"] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
 /** `okms.KeyCurveEnum`. */
-export const KEY_CURVES = ["P-256", "P-384", "P-521"] as const;
+export const KEY_CURVES = wire.OKMS_KEY_CURVE_ENUM;
 export type KeyCurve = (typeof KEY_CURVES)[number];
 
 /** `okms.KeyOpsEnum`. */
@@ -40,15 +38,7 @@ export const KEY_DESIRED_STATES = ["ACTIVE", "DEACTIVATED"] as const;
 export type KeyDesiredState = (typeof KEY_DESIRED_STATES)[number];
 
 /** `okms.KeyDeactivationReasonEnum`. */
-export const DEACTIVATION_REASONS = [
-    "AFFILIATION_CHANGED",
-    "CA_COMPROMISE",
-    "CESSATION_OF_OPERATION",
-    "KEY_COMPROMISE",
-    "PRIVILEGE_WITHDRAWN",
-    "SUPERSEDED",
-    "UNSPECIFIED",
-] as const;
+export const DEACTIVATION_REASONS = wire.OKMS_KEY_DEACTIVATION_REASON_ENUM;
 export type DeactivationReason = (typeof DEACTIVATION_REASONS)[number];
 
 /** `okms.ProtectionLevelEnum`. */
@@ -137,7 +127,7 @@ export const CREDENTIAL_STATUSES = ["CREATING", "READY", "EXPIRED", "DELETING", 
 export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
 
 /** `okms.CertificateTypeEnum`. */
-export const CERTIFICATE_TYPES = ["ECDSA", "RSA"] as const;
+export const CERTIFICATE_TYPES = wire.OKMS_CERTIFICATE_TYPE_ENUM;
 export type CertificateType = (typeof CERTIFICATE_TYPES)[number];
 
 /** ASCII printable, as the API requires for names and descriptions. */
