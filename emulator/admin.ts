@@ -10,10 +10,11 @@ import {
     KEY_STATES,
     KEY_TYPE_RULES,
     REGIONS,
+    defaultOperations,
     type DeactivationReason,
     type KeyState,
     type KeyType,
-} from "../provider/okms/rules";
+} from "./rules";
 import {
     createKms,
     effectiveDisplayName,
@@ -286,7 +287,7 @@ export class EmulatorAdmin {
 
     /** Creates a KMS directly (as if ordered and delivered). */
     async createKms(spec: { region: string; displayName?: string }): Promise<string> {
-        if (!(REGIONS as readonly string[]).includes(spec.region)) {
+        if (!REGIONS.includes(spec.region)) {
             throw badRequest(`unknown region ${spec.region}`);
         }
         return this.ctx.store.mutate(async (s) => (await createKms(s, this.ctx, spec)).id);
@@ -342,9 +343,9 @@ export class EmulatorAdmin {
                 okmsId,
                 name: spec.name,
                 type: spec.type,
-                size: spec.type === "EC" ? null : (rule.defaultSize ?? null),
-                curve: spec.type === "EC" ? (rule.defaultCurve ?? null) : null,
-                operations: [...rule.defaultOperations],
+                size: rule.defaultSize,
+                curve: rule.defaultCurve,
+                operations: defaultOperations(spec.type),
                 context: null,
                 state: "ACTIVE",
                 deactivationReason: null,

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { CERTIFICATE_PROFILE } from "../provider/okms/rules";
+import { ACCESS_CERTIFICATE } from "./rules";
 import type { Identity } from "./auth";
 import type { Reply } from "./http";
 import type { EmulatorState, StoredOkms } from "./model";
@@ -76,7 +76,7 @@ export interface NewKms {
  */
 export async function createKms(state: EmulatorState, ctx: EmulatorContext, spec: NewKms): Promise<StoredOkms> {
     const id = spec.id ?? randomUUID();
-    const credentialCa = await createCa(CERTIFICATE_PROFILE.issuerCommonName);
+    const credentialCa = await createCa(ACCESS_CERTIFICATE.issuerCn);
     const serviceId = nextNumericId(state);
     const displayName = spec.displayName ?? id;
     const okms: StoredOkms = {

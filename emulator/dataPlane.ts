@@ -1,5 +1,5 @@
 /**
- * The regional data plane (okms-api.md §6): one HTTPS listener for every KMS, serving the operations of OVH's
+ * The regional data plane (the `restEndpoint` of okms.resource.ResponseWithIAM, spec/ovh/okms.json): one HTTPS listener for every KMS, serving the operations of OVH's
  * data-plane OpenAPI document (spec/ovh/okms-data-plane.openapi.json) through one dispatcher
  * (emulator/dataPlane/dispatcher.ts): match the operation, authenticate (TLS client certificate or bearer token),
  * enforce its IAM actions, run its handler, and in strict-contract mode check the answer against the document.

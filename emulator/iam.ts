@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 
 import { z } from "zod";
 
-import { IDENTITY_URN_PATTERN } from "../provider/okms/rules";
+import { IDENTITY_URN } from "./rules";
 import { EMULATOR_NIC, authDetails } from "./auth";
 import type { EmulatorContext, RequestContext, RouteDef } from "./context";
 import { ApiError, badRequest, isoSeconds, notFound, paginate, validate } from "./http";
@@ -85,7 +85,7 @@ const policyBodySchema = z.strictObject(
             .max(255, "name must be 1 to 255 characters"),
         description: z.string({ error: "description must be a string" }).nullish(),
         identities: z.array(
-            z.string().regex(IDENTITY_URN_PATTERN, "identities: not a valid identity URN (urn:v1:<plate>:identity:…)"),
+            z.string().regex(IDENTITY_URN, "identities: not a valid identity URN (urn:v1:<plate>:identity:…)"),
             { error: "identities must be an array of identity URNs" },
         ),
         resources: z.array(

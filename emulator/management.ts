@@ -1,29 +1,29 @@
 /**
- * The v2 management routes under `/v2/okms` (okms-api.md §1): KMS resources, reference data, service keys
- * and credentials. Every rule comes from `provider/okms/rules.ts`; this module only applies them.
+ * The v2 management routes under `/v2/okms` (spec/ovh/okms.json): KMS resources, reference data, service keys
+ * and credentials. The rules are the emulator's own (emulator/rules.ts); this module applies them.
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import {
     CERTIFICATE_TYPES,
     DEACTIVATION_REASONS,
-    IDENTITY_URN_PATTERN,
+    IDENTITY_URN,
     KEY_STATE_UPDATES,
     KEY_TYPE_RULES,
     KEY_TYPES,
-    LIMITS,
-    PRINTABLE_ASCII,
+    MANAGEMENT_LIMITS,
+    PRINTABLE,
     PROTECTION_LEVELS,
     REGIONS,
-    okmsUrn,
-    serviceKeyUrn,
-    validateKeySpec,
+    keySpecProblems,
+    kmsChildUrn,
+    kmsUrn,
     type DeactivationReason,
     type KeyCurve,
     type KeyOperation,
     type KeyState,
     type KeyType,
-} from "../provider/okms/rules";
+} from "./rules";
 import { declaredFieldError } from "./contract";
 import { effectiveDisplayName, type EmulatorContext, type RequestContext, type RouteDef } from "./context";
 import { ApiError, badRequest, isoSeconds, notFound, paginate, validate, type FieldRule, type Reply } from "./http";
@@ -61,7 +61,7 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         secretVersionCount: 0,
         iam: {
             id: okms.iamId,
-            urn: okmsUrn(ctx.plate, okms.id),
+            urn: kmsUrn(ctx.plate, okms.id),
             displayName: effectiveDisplayName(okms, now),
             tags: {},
             state: okms.state ?? "OK",
@@ -101,7 +101,7 @@ function keyViewWithIam(ctx: EmulatorContext, k: StoredServiceKey): Record<strin
         ...keyView(k),
         iam: {
             id: k.id,
-            urn: serviceKeyUrn(ctx.plate, k.okmsId, k.id),
+            urn: kmsChildUrn(ctx.plate, k.okmsId, "serviceKey", k.id),
             displayName: k.name,
             tags: { "ovh:type": k.type, "ovh:state": k.state },
         },
@@ -184,24 +184,26 @@ function byCreation<T extends { createdAt: string; id: string }>(a: T, b: T): nu
 // ---------------------------------------------------------------------------------------------------------
 // Request schemas (built per call site through these factories; messages name the rule that failed)
 
+const VALIDITY = MANAGEMENT_LIMITS.credentialValidityDays;
+
 const printable = (field: string, max: number) =>
     z
         .string({ error: `${field} must be a string` })
         .min(1, `${field} must be 1 to ${max} printable ASCII characters`)
         .max(max, `${field} must be 1 to ${max} printable ASCII characters`)
-        .regex(PRINTABLE_ASCII, `${field} must be 1 to ${max} printable ASCII characters`);
+        .regex(PRINTABLE, `${field} must be 1 to ${max} printable ASCII characters`);
 
 const contextSchema = z
     .string({ error: "context must be a string" })
-    .refine((s) => [...s].length <= LIMITS.serviceKeyContextMax, {
-        message: `context must be at most ${LIMITS.serviceKeyContextMax} characters`,
+    .refine((s) => [...s].length <= MANAGEMENT_LIMITS.keyContextMax, {
+        message: `context must be at most ${MANAGEMENT_LIMITS.keyContextMax} characters`,
     });
 
 const jwkSchema = z.record(z.string(), z.unknown(), { error: "keys must be an array of JWK objects" });
 
 const keyCreateSchema = z.strictObject(
     {
-        name: printable("name", LIMITS.serviceKeyNameMax),
+        name: printable("name", MANAGEMENT_LIMITS.keyNameMax),
         context: contextSchema.nullish(),
         type: z.enum(KEY_TYPES, { error: `type must be one of ${KEY_TYPES.join(", ")}` }).nullish(),
         size: z.number({ error: "size must be an integer" }).int("size must be an integer").nullish(),
@@ -217,7 +219,7 @@ const keyCreateSchema = z.strictObject(
 
 const keyUpdateSchema = z.strictObject(
     {
-        name: printable("name", LIMITS.serviceKeyNameMax).nullish(),
+        name: printable("name", MANAGEMENT_LIMITS.keyNameMax).nullish(),
         state: z.enum(KEY_STATE_UPDATES, { error: `state must be one of ${KEY_STATE_UPDATES.join(", ")}` }).nullish(),
         deactivationReason: z
             .enum(DEACTIVATION_REASONS, {
@@ -230,38 +232,32 @@ const keyUpdateSchema = z.strictObject(
 
 const credentialCreateSchema = z.strictObject(
     {
-        name: printable("name", LIMITS.credentialNameMax),
+        name: printable("name", MANAGEMENT_LIMITS.credentialNameMax),
         identityURNs: z
             .array(
                 z
                     .string({ error: "identityURNs must contain strings" })
-                    .regex(IDENTITY_URN_PATTERN, "identityURNs: not a valid identity URN"),
+                    .regex(IDENTITY_URN, "identityURNs: not a valid identity URN"),
                 { error: "identityURNs must be an array of identity URNs" },
             )
             .min(1, "identityURNs must contain at least one identity URN")
             .max(
-                LIMITS.credentialIdentityUrnsMax,
-                `identityURNs must contain at most ${LIMITS.credentialIdentityUrnsMax} identity URNs`,
+                MANAGEMENT_LIMITS.credentialIdentityUrnsMax,
+                `identityURNs must contain at most ${MANAGEMENT_LIMITS.credentialIdentityUrnsMax} identity URNs`,
             ),
         description: z
             .string({ error: "description must be a string" })
             .max(
-                LIMITS.credentialDescriptionMax,
-                `description must be at most ${LIMITS.credentialDescriptionMax} characters`,
+                MANAGEMENT_LIMITS.credentialDescriptionMax,
+                `description must be at most ${MANAGEMENT_LIMITS.credentialDescriptionMax} characters`,
             )
-            .regex(PRINTABLE_ASCII, "description must contain printable ASCII characters only")
+            .regex(PRINTABLE, "description must contain printable ASCII characters only")
             .nullish(),
         validity: z
             .number({ error: "validity must be an integer number of days" })
             .int("validity must be an integer number of days")
-            .min(
-                LIMITS.credentialValidityMinDays,
-                `validity must be from ${LIMITS.credentialValidityMinDays} to ${LIMITS.credentialValidityMaxDays} days`,
-            )
-            .max(
-                LIMITS.credentialValidityMaxDays,
-                `validity must be from ${LIMITS.credentialValidityMinDays} to ${LIMITS.credentialValidityMaxDays} days`,
-            )
+            .min(VALIDITY.min, `validity must be from ${VALIDITY.min} to ${VALIDITY.max} days`)
+            .max(VALIDITY.max, `validity must be from ${VALIDITY.min} to ${VALIDITY.max} days`)
             .nullish(),
         csr: z.string({ error: "csr must be a PEM string" }).nullish(),
         certificateType: z
@@ -356,8 +352,8 @@ export function resolveKeyMaterial(body: KeyCreation): ResolvedKeyMaterial {
     // EC keys take their size from the curve and report `size: null`.
     const spec = {
         type: body.type,
-        size: body.size ?? (rules.sizes.length > 0 ? (rules.defaultSize ?? null) : null),
-        curve: body.curve ?? (rules.curves.length > 0 ? (rules.defaultCurve ?? null) : null),
+        size: body.size ?? rules.defaultSize,
+        curve: body.curve ?? rules.defaultCurve,
         operations: body.operations,
     };
     checkSpec({ ...spec, size: body.size, curve: body.curve });
@@ -367,7 +363,7 @@ export function resolveKeyMaterial(body: KeyCreation): ResolvedKeyMaterial {
 }
 
 function checkSpec(spec: { type: KeyType; size?: number | null; curve?: string | null; operations: string[] }) {
-    const violations = validateKeySpec(spec);
+    const violations = keySpecProblems(spec);
     const first = violations[0];
     if (first !== undefined) {
         throw badRequest(violations.map((v) => `${v.field}: ${v.reason}`).join("; "));
@@ -486,7 +482,7 @@ export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
                 if (region === null || region === "") {
                     throw badRequest("region is required");
                 }
-                if (!(REGIONS as readonly string[]).includes(region)) {
+                if (!REGIONS.includes(region)) {
                     throw badRequest(`region ${region} is not a valid region; allowed: ${REGIONS.join(", ")}`);
                 }
                 return { body: serviceKeyReference() };
@@ -724,7 +720,7 @@ async function createCredential(ctx: EmulatorContext, rc: RequestContext): Promi
     const id = randomUUID();
     // Certificates have second precision: align createdAt with notBefore.
     const createdMs = Math.floor(ctx.now() / 1000) * 1000;
-    const validity = body.validity ?? LIMITS.credentialValidityDefaultDays;
+    const validity = body.validity ?? VALIDITY.default;
     const notAfterMs = createdMs + validity * 86_400_000;
     const okms = getOkms(ctx.store.state, okmsId);
     let issued: Awaited<ReturnType<typeof issueCredentialCertificate>>;
@@ -775,7 +771,7 @@ async function createCredential(ctx: EmulatorContext, rc: RequestContext): Promi
     });
 }
 
-/** `GET /okms/reference/serviceKey` derived from the rules table (§1.5). */
+/** `GET /okms/reference/serviceKey` (okms.reference.serviceKey.Response) derived from the key-type table. */
 function serviceKeyReference(): Record<string, unknown>[] {
     return KEY_TYPES.map((type) => {
         const r = KEY_TYPE_RULES[type];
@@ -784,7 +780,7 @@ function serviceKeyReference(): Record<string, unknown>[] {
             default: type === "oct",
             sizes: r.sizes.map((value) => ({ value, default: value === r.defaultSize })),
             curves: r.curves.map((value) => ({ value, default: value === r.defaultCurve })),
-            operations: r.operationPairs.map((pair, i) => ({ value: [...pair], default: i === 0 })),
+            operations: r.usages.map((pair, i) => ({ value: [...pair], default: i === 0 })),
         };
     });
 }

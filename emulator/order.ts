@@ -1,12 +1,13 @@
 /**
- * The v1 routes a client needs to order, rename and terminate a KMS (okms-api.md §2): the order funnel
+ * The v1 routes a client needs to order, rename and terminate a KMS (spec/ovh/order.json, me.json, services.json):
+ * the order funnel
  * (cart → item → configuration → checkout → payment → status/details), `/services` and the e-mail history
  * that carries the termination token. Time-dependent outcomes (order status, delivery, display-name
  * propagation) are derived from the emulator clock when read, so no timers are involved.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { REGIONS } from "../provider/okms/rules";
+import { REGIONS } from "./rules";
 import { sharedContract } from "./contract";
 import { EMULATOR_NIC } from "./auth";
 import { createKms, nextNumericId, removeKms, type EmulatorContext, type RouteDef } from "./context";
@@ -78,7 +79,7 @@ const displayNameSchema = z.object({
 const confirmSchema = z.object({ token: z.string({ error: "token is required" }) });
 
 function checkRegion(value: string): void {
-    if (!(REGIONS as readonly string[]).includes(value)) {
+    if (!REGIONS.includes(value)) {
         throw badRequest(`Invalid value for configuration region: ${value}; allowed: ${REGIONS.join(", ")}`);
     }
 }

@@ -10,7 +10,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REGIONS } from "../provider/okms/rules";
+import { REGIONS } from "./rules";
 import { EmulatorAdmin, dataPlaneTemplate, type Fault, type Plane } from "./admin";
 import { authDetails, authenticate, issueToken, resolveBearer, type AuthConfig } from "./auth";
 import { ContractMonitor, contractModeFromEnv, sharedContract } from "./contract";
@@ -257,7 +257,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const host = options.host ?? "127.0.0.1";
     const tls = options.tls === true;
     for (const r of [...(options.regions ?? []), ...(options.initialOkms ?? []).map((o) => o.region)]) {
-        if (!(REGIONS as readonly string[]).includes(r)) {
+        if (!REGIONS.includes(r)) {
             throw new Error(`okms-emulator: unknown region ${r}; allowed: ${REGIONS.join(", ")}`);
         }
     }

@@ -23,7 +23,7 @@
 import type * as http from "node:http";
 import type * as tls from "node:tls";
 
-import { okmsUrn } from "../../provider/okms/rules";
+import { kmsUrn } from "../rules";
 import { authorize } from "../iam";
 import type { EmulatorState, StoredOkms } from "../model";
 import { verifyClientCertificate } from "../pki";
@@ -229,7 +229,7 @@ export function requireActions(
     actions: readonly string[],
     now: number,
 ): void {
-    const urn = okmsUrn(plate, okms.id);
+    const urn = kmsUrn(plate, okms.id);
     const { unauthorizedActions } = authorize(state, caller.identities, urn, actions, now);
     const first = unauthorizedActions[0];
     if (first !== undefined) {

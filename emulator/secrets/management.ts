@@ -5,7 +5,7 @@
  * secrets.
  */
 import { z } from "zod";
-import { REGIONS, okmsUrn } from "../../provider/okms/rules";
+import { REGIONS, kmsChildUrn } from "../rules";
 import type { EmulatorContext, RequestContext, RouteDef } from "../context";
 import { ApiError, paginate, type Reply } from "../http";
 import type { EmulatorState } from "../model";
@@ -169,7 +169,7 @@ function secretView(
     }
     view.iam = {
         id: s.iamId,
-        urn: `${okmsUrn(ctx.plate, s.okmsId)}/secret/${s.path}`,
+        urn: kmsChildUrn(ctx.plate, s.okmsId, "secret", s.path),
         displayName: s.path,
         tags: {},
         state: "OK",
@@ -233,7 +233,7 @@ export function secretManagementRoutes(ctx: EmulatorContext): RouteDef[] {
             path: "/v2/okms/reference/secretConfig",
             handler: (rc) => {
                 const region = rc.query.get("region");
-                if (region === null || !(REGIONS as readonly string[]).includes(region)) {
+                if (region === null || !REGIONS.includes(region)) {
                     throw new ApiError(400, `region must be one of ${REGIONS.join(", ")}`);
                 }
                 return {
