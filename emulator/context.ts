@@ -57,6 +57,16 @@ export interface RouteDef {
     handler(rc: RequestContext): Reply | Promise<Reply>;
 }
 
+/** A route whose handler also gets its module's environment (the emulator context, the module's options). */
+export interface BoundRoute<E> extends Omit<RouteDef, "handler"> {
+    handler(rc: RequestContext, env: E): Reply | Promise<Reply>;
+}
+
+/** A module's route table, with each handler bound to the module's environment. */
+export function bindRoutes<E>(env: E, table: readonly BoundRoute<E>[]): RouteDef[] {
+    return table.map(({ handler, ...route }) => ({ ...route, handler: (rc: RequestContext) => handler(rc, env) }));
+}
+
 /** A fresh numeric id (services, orders, items, e-mails …), unique within the state. */
 export function nextNumericId(state: EmulatorState): number {
     const id = state.nextNumericId;
