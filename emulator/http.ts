@@ -196,8 +196,13 @@ export function matchTemplate(t: CompiledTemplate, pathname: string): Record<str
     if (m === null) {
         return undefined;
     }
+    return decodeParams(t.names, m);
+}
+
+/** The named groups of a template match, percent-decoded (kept as sent when they do not decode). */
+export function decodeParams(names: readonly string[], m: RegExpExecArray): Record<string, string> {
     const params: Record<string, string> = {};
-    t.names.forEach((n, i) => {
+    names.forEach((n, i) => {
         const v = m[i + 1] ?? "";
         try {
             params[n] = decodeURIComponent(v);

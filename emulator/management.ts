@@ -659,34 +659,14 @@ const MANAGEMENT_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
     // Service keys
     { method: "GET", path: `${base}/resource/{okmsId}/serviceKey`, handler: listKeys },
     { method: "POST", path: `${base}/resource/{okmsId}/serviceKey`, handler: createKey },
-    {
-        method: "GET",
-        path: `${base}/resource/{okmsId}/serviceKey/{keyId}`,
-        handler: readKey,
-    },
-    {
-        method: "PUT",
-        path: `${base}/resource/{okmsId}/serviceKey/{keyId}`,
-        handler: updateKey,
-    },
-    {
-        method: "DELETE",
-        path: `${base}/resource/{okmsId}/serviceKey/{keyId}`,
-        handler: deleteKey,
-    },
+    { method: "GET", path: `${base}/resource/{okmsId}/serviceKey/{keyId}`, handler: readKey },
+    { method: "PUT", path: `${base}/resource/{okmsId}/serviceKey/{keyId}`, handler: updateKey },
+    { method: "DELETE", path: `${base}/resource/{okmsId}/serviceKey/{keyId}`, handler: deleteKey },
     // Credentials
     { method: "GET", path: `${base}/resource/{okmsId}/credential`, handler: listCredentials },
     { method: "POST", path: `${base}/resource/{okmsId}/credential`, handler: createCredential },
-    {
-        method: "GET",
-        path: `${base}/resource/{okmsId}/credential/{credentialId}`,
-        handler: readCredential,
-    },
-    {
-        method: "DELETE",
-        path: `${base}/resource/{okmsId}/credential/{credentialId}`,
-        handler: deleteCredential,
-    },
+    { method: "GET", path: `${base}/resource/{okmsId}/credential/{credentialId}`, handler: readCredential },
+    { method: "DELETE", path: `${base}/resource/{okmsId}/credential/{credentialId}`, handler: deleteCredential },
 ];
 
 export function managementRoutes(ctx: EmulatorContext): RouteDef[] {

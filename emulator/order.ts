@@ -306,6 +306,15 @@ async function pay(ctx: EmulatorContext, orderId: string): Promise<Reply> {
     });
 }
 
+/** The order of `…/me/order/{orderId}/details/{detailId}…`; its one detail must be the one asked for. */
+function orderOfDetail(ctx: EmulatorContext, rc: RequestContext): StoredOrder {
+    const order = getOrder(ctx.store.state, rc.params.orderId ?? "");
+    if (Number(rc.params.detailId) !== order.detailId) {
+        throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
+    }
+    return order;
+}
+
 /** `GET /1.0/me`. */
 const getMe = (_rc: RequestContext, { options }: OrderEnv): Reply => ({
     body: nichandle(options.ovhSubsidiary),
@@ -516,10 +525,7 @@ const getMeOrderByOrderIdDetails = (rc: RequestContext, { ctx }: OrderEnv): Repl
 
 /** `GET /1.0/me/order/{orderId}/details/{detailId}`. */
 const getMeOrderByOrderIdDetailsByDetailId = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
-    const order = getOrder(ctx.store.state, rc.params.orderId ?? "");
-    if (Number(rc.params.detailId) !== order.detailId) {
-        throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
-    }
+    const order = orderOfDetail(ctx, rc);
     return {
         body: {
             orderDetailId: order.detailId,
@@ -537,10 +543,7 @@ const getMeOrderByOrderIdDetailsByDetailId = (rc: RequestContext, { ctx }: Order
 
 /** `GET /1.0/me/order/{orderId}/details/{detailId}/operations`. */
 const getMeOrderByOrderIdDetailsByDetailIdOperations = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
-    const order = getOrder(ctx.store.state, rc.params.orderId ?? "");
-    if (Number(rc.params.detailId) !== order.detailId) {
-        throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
-    }
+    const order = orderOfDetail(ctx, rc);
     // Not in spec/ovh (a US-only route): the shape the US API is known to answer, a list of
     // operations whose `resource.name` is the delivered service.
     const okmsId = order.okmsId;
@@ -565,10 +568,7 @@ const getMeOrderByOrderIdDetailsByDetailIdExtension = (rc: RequestContext, { ctx
     if (options.variant === "us") {
         throw notFound(`Got an invalid (or empty) URL: ${rc.req.url ?? ""}`);
     }
-    const order = getOrder(ctx.store.state, rc.params.orderId ?? "");
-    if (Number(rc.params.detailId) !== order.detailId) {
-        throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
-    }
+    const order = orderOfDetail(ctx, rc);
     return {
         body: {
             order: {

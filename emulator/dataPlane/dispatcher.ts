@@ -24,6 +24,7 @@ import type * as http from "node:http";
 import type * as tls from "node:tls";
 
 import { kmsUrn } from "../rules";
+import { decodeParams } from "../http";
 import { authorize } from "../iam";
 import type { EmulatorState, StoredOkms } from "../model";
 import { verifyClientCertificate } from "../pki";
@@ -144,16 +145,7 @@ export function matchOperation(compiled: readonly CompiledOperation[], method: s
             allowed.push(c.op.method);
             continue;
         }
-        const params: Record<string, string> = {};
-        c.names.forEach((n, i) => {
-            const v = m[i + 1] ?? "";
-            try {
-                params[n] = decodeURIComponent(v);
-            } catch {
-                params[n] = v;
-            }
-        });
-        return { kind: "operation", op: c.op, params };
+        return { kind: "operation", op: c.op, params: decodeParams(c.names, m) };
     }
     return allowed.length > 0 ? { kind: "method", allowed } : { kind: "none" };
 }
