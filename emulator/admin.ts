@@ -10,19 +10,23 @@ import {
     KEY_STATES,
     KEY_TYPE_RULES,
     REGIONS,
+    defaultOperations,
     type DeactivationReason,
     type KeyState,
     type KeyType,
-} from "../provider/okms/rules";
+} from "./rules";
 import {
     createKms,
     effectiveDisplayName,
     removeKms,
     type EmulatorContext,
+    bindRoutes,
+    type BoundRoute,
     type EmulatorSettings,
+    type RequestContext,
     type RouteDef,
 } from "./context";
-import { badRequest, isoSeconds, notFound, validate } from "./http";
+import { badRequest, isoSeconds, notFound, validate, type Reply } from "./http";
 import { applyKeyState } from "./management";
 import { generateKeyMaterial } from "./keys";
 import { credentialStatus, type EmulatorState, type StoredOrder, type StoredServiceKey } from "./model";
@@ -152,6 +156,201 @@ export function dataPlaneTemplate(path: string): string {
         .join("/");
 }
 
+/** A path parameter of an admin route. */
+const param = (rc: RequestContext, name: string): string => rc.params[name] ?? "";
+
+/** `GET /admin/inventory`. */
+const getAdminInventory = (_rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => ({
+    body: admin.inventory(),
+});
+
+/** `GET /admin/faults`. */
+const getAdminFaults = (_rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => ({
+    body: admin.faults(),
+});
+
+/** `POST /admin/faults`. */
+const postAdminFaults = (rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => {
+    const rule = validate(faultSchema, rc.body ?? {});
+    try {
+        return { status: 201, body: { id: admin.addFault(rule) } };
+    } catch (e) {
+        throw badRequest((e as Error).message);
+    }
+};
+
+/** `DELETE /admin/faults`. */
+const deleteAdminFaults = (_rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => {
+    admin.clearFaults();
+    return { status: 204 };
+};
+
+/** `DELETE /admin/faults/{faultId}`. */
+const deleteAdminFaultsByFaultId = (rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => {
+    if (!admin.removeFault(param(rc, "faultId"))) {
+        throw notFound(`fault ${param(rc, "faultId")} does not exist`);
+    }
+    return { status: 204 };
+};
+
+/** `GET /admin/counters`. */
+const getAdminCounters = (_rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => ({
+    body: admin.counters(),
+});
+
+/** `DELETE /admin/counters`. */
+const deleteAdminCounters = (_rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => {
+    admin.resetCounters();
+    return { status: 204 };
+};
+
+/** `GET /admin/clock`. */
+const getAdminClock = (_rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => ({
+    body: { now: admin.now(), offsetMs: admin.clockOffsetMs() },
+});
+
+/** `POST /admin/clock/advance`. */
+const postAdminClockAdvance = async (rc: RequestContext, admin: EmulatorAdmin): Promise<Reply> => {
+    const body = validate(z.object({ ms: z.number().min(0) }), rc.body ?? {});
+    const now = await admin.advanceClock(body.ms);
+    return { body: { now, offsetMs: admin.clockOffsetMs() } };
+};
+
+/** `GET /admin/config`. */
+const getAdminConfig = (_rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => ({
+    body: admin.settings(),
+});
+
+/** `PUT /admin/config`. */
+const putAdminConfig = (rc: RequestContext, admin: EmulatorAdmin): Reply | Promise<Reply> => ({
+    body: admin.configure(validate(settingsSchema, rc.body ?? {})),
+});
+
+/** `POST /admin/okms`. */
+const postAdminOkms = async (rc: RequestContext, admin: EmulatorAdmin): Promise<Reply> => {
+    const body = validate(z.object({ region: z.string(), displayName: z.string().optional() }), rc.body ?? {});
+    return { status: 201, body: { id: await admin.createKms(body) } };
+};
+
+/** `PUT /admin/okms/{okmsId}`. */
+const putAdminOkmsByOkmsId = async (rc: RequestContext, admin: EmulatorAdmin): Promise<Reply> => {
+    const body = validate(z.object({ displayName: z.string() }), rc.body ?? {});
+    await admin.renameKms(param(rc, "okmsId"), body.displayName);
+    return { status: 204 };
+};
+
+/** `DELETE /admin/okms/{okmsId}`. */
+const deleteAdminOkmsByOkmsId = async (rc: RequestContext, admin: EmulatorAdmin): Promise<Reply> => {
+    await admin.deleteKms(param(rc, "okmsId"));
+    return { status: 204 };
+};
+
+/** `PUT /admin/okms/{okmsId}/serviceKey/{keyId}`. */
+const putAdminOkmsByOkmsIdServiceKeyByKeyId = async (rc: RequestContext, admin: EmulatorAdmin): Promise<Reply> => {
+    await admin.updateServiceKey(param(rc, "okmsId"), param(rc, "keyId"), (rc.body ?? {}) as KeyChange);
+    return { status: 204 };
+};
+
+/** `DELETE /admin/okms/{okmsId}/serviceKey/{keyId}`. */
+const deleteAdminOkmsByOkmsIdServiceKeyByKeyId = async (rc: RequestContext, admin: EmulatorAdmin): Promise<Reply> => {
+    await admin.deleteServiceKey(param(rc, "okmsId"), param(rc, "keyId"));
+    return { status: 204 };
+};
+
+/** `DELETE /admin/okms/{okmsId}/credential/{credentialId}`. */
+const deleteAdminOkmsByOkmsIdCredentialByCredentialId = async (
+    rc: RequestContext,
+    admin: EmulatorAdmin,
+): Promise<Reply> => {
+    await admin.deleteCredential(param(rc, "okmsId"), param(rc, "credentialId"));
+    return { status: 204 };
+};
+
+const ADMIN_ROUTES: readonly BoundRoute<EmulatorAdmin>[] = [
+    { method: "GET", path: "/admin/inventory", auth: false, handler: getAdminInventory },
+    { method: "GET", path: "/admin/faults", auth: false, handler: getAdminFaults },
+    {
+        method: "POST",
+        path: "/admin/faults",
+        auth: false,
+        handler: postAdminFaults,
+    },
+    {
+        method: "DELETE",
+        path: "/admin/faults",
+        auth: false,
+        handler: deleteAdminFaults,
+    },
+    {
+        method: "DELETE",
+        path: "/admin/faults/{faultId}",
+        auth: false,
+        handler: deleteAdminFaultsByFaultId,
+    },
+    { method: "GET", path: "/admin/counters", auth: false, handler: getAdminCounters },
+    {
+        method: "DELETE",
+        path: "/admin/counters",
+        auth: false,
+        handler: deleteAdminCounters,
+    },
+    {
+        method: "GET",
+        path: "/admin/clock",
+        auth: false,
+        handler: getAdminClock,
+    },
+    {
+        method: "POST",
+        path: "/admin/clock/advance",
+        auth: false,
+        handler: postAdminClockAdvance,
+    },
+    { method: "GET", path: "/admin/config", auth: false, handler: getAdminConfig },
+    {
+        method: "PUT",
+        path: "/admin/config",
+        auth: false,
+        handler: putAdminConfig,
+    },
+    {
+        method: "POST",
+        path: "/admin/okms",
+        auth: false,
+        handler: postAdminOkms,
+    },
+    {
+        method: "PUT",
+        path: "/admin/okms/{okmsId}",
+        auth: false,
+        handler: putAdminOkmsByOkmsId,
+    },
+    {
+        method: "DELETE",
+        path: "/admin/okms/{okmsId}",
+        auth: false,
+        handler: deleteAdminOkmsByOkmsId,
+    },
+    {
+        method: "PUT",
+        path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
+        auth: false,
+        handler: putAdminOkmsByOkmsIdServiceKeyByKeyId,
+    },
+    {
+        method: "DELETE",
+        path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
+        auth: false,
+        handler: deleteAdminOkmsByOkmsIdServiceKeyByKeyId,
+    },
+    {
+        method: "DELETE",
+        path: "/admin/okms/{okmsId}/credential/{credentialId}",
+        auth: false,
+        handler: deleteAdminOkmsByOkmsIdCredentialByCredentialId,
+    },
+];
+
 export class EmulatorAdmin {
     private readonly rules: Fault[] = [];
     private readonly counts = new Map<string, number>();
@@ -254,6 +453,11 @@ export class EmulatorAdmin {
         return this.ctx.now();
     }
 
+    /** How far the emulator clock is ahead of the system clock, ms. */
+    clockOffsetMs(): number {
+        return this.ctx.store.state.clockOffsetMs;
+    }
+
     /** Moves the emulator clock forward (persisted); returns the new emulator time. */
     async advanceClock(ms: number): Promise<number> {
         if (!Number.isFinite(ms) || ms < 0) {
@@ -286,7 +490,7 @@ export class EmulatorAdmin {
 
     /** Creates a KMS directly (as if ordered and delivered). */
     async createKms(spec: { region: string; displayName?: string }): Promise<string> {
-        if (!(REGIONS as readonly string[]).includes(spec.region)) {
+        if (!REGIONS.includes(spec.region)) {
             throw badRequest(`unknown region ${spec.region}`);
         }
         return this.ctx.store.mutate(async (s) => (await createKms(s, this.ctx, spec)).id);
@@ -342,9 +546,9 @@ export class EmulatorAdmin {
                 okmsId,
                 name: spec.name,
                 type: spec.type,
-                size: spec.type === "EC" ? null : (rule.defaultSize ?? null),
-                curve: spec.type === "EC" ? (rule.defaultCurve ?? null) : null,
-                operations: [...rule.defaultOperations],
+                size: rule.defaultSize,
+                curve: rule.defaultCurve,
+                operations: defaultOperations(spec.type),
                 context: null,
                 state: "ACTIVE",
                 deactivationReason: null,
@@ -466,134 +670,6 @@ export class EmulatorAdmin {
 
     /** The HTTP face of the controls (mounted only with `admin: true`). */
     routes(): RouteDef[] {
-        const p = (rc: { params: Record<string, string> }, k: string) => rc.params[k] ?? "";
-        return [
-            { method: "GET", path: "/admin/inventory", auth: false, handler: () => ({ body: this.inventory() }) },
-            { method: "GET", path: "/admin/faults", auth: false, handler: () => ({ body: this.faults() }) },
-            {
-                method: "POST",
-                path: "/admin/faults",
-                auth: false,
-                handler: (rc) => {
-                    const rule = validate(faultSchema, rc.body ?? {});
-                    try {
-                        return { status: 201, body: { id: this.addFault(rule) } };
-                    } catch (e) {
-                        throw badRequest((e as Error).message);
-                    }
-                },
-            },
-            {
-                method: "DELETE",
-                path: "/admin/faults",
-                auth: false,
-                handler: () => {
-                    this.clearFaults();
-                    return { status: 204 };
-                },
-            },
-            {
-                method: "DELETE",
-                path: "/admin/faults/{faultId}",
-                auth: false,
-                handler: (rc) => {
-                    if (!this.removeFault(p(rc, "faultId"))) {
-                        throw notFound(`fault ${p(rc, "faultId")} does not exist`);
-                    }
-                    return { status: 204 };
-                },
-            },
-            { method: "GET", path: "/admin/counters", auth: false, handler: () => ({ body: this.counters() }) },
-            {
-                method: "DELETE",
-                path: "/admin/counters",
-                auth: false,
-                handler: () => {
-                    this.resetCounters();
-                    return { status: 204 };
-                },
-            },
-            {
-                method: "GET",
-                path: "/admin/clock",
-                auth: false,
-                handler: () => ({ body: { now: this.now(), offsetMs: this.ctx.store.state.clockOffsetMs } }),
-            },
-            {
-                method: "POST",
-                path: "/admin/clock/advance",
-                auth: false,
-                handler: async (rc) => {
-                    const body = validate(z.object({ ms: z.number().min(0) }), rc.body ?? {});
-                    const now = await this.advanceClock(body.ms);
-                    return { body: { now, offsetMs: this.ctx.store.state.clockOffsetMs } };
-                },
-            },
-            { method: "GET", path: "/admin/config", auth: false, handler: () => ({ body: this.settings() }) },
-            {
-                method: "PUT",
-                path: "/admin/config",
-                auth: false,
-                handler: (rc) => ({ body: this.configure(validate(settingsSchema, rc.body ?? {})) }),
-            },
-            {
-                method: "POST",
-                path: "/admin/okms",
-                auth: false,
-                handler: async (rc) => {
-                    const body = validate(
-                        z.object({ region: z.string(), displayName: z.string().optional() }),
-                        rc.body ?? {},
-                    );
-                    return { status: 201, body: { id: await this.createKms(body) } };
-                },
-            },
-            {
-                method: "PUT",
-                path: "/admin/okms/{okmsId}",
-                auth: false,
-                handler: async (rc) => {
-                    const body = validate(z.object({ displayName: z.string() }), rc.body ?? {});
-                    await this.renameKms(p(rc, "okmsId"), body.displayName);
-                    return { status: 204 };
-                },
-            },
-            {
-                method: "DELETE",
-                path: "/admin/okms/{okmsId}",
-                auth: false,
-                handler: async (rc) => {
-                    await this.deleteKms(p(rc, "okmsId"));
-                    return { status: 204 };
-                },
-            },
-            {
-                method: "PUT",
-                path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
-                auth: false,
-                handler: async (rc) => {
-                    await this.updateServiceKey(p(rc, "okmsId"), p(rc, "keyId"), (rc.body ?? {}) as KeyChange);
-                    return { status: 204 };
-                },
-            },
-            {
-                method: "DELETE",
-                path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
-                auth: false,
-                handler: async (rc) => {
-                    await this.deleteServiceKey(p(rc, "okmsId"), p(rc, "keyId"));
-                    return { status: 204 };
-                },
-            },
-            {
-                method: "DELETE",
-                path: "/admin/okms/{okmsId}/credential/{credentialId}",
-                auth: false,
-                handler: async (rc) => {
-                    await this.deleteCredential(p(rc, "okmsId"), p(rc, "credentialId"));
-                    return { status: 204 };
-                },
-            },
-        ];
+        return bindRoutes(this, ADMIN_ROUTES);
     }
 }

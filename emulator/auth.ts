@@ -1,5 +1,5 @@
 /**
- * Authentication of the management API, as OVH does it (okms-api.md §4):
+ * Authentication of the management API, as OVH does it (`/auth/time` and the auth routes of spec/ovh/auth.json):
  * - application-key signatures `"$1$" + sha1hex(AS+"+"+CK+"+"+METHOD+"+"+URL+"+"+BODY+"+"+TS)` over the raw
  *   body bytes and the absolute URL the client used;
  * - OAuth2 client credentials (`POST /auth/oauth2/token`, scope `all`) and the resulting bearer tokens,

@@ -4,7 +4,7 @@
  * (endpoints, CA file, KMS ids, credentials) so scripts can parse it; everything else goes to stderr.
  */
 import { parseArgs } from "node:util";
-import { startEmulator, type EmulatorOptions } from "./server";
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "./server";
 
 const HELP = `Usage: okms-emulator [options]
 
@@ -48,7 +48,8 @@ function intOption(name: string, value: string | undefined): number | undefined 
     return Number(value);
 }
 
-async function main(argv: string[]): Promise<void> {
+/** The command line's options (node:util parseArgs). */
+function parseCommandLine(argv: string[]) {
     const { values } = parseArgs({
         args: argv,
         strict: true,
@@ -67,12 +68,13 @@ async function main(argv: string[]): Promise<void> {
             help: { type: "boolean", short: "h" },
         },
     });
-    if (values.help === true) {
-        process.stdout.write(HELP);
-        return;
-    }
+    return values;
+}
+
+/** The emulator's options: the command line's, and the OVH credentials from the environment. */
+function emulatorOptions(values: ReturnType<typeof parseCommandLine>): EmulatorOptions {
     const env = (k: string) => (process.env[k] === undefined || process.env[k] === "" ? undefined : process.env[k]);
-    const options: EmulatorOptions = {
+    return {
         host: values.host,
         port: intOption("port", values.port),
         dataPort: intOption("data-port", values["data-port"]),
@@ -92,7 +94,10 @@ async function main(argv: string[]): Promise<void> {
         },
         accessToken: env("OVH_ACCESS_TOKEN"),
     };
-    const emu = await startEmulator(options);
+}
+
+/** Prints the one JSON line that says the emulator is ready and where. */
+function printReady(emu: RunningEmulator, options: EmulatorOptions): void {
     const ready: Record<string, unknown> = {
         event: "ready",
         endpoint: emu.endpoint,
@@ -111,7 +116,10 @@ async function main(argv: string[]): Promise<void> {
         ready.statePath = emu.statePath;
     }
     process.stdout.write(`${JSON.stringify(ready)}\n`);
+}
 
+/** Closes the emulator on SIGINT or SIGTERM, then exits. */
+function stopOnSignals(emu: RunningEmulator): void {
     let stopping = false;
     const stop = (signal: string) => {
         if (stopping) {
@@ -129,6 +137,18 @@ async function main(argv: string[]): Promise<void> {
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+async function main(argv: string[]): Promise<void> {
+    const values = parseCommandLine(argv);
+    if (values.help === true) {
+        process.stdout.write(HELP);
+        return;
+    }
+    const options = emulatorOptions(values);
+    const emu = await startEmulator(options);
+    printReady(emu, options);
+    stopOnSignals(emu);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

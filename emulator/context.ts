@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { CERTIFICATE_PROFILE } from "../provider/okms/rules";
+import { ACCESS_CERTIFICATE } from "./rules";
 import type { Identity } from "./auth";
 import type { Reply } from "./http";
 import type { EmulatorState, StoredOkms } from "./model";
@@ -57,6 +57,16 @@ export interface RouteDef {
     handler(rc: RequestContext): Reply | Promise<Reply>;
 }
 
+/** A route whose handler also gets its module's environment (the emulator context, the module's options). */
+export interface BoundRoute<E> extends Omit<RouteDef, "handler"> {
+    handler(rc: RequestContext, env: E): Reply | Promise<Reply>;
+}
+
+/** A module's route table, with each handler bound to the module's environment. */
+export function bindRoutes<E>(env: E, table: readonly BoundRoute<E>[]): RouteDef[] {
+    return table.map(({ handler, ...route }) => ({ ...route, handler: (rc: RequestContext) => handler(rc, env) }));
+}
+
 /** A fresh numeric id (services, orders, items, e-mails …), unique within the state. */
 export function nextNumericId(state: EmulatorState): number {
     const id = state.nextNumericId;
@@ -76,7 +86,7 @@ export interface NewKms {
  */
 export async function createKms(state: EmulatorState, ctx: EmulatorContext, spec: NewKms): Promise<StoredOkms> {
     const id = spec.id ?? randomUUID();
-    const credentialCa = await createCa(CERTIFICATE_PROFILE.issuerCommonName);
+    const credentialCa = await createCa(ACCESS_CERTIFICATE.issuerCn);
     const serviceId = nextNumericId(state);
     const displayName = spec.displayName ?? id;
     const okms: StoredOkms = {

@@ -1,5 +1,5 @@
 /**
- * The regional data plane (okms-api.md §6): one HTTPS listener for every KMS, serving the operations of OVH's
+ * The regional data plane (the `restEndpoint` of okms.resource.ResponseWithIAM, spec/ovh/okms.json): one HTTPS listener for every KMS, serving the operations of OVH's
  * data-plane OpenAPI document (spec/ovh/okms-data-plane.openapi.json) through one dispatcher
  * (emulator/dataPlane/dispatcher.ts): match the operation, authenticate (TLS client certificate or bearer token),
  * enforce its IAM actions, run its handler, and in strict-contract mode check the answer against the document.
@@ -106,18 +106,64 @@ function toReply(e: unknown): DataPlaneReply {
  * by `publicCa`; client certificates are requested but checked per request against the KMS named in the path.
  */
 export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
-    const doc = dataPlaneDocument();
-    const compiled = compileOperations(doc);
-    const handlers: OperationHandlers = Object.assign({}, serviceKeyHandlers, ...(ctx.handlers ?? []));
-    const plate = ctx.plate ?? "eu";
-    const strict = ctx.strictContract ?? contractModeFromEnv() === "strict";
-    const mutate =
-        ctx.mutate?.bind(ctx) ??
-        (<T>(fn: (state: EmulatorState) => T | Promise<T>) => Promise.resolve(fn(ctx.state())));
+    const plane = new DataPlane(ctx);
+    return https.createServer(
+        {
+            cert: ctx.state().dataPlaneServer.certificatePem,
+            key: ctx.state().dataPlaneServer.privateKeyPem,
+            minVersion: "TLSv1.2",
+            requestCert: true,
+            // Which CA applies depends on the KMS in the URL; the handshake cannot know it.
+            rejectUnauthorized: false,
+        },
+        (req, res) => {
+            plane.handle(req, res).catch((e: unknown) => {
+                if (res.headersSent) {
+                    res.destroy();
+                    return;
+                }
+                const reply = toReply(e);
+                writeJson(res, reply.status, reply.body);
+            });
+        },
+    );
+}
+
+/** The KMS id of an `/api/{okmsId}/…` path, percent-decoded when it can be. */
+function okmsIdOf(method: string, pathname: string): string {
+    const api = /^\/api\/([^/]+)\//.exec(pathname);
+    if (api === null) {
+        throw notFound(`no route ${method} ${pathname}`, DATA_PLANE_MINOR.general);
+    }
+    const okmsId = api[1] ?? "";
+    try {
+        return decodeURIComponent(okmsId);
+    } catch {
+        return okmsId; // kept as sent; it will not name a KMS
+    }
+}
+
+/** The data plane's request handling: authenticate, match the operation, authorise, run, check the answer. */
+class DataPlane {
+    private readonly doc = dataPlaneDocument();
+    private readonly compiled = compileOperations(this.doc);
+    private readonly handlers: OperationHandlers;
+    private readonly plate: string;
+    private readonly strict: boolean;
+    private readonly mutate: DataPlaneRequest["mutate"];
+
+    constructor(private readonly ctx: DataPlaneContext) {
+        this.handlers = Object.assign({}, serviceKeyHandlers, ...(ctx.handlers ?? []));
+        this.plate = ctx.plate ?? "eu";
+        this.strict = ctx.strictContract ?? contractModeFromEnv() === "strict";
+        this.mutate =
+            ctx.mutate?.bind(ctx) ??
+            (<T>(fn: (state: EmulatorState) => T | Promise<T>) => Promise.resolve(fn(ctx.state())));
+    }
 
     /** Who is calling: a bearer token when one is sent, else the client certificate. */
-    function authenticate(req: http.IncomingMessage, okmsId: string): Caller {
-        const state = ctx.state();
+    private authenticate(req: http.IncomingMessage, okmsId: string): Caller {
+        const state = this.ctx.state();
         const token = bearerToken(req);
         const raw = token === undefined ? clientCertificate(req) : undefined;
         if (token === undefined && raw === undefined) {
@@ -126,7 +172,7 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
         const okms = state.okms[okmsId];
         // The caller is checked before the KMS is looked up, so that unauthenticated callers learn nothing.
         if (token !== undefined) {
-            const resolved = ctx.bearer?.(token) ?? { error: "bearer tokens are not accepted by this data plane" };
+            const resolved = this.ctx.bearer?.(token) ?? { error: "bearer tokens are not accepted by this data plane" };
             if ("error" in resolved) {
                 throw unauthenticated(resolved.error);
             }
@@ -138,24 +184,15 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
         if (okms === undefined) {
             throw notFound(`KMS ${okmsId} not found`, DATA_PLANE_MINOR.general);
         }
-        return authenticateCertificate(raw as Buffer, state, okms, ctx.now());
+        return authenticateCertificate(raw as Buffer, state, okms, this.ctx.now());
     }
 
-    async function dispatch(req: http.IncomingMessage, url: URL): Promise<Answer> {
+    private async dispatch(req: http.IncomingMessage, url: URL): Promise<Answer> {
         const method = (req.method ?? "GET").toUpperCase();
         const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-        const api = /^\/api\/([^/]+)\//.exec(pathname);
-        if (api === null) {
-            throw notFound(`no route ${method} ${pathname}`, DATA_PLANE_MINOR.general);
-        }
-        let okmsId = api[1] ?? "";
-        try {
-            okmsId = decodeURIComponent(okmsId);
-        } catch {
-            // keep it as sent; it will not name a KMS
-        }
-        const caller = authenticate(req, okmsId);
-        const match = matchOperation(compiled, method, pathname);
+        const okmsId = okmsIdOf(method, pathname);
+        const caller = this.authenticate(req, okmsId);
+        const match = matchOperation(this.compiled, method, pathname);
         if (match.kind === "none") {
             throw notFound(`no route ${method} ${pathname}`, DATA_PLANE_MINOR.general);
         }
@@ -164,11 +201,11 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
         }
         const op = match.op;
         try {
-            const okms = ctx.state().okms[okmsId];
+            const okms = this.ctx.state().okms[okmsId];
             if (okms === undefined) {
                 throw notFound(`KMS ${okmsId} not found`, DATA_PLANE_MINOR.general);
             }
-            const handler = handlers[op.operationId];
+            const handler = this.handlers[op.operationId];
             const body = await readJsonBody(req);
             const request: DataPlaneRequest = {
                 req,
@@ -177,13 +214,13 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
                 query: url.searchParams,
                 body,
                 caller,
-                state: ctx.state,
-                mutate,
-                now: ctx.now,
+                state: this.ctx.state,
+                mutate: this.mutate,
+                now: this.ctx.now,
                 path: pathname,
             };
             const actions = handler?.actions?.(request) ?? op.iamActions;
-            requireActions(ctx.state(), plate, okms, caller, actions, ctx.now());
+            requireActions(this.ctx.state(), this.plate, okms, caller, actions, this.ctx.now());
             if (handler === undefined) {
                 throw notEmulated(op);
             }
@@ -193,8 +230,8 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
         }
     }
 
-    async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-        if (ctx.intercept !== undefined && (await ctx.intercept(req, res, "data"))) {
+    async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+        if (this.ctx.intercept !== undefined && (await this.ctx.intercept(req, res, "data"))) {
             return;
         }
         const url = new URL(req.url ?? "/", "https://okms.invalid");
@@ -202,20 +239,20 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
             // The document OVH serves at `swaggerEndpoint`: public, like the API description it is.
             res.writeHead(200, {
                 "Content-Type": "application/json",
-                "Content-Length": Buffer.byteLength(doc.text),
+                "Content-Length": Buffer.byteLength(this.doc.text),
             });
-            res.end(doc.text);
+            res.end(this.doc.text);
             return;
         }
         let answer: Answer;
         try {
-            answer = await dispatch(req, url);
+            answer = await this.dispatch(req, url);
         } catch (e) {
             answer = { reply: toReply(e) };
         }
         let { reply } = answer;
-        if (strict) {
-            const problems = checkResponse(doc, answer.op, reply.status, reply.body);
+        if (this.strict) {
+            const problems = checkResponse(this.doc, answer.op, reply.status, reply.body);
             if (problems.length > 0) {
                 const what = answer.op?.operationId ?? `${req.method} ${url.pathname}`;
                 const message = `contract violation (${what} ${reply.status}): ${problems.join("; ")}`;
@@ -233,25 +270,4 @@ export function createDataPlaneServer(ctx: DataPlaneContext): https.Server {
         }
         writeJson(res, reply.status, reply.body, reply.headers);
     }
-
-    return https.createServer(
-        {
-            cert: ctx.state().dataPlaneServer.certificatePem,
-            key: ctx.state().dataPlaneServer.privateKeyPem,
-            minVersion: "TLSv1.2",
-            requestCert: true,
-            // Which CA applies depends on the KMS in the URL; the handshake cannot know it.
-            rejectUnauthorized: false,
-        },
-        (req, res) => {
-            handle(req, res).catch((e: unknown) => {
-                if (res.headersSent) {
-                    res.destroy();
-                    return;
-                }
-                const reply = toReply(e);
-                writeJson(res, reply.status, reply.body);
-            });
-        },
-    );
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
-import { LIMITS } from "../provider/okms/rules";
+import { MANAGEMENT_LIMITS } from "./rules";
 
 /** Error classes as OVH reports them (`class` member of the body). */
 const CLASS_BY_STATUS: Record<number, string> = {
@@ -196,8 +196,13 @@ export function matchTemplate(t: CompiledTemplate, pathname: string): Record<str
     if (m === null) {
         return undefined;
     }
+    return decodeParams(t.names, m);
+}
+
+/** The named groups of a template match, percent-decoded (kept as sent when they do not decode). */
+export function decodeParams(names: readonly string[], m: RegExpExecArray): Record<string, string> {
     const params: Record<string, string> = {};
-    t.names.forEach((n, i) => {
+    names.forEach((n, i) => {
         const v = m[i + 1] ?? "";
         try {
             params[n] = decodeURIComponent(v);
@@ -220,10 +225,11 @@ export function header(req: IncomingMessage, name: string): string | undefined {
  */
 export function paginate<T>(req: IncomingMessage, items: readonly T[]): Reply {
     const sizeHeader = header(req, "x-pagination-size");
-    let size: number = LIMITS.paginationSizeDefault;
+    const { default: defaultSize, max: maxSize } = MANAGEMENT_LIMITS.pageSize;
+    let size: number = defaultSize;
     if (sizeHeader !== undefined && sizeHeader !== "") {
-        if (!/^\d+$/.test(sizeHeader) || Number(sizeHeader) < 1 || Number(sizeHeader) > LIMITS.paginationSizeMax) {
-            throw badRequest(`invalid X-Pagination-Size: must be an integer from 1 to ${LIMITS.paginationSizeMax}`);
+        if (!/^\d+$/.test(sizeHeader) || Number(sizeHeader) < 1 || Number(sizeHeader) > maxSize) {
+            throw badRequest(`invalid X-Pagination-Size: must be an integer from 1 to ${maxSize}`);
         }
         size = Number(sizeHeader);
     }

@@ -15,10 +15,10 @@ import { randomUUID } from "node:crypto";
 
 import { z } from "zod";
 
-import { IDENTITY_URN_PATTERN } from "../provider/okms/rules";
+import { IDENTITY_URN } from "./rules";
 import { EMULATOR_NIC, authDetails } from "./auth";
-import type { EmulatorContext, RequestContext, RouteDef } from "./context";
-import { ApiError, badRequest, isoSeconds, notFound, paginate, validate } from "./http";
+import { bindRoutes, type BoundRoute, type EmulatorContext, type RequestContext, type RouteDef } from "./context";
+import { ApiError, badRequest, isoSeconds, notFound, paginate, validate, type Reply } from "./http";
 import type { EmulatorState, StoredPolicy } from "./model";
 
 const ACCOUNT_IDENTITY = /^urn:v1:[a-z]+:identity:account:[A-Za-z0-9-]+$/;
@@ -85,7 +85,7 @@ const policyBodySchema = z.strictObject(
             .max(255, "name must be 1 to 255 characters"),
         description: z.string({ error: "description must be a string" }).nullish(),
         identities: z.array(
-            z.string().regex(IDENTITY_URN_PATTERN, "identities: not a valid identity URN (urn:v1:<plate>:identity:…)"),
+            z.string().regex(IDENTITY_URN, "identities: not a valid identity URN (urn:v1:<plate>:identity:…)"),
             { error: "identities must be an array of identity URNs" },
         ),
         resources: z.array(
@@ -187,111 +187,109 @@ const batchCheckSchema = z.strictObject({
         .min(1, "resourceURNs is required"),
 });
 
+const base = "/v2/iam";
+
+/** `GET /v2/iam/policy`. */
+const listPolicies = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const identity = rc.query.getAll("identity");
+    const resource = rc.query.getAll("resourceURN");
+    const action = rc.query.getAll("action");
+    const readOnly = rc.query.get("readOnly");
+    if (readOnly === "true") {
+        // The emulator holds no OVH-managed (read-only) policies.
+        return paginate(rc.req, []);
+    }
+    const list = Object.values(ctx.store.state.iamPolicies ?? {})
+        .filter((p) => identity.length === 0 || p.identities.some((i) => identity.includes(i)))
+        .filter((p) => resource.length === 0 || p.resources.some((r) => resource.includes(r)))
+        .filter((p) => action.length === 0 || action.some((a) => p.allow.some((x) => actionMatches(x, a))))
+        .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))
+        .map(policyView);
+    return paginate(rc.req, list);
+};
+
+/** `POST /v2/iam/policy`. */
+const createPolicy = (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const body = validate(policyBodySchema, rc.body ?? {});
+    return ctx.store.mutate((s) => {
+        assertUniqueName(s, body.name);
+        const policy: StoredPolicy = {
+            id: randomUUID(),
+            ...policyFields(body),
+            createdAt: isoSeconds(ctx.now()),
+            updatedAt: null,
+        };
+        (s.iamPolicies ??= {})[policy.id] = policy;
+        return { body: policyView(policy) };
+    });
+};
+
+/** `GET /v2/iam/policy/{policyId}`. */
+const readPolicy = (rc: RequestContext, ctx: EmulatorContext): Reply => ({
+    body: policyView(getPolicy(ctx.store.state, rc.params.policyId ?? "")),
+});
+
+/** `PUT /v2/iam/policy/{policyId}`. */
+const updatePolicy = (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const id = rc.params.policyId ?? "";
+    getPolicy(ctx.store.state, id);
+    const body = validate(policyBodySchema, rc.body ?? {});
+    return ctx.store.mutate((s) => {
+        const current = getPolicy(s, id);
+        assertUniqueName(s, body.name, id);
+        const updated: StoredPolicy = { ...current, ...policyFields(body), updatedAt: isoSeconds(ctx.now()) };
+        (s.iamPolicies ??= {})[id] = updated;
+        return { body: policyView(updated) };
+    });
+};
+
+/** `DELETE /v2/iam/policy/{policyId}`. */
+const deletePolicy = (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const id = rc.params.policyId ?? "";
+    getPolicy(ctx.store.state, id);
+    return ctx.store.mutate((s) => {
+        getPolicy(s, id);
+        delete s.iamPolicies?.[id];
+        return { status: 204 };
+    });
+};
+
+/** `POST /v2/iam/authorization/check`. */
+const checkAuthorization = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const body = validate(batchCheckSchema, rc.body ?? {});
+    const identities = callerIdentities(rc);
+    return {
+        body: body.resourceURNs.map((resourceURN) => ({
+            resourceURN,
+            ...authorize(ctx.store.state, identities, resourceURN, body.actions, ctx.now()),
+        })),
+    };
+};
+
+/** `POST /v2/iam/resource/{resourceURN}/authorization/check`. */
+const checkResourceAuthorization = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const urn = rc.params.resourceURN ?? "";
+    if (!urn.startsWith("urn:")) {
+        throw badRequest("resourceURN must be a URN (percent-encoded in the path)");
+    }
+    const body = validate(checkSchema, rc.body ?? {});
+    return { body: authorize(ctx.store.state, callerIdentities(rc), urn, body.actions, ctx.now()) };
+};
+
+const IAM_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
+    { method: "GET", path: `${base}/policy`, handler: listPolicies },
+    { method: "POST", path: `${base}/policy`, handler: createPolicy },
+    { method: "GET", path: `${base}/policy/{policyId}`, handler: readPolicy },
+    { method: "PUT", path: `${base}/policy/{policyId}`, handler: updatePolicy },
+    { method: "DELETE", path: `${base}/policy/{policyId}`, handler: deletePolicy },
+    { method: "POST", path: `${base}/authorization/check`, handler: checkAuthorization },
+    {
+        method: "POST",
+        path: `${base}/resource/{resourceURN}/authorization/check`,
+        handler: checkResourceAuthorization,
+    },
+];
+
 export function iamRoutes(ctx: EmulatorContext): RouteDef[] {
-    const state = () => ctx.store.state;
-    const base = "/v2/iam";
-    const nowIso = () => isoSeconds(ctx.now());
-    return [
-        {
-            method: "GET",
-            path: `${base}/policy`,
-            handler: (rc) => {
-                const identity = rc.query.getAll("identity");
-                const resource = rc.query.getAll("resourceURN");
-                const action = rc.query.getAll("action");
-                const readOnly = rc.query.get("readOnly");
-                if (readOnly === "true") {
-                    // The emulator holds no OVH-managed (read-only) policies.
-                    return paginate(rc.req, []);
-                }
-                const list = Object.values(state().iamPolicies ?? {})
-                    .filter((p) => identity.length === 0 || p.identities.some((i) => identity.includes(i)))
-                    .filter((p) => resource.length === 0 || p.resources.some((r) => resource.includes(r)))
-                    .filter((p) => action.length === 0 || action.some((a) => p.allow.some((x) => actionMatches(x, a))))
-                    .sort((a, b) =>
-                        a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
-                    )
-                    .map(policyView);
-                return paginate(rc.req, list);
-            },
-        },
-        {
-            method: "POST",
-            path: `${base}/policy`,
-            handler: (rc) => {
-                const body = validate(policyBodySchema, rc.body ?? {});
-                return ctx.store.mutate((s) => {
-                    assertUniqueName(s, body.name);
-                    const policy: StoredPolicy = {
-                        id: randomUUID(),
-                        ...policyFields(body),
-                        createdAt: nowIso(),
-                        updatedAt: null,
-                    };
-                    (s.iamPolicies ??= {})[policy.id] = policy;
-                    return { body: policyView(policy) };
-                });
-            },
-        },
-        {
-            method: "GET",
-            path: `${base}/policy/{policyId}`,
-            handler: (rc) => ({ body: policyView(getPolicy(state(), rc.params.policyId ?? "")) }),
-        },
-        {
-            method: "PUT",
-            path: `${base}/policy/{policyId}`,
-            handler: (rc) => {
-                const id = rc.params.policyId ?? "";
-                getPolicy(state(), id);
-                const body = validate(policyBodySchema, rc.body ?? {});
-                return ctx.store.mutate((s) => {
-                    const current = getPolicy(s, id);
-                    assertUniqueName(s, body.name, id);
-                    const updated: StoredPolicy = { ...current, ...policyFields(body), updatedAt: nowIso() };
-                    (s.iamPolicies ??= {})[id] = updated;
-                    return { body: policyView(updated) };
-                });
-            },
-        },
-        {
-            method: "DELETE",
-            path: `${base}/policy/{policyId}`,
-            handler: (rc) => {
-                const id = rc.params.policyId ?? "";
-                getPolicy(state(), id);
-                return ctx.store.mutate((s) => {
-                    getPolicy(s, id);
-                    delete s.iamPolicies?.[id];
-                    return { status: 204 };
-                });
-            },
-        },
-        {
-            method: "POST",
-            path: `${base}/authorization/check`,
-            handler: (rc) => {
-                const body = validate(batchCheckSchema, rc.body ?? {});
-                const identities = callerIdentities(rc);
-                return {
-                    body: body.resourceURNs.map((resourceURN) => ({
-                        resourceURN,
-                        ...authorize(state(), identities, resourceURN, body.actions, ctx.now()),
-                    })),
-                };
-            },
-        },
-        {
-            method: "POST",
-            path: `${base}/resource/{resourceURN}/authorization/check`,
-            handler: (rc) => {
-                const urn = rc.params.resourceURN ?? "";
-                if (!urn.startsWith("urn:")) {
-                    throw badRequest("resourceURN must be a URN (percent-encoded in the path)");
-                }
-                const body = validate(checkSchema, rc.body ?? {});
-                return { body: authorize(state(), callerIdentities(rc), urn, body.actions, ctx.now()) };
-            },
-        },
-    ];
+    return bindRoutes(ctx, IAM_ROUTES);
 }

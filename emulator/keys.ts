@@ -1,10 +1,12 @@
 /**
- * Service-key material and the cryptography the data plane performs with it (okms-api.md §1.6, §6.2, §6.3).
+ * Service-key material and the cryptography the data plane performs with it: the import of `keys` in
+ * `okms.serviceKey.Creation` (spec/ovh/okms.json) and the data plane's encrypt, data-key and sign/verify operations
+ * (spec/ovh/okms-data-plane.openapi.json).
  *
  * Keys live in the emulator's state as private JWKs, exactly as node's `KeyObject.export({ format: "jwk" })` writes
  * them, so that a restarted emulator still decrypts and verifies what it produced before.
  *
- * Formats chosen where the reference leaves them open (okms-api.md §8, question 7):
+ * Formats chosen where the schemas leave them open (they say "string"):
  * - ciphertexts and data-key blobs are compact JWE, `alg: "dir"` with `enc` A128GCM/A192GCM/A256GCM following the
  *   key size and `kid` = the service key id. Compact JWE has no room for external additional authenticated data, so
  *   the request's `context` is bound through the protected header (which AES-GCM authenticates): `ctx` carries
@@ -15,17 +17,18 @@
 import * as crypto from "node:crypto";
 
 import {
+    KEY_ALGORITHMS,
     KEY_CURVES,
     KEY_TYPE_RULES,
     KEY_TYPES,
-    SIGNING_ALGORITHMS,
-    signingAlgorithmsFor,
-    validateKeySpec,
+    KEY_USES,
+    keyAlgorithms,
+    keySpecProblems,
     type KeyCurve,
     type KeyOperation,
     type KeyType,
     type SigningAlgorithm,
-} from "../provider/okms/rules";
+} from "./rules";
 import type { PrivateJwk, StoredServiceKey } from "./model";
 
 /** jose is ESM; Node ≥ 20.19 `require`s it, and loading it on first use keeps it off the start-up path. */
@@ -64,7 +67,7 @@ function toPrivateJwk(jwk: crypto.JsonWebKey): PrivateJwk {
     return out;
 }
 
-/** Generates the private material of a new service key; size/curve default as in rules.ts. */
+/** Generates the private material of a new service key; size/curve default as in emulator/rules.ts. */
 export function generateKeyMaterial(spec: {
     type: KeyType;
     size?: number | null;
@@ -135,21 +138,19 @@ function publicPartMatches(privateKey: crypto.KeyObject, publicJwkMembers: crypt
     return crypto.verify("sha256", probe, publicKey, crypto.sign("sha256", probe, privateKey));
 }
 
-/**
- * Validates a BYOK JWK (okms-api.md §1.6 "POST — import") and derives the key's type, size, curve and operations.
- * Unset members may be absent or `null` (Terraform sends explicit nulls). The material must load into node's crypto
- * and, for RSA/EC, the public members must belong to the private ones.
- */
-export function importJwk(input: unknown): ImportedKey {
-    if (typeof input !== "object" || input === null || Array.isArray(input)) {
-        throw new KeyMaterialError("the key must be a JWK object");
-    }
-    const jwk = input as Record<string, unknown>;
+type JwkObject = Record<string, unknown>;
+
+/** The JWK's `kty`, which must be one of `okms.KeyTypeEnum`. */
+function jwkType(jwk: JwkObject): KeyType {
     const kty = jwk.kty;
     if (typeof kty !== "string" || !(KEY_TYPES as readonly string[]).includes(kty)) {
         throw new KeyMaterialError(`member kty must be one of ${KEY_TYPES.join(", ")}; got ${JSON.stringify(kty)}`);
     }
-    const type = kty as KeyType;
+    return kty as KeyType;
+}
+
+/** Refuses members `JsonWebKeyRequest` does not have, and material members of another key type. */
+function checkMemberNames(jwk: JwkObject, type: KeyType): void {
     for (const [name, value] of Object.entries(jwk)) {
         if (value === null || value === undefined) {
             continue;
@@ -161,25 +162,13 @@ export function importJwk(input: unknown): ImportedKey {
             throw new KeyMaterialError(`member ${name} is not valid for ${type} keys`);
         }
     }
-    const member = (name: string): string => {
-        const value = jwk[name];
-        if (value === null || value === undefined) {
-            throw new KeyMaterialError(`member ${name} is required to import a ${type} key (private key material)`);
-        }
-        if (name === "crv") {
-            if (typeof value !== "string" || !(KEY_CURVES as readonly string[]).includes(value)) {
-                throw new KeyMaterialError(`member crv must be one of ${KEY_CURVES.join(", ")}`);
-            }
-            return value;
-        }
-        if (typeof value !== "string" || !BASE64URL.test(value)) {
-            throw new KeyMaterialError(`member ${name} must be an unpadded base64url string`);
-        }
-        return value;
-    };
+}
+
+/** Checks `use`, `alg` and `kid` when given, and returns `key_ops` (empty when absent). */
+function checkDescriptiveMembers(jwk: JwkObject): string[] {
     for (const [name, allowed] of [
-        ["use", ["sig", "enc"]],
-        ["alg", SIGNING_ALGORITHMS],
+        ["use", KEY_USES],
+        ["alg", KEY_ALGORITHMS],
     ] as const) {
         const value = jwk[name];
         if (value !== null && value !== undefined && !(allowed as readonly unknown[]).includes(value)) {
@@ -193,63 +182,106 @@ export function importJwk(input: unknown): ImportedKey {
     if (!Array.isArray(ops) || ops.some((o) => typeof o !== "string")) {
         throw new KeyMaterialError("member key_ops must be an array of operation names");
     }
-    const operations = ops as string[];
+    return ops as string[];
+}
 
-    let size: number | null = null;
-    let curve: KeyCurve | null = null;
-    let material: PrivateJwk;
-    if (type === "oct") {
-        const k = Buffer.from(member("k"), "base64url");
-        size = k.length * 8;
-        material = { kty: "oct", k: k.toString("base64url") };
-    } else if (type === "RSA") {
-        const members = Object.fromEntries(MATERIAL_MEMBERS.RSA.map((m) => [m, member(m)]));
-        let privateKey: crypto.KeyObject;
-        try {
-            privateKey = crypto.createPrivateKey({ key: { kty: "RSA", ...members }, format: "jwk" });
-        } catch (e) {
-            throw new KeyMaterialError(`the RSA key cannot be loaded: ${(e as Error).message}`);
-        }
-        const n = members.n ?? "";
-        if (bigintOf(members.p ?? "") * bigintOf(members.q ?? "") !== bigintOf(n)) {
-            throw new KeyMaterialError("members p and q are not the factors of member n");
-        }
-        if (!publicPartMatches(privateKey, { kty: "RSA", n, e: members.e ?? "" })) {
-            throw new KeyMaterialError("members n and e do not match the private key (d, p, q, dp, dq, qi)");
-        }
-        size = privateKey.asymmetricKeyDetails?.modulusLength ?? null;
-        material = toPrivateJwk(privateKey.export({ format: "jwk" }));
-    } else {
-        const crv = member("crv") as KeyCurve;
-        const x = member("x");
-        const y = member("y");
-        const d = member("d");
-        let privateKey: crypto.KeyObject;
-        try {
-            privateKey = crypto.createPrivateKey({ key: { kty: "EC", crv, x, y, d }, format: "jwk" });
-        } catch (e) {
-            throw new KeyMaterialError(`the EC key cannot be loaded: ${(e as Error).message}`);
-        }
-        let matches: boolean;
-        try {
-            matches = publicPartMatches(privateKey, { kty: "EC", crv, x, y });
-        } catch {
-            matches = false;
-        }
-        if (!matches) {
-            throw new KeyMaterialError(`members x and y are not the public point of member d on ${crv}`);
-        }
-        curve = crv;
-        material = toPrivateJwk(privateKey.export({ format: "jwk" }));
+/** A required material member: `crv` one of `okms.KeyCurveEnum`, the others unpadded base64url. */
+function materialMember(jwk: JwkObject, type: KeyType, name: string): string {
+    const value = jwk[name];
+    if (value === null || value === undefined) {
+        throw new KeyMaterialError(`member ${name} is required to import a ${type} key (private key material)`);
     }
-    const violations = validateKeySpec({ type, size, curve, operations });
-    const first = violations[0];
+    if (name === "crv") {
+        if (typeof value !== "string" || !(KEY_CURVES as readonly string[]).includes(value)) {
+            throw new KeyMaterialError(`member crv must be one of ${KEY_CURVES.join(", ")}`);
+        }
+        return value;
+    }
+    if (typeof value !== "string" || !BASE64URL.test(value)) {
+        throw new KeyMaterialError(`member ${name} must be an unpadded base64url string`);
+    }
+    return value;
+}
+
+/** The loaded material of an imported key: its size or curve and its canonical private JWK. */
+type LoadedMaterial = Pick<ImportedKey, "size" | "curve" | "jwk">;
+
+function loadOct(jwk: JwkObject): LoadedMaterial {
+    const k = Buffer.from(materialMember(jwk, "oct", "k"), "base64url");
+    return { size: k.length * 8, curve: null, jwk: { kty: "oct", k: k.toString("base64url") } };
+}
+
+function loadRsa(jwk: JwkObject): LoadedMaterial {
+    const members = Object.fromEntries(MATERIAL_MEMBERS.RSA.map((m) => [m, materialMember(jwk, "RSA", m)]));
+    let privateKey: crypto.KeyObject;
+    try {
+        privateKey = crypto.createPrivateKey({ key: { kty: "RSA", ...members }, format: "jwk" });
+    } catch (e) {
+        throw new KeyMaterialError(`the RSA key cannot be loaded: ${(e as Error).message}`);
+    }
+    const n = members.n ?? "";
+    if (bigintOf(members.p ?? "") * bigintOf(members.q ?? "") !== bigintOf(n)) {
+        throw new KeyMaterialError("members p and q are not the factors of member n");
+    }
+    if (!publicPartMatches(privateKey, { kty: "RSA", n, e: members.e ?? "" })) {
+        throw new KeyMaterialError("members n and e do not match the private key (d, p, q, dp, dq, qi)");
+    }
+    const size = privateKey.asymmetricKeyDetails?.modulusLength ?? null;
+    return { size, curve: null, jwk: toPrivateJwk(privateKey.export({ format: "jwk" })) };
+}
+
+function loadEc(jwk: JwkObject): LoadedMaterial {
+    const [crv, x, y, d] = (["crv", "x", "y", "d"] as const).map((m) => materialMember(jwk, "EC", m)) as [
+        KeyCurve,
+        string,
+        string,
+        string,
+    ];
+    let privateKey: crypto.KeyObject;
+    try {
+        privateKey = crypto.createPrivateKey({ key: { kty: "EC", crv, x, y, d }, format: "jwk" });
+    } catch (e) {
+        throw new KeyMaterialError(`the EC key cannot be loaded: ${(e as Error).message}`);
+    }
+    let matches: boolean;
+    try {
+        matches = publicPartMatches(privateKey, { kty: "EC", crv, x, y });
+    } catch {
+        matches = false;
+    }
+    if (!matches) {
+        throw new KeyMaterialError(`members x and y are not the public point of member d on ${crv}`);
+    }
+    return { size: null, curve: crv, jwk: toPrivateJwk(privateKey.export({ format: "jwk" })) };
+}
+
+const LOADERS: Readonly<Record<KeyType, (jwk: JwkObject) => LoadedMaterial>> = {
+    oct: loadOct,
+    RSA: loadRsa,
+    EC: loadEc,
+};
+
+/**
+ * Validates a BYOK JWK (`keys` of okms.serviceKey.Creation, spec/ovh/okms.json) and derives the key's type, size,
+ * curve and operations. Unset members may be absent or `null` (Terraform sends explicit nulls). The material must
+ * load into node's crypto and, for RSA/EC, the public members must belong to the private ones.
+ */
+export function importJwk(input: unknown): ImportedKey {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+        throw new KeyMaterialError("the key must be a JWK object");
+    }
+    const jwk = input as JwkObject;
+    const type = jwkType(jwk);
+    checkMemberNames(jwk, type);
+    const operations = checkDescriptiveMembers(jwk);
+    const material = LOADERS[type](jwk);
+    const problems = keySpecProblems({ type, size: material.size, curve: material.curve, operations });
+    const first = problems[0];
     if (first !== undefined) {
-        const where =
-            first.field === "operations" ? "member key_ops" : first.field === "size" ? "key size" : "member crv";
-        throw new KeyMaterialError(`${where}: ${violations.map((v) => v.reason).join("; ")}`);
+        const where = { operations: "member key_ops", size: "key size", curve: "member crv" }[first.field];
+        throw new KeyMaterialError(`${where}: ${problems.map((v) => v.reason).join("; ")}`);
     }
-    return { type, size, curve, operations: operations as KeyOperation[], jwk: material };
+    return { type, ...material, operations: operations as KeyOperation[] };
 }
 
 /**
@@ -381,7 +413,7 @@ function hashOf(alg: SigningAlgorithm): { hash: Hash; length: number } {
 }
 
 function checkAlgorithm(key: KeyMaterial, alg: string): SigningAlgorithm {
-    const allowed = signingAlgorithmsFor(key.type, key.curve);
+    const allowed = keyAlgorithms(key.type, key.curve);
     if (!(allowed as string[]).includes(alg)) {
         throw new CryptoOperationError(
             allowed.length === 0

@@ -1,31 +1,38 @@
 /**
- * The v2 management routes under `/v2/okms` (okms-api.md §1): KMS resources, reference data, service keys
- * and credentials. Every rule comes from `provider/okms/rules.ts`; this module only applies them.
+ * The v2 management routes under `/v2/okms` (spec/ovh/okms.json): KMS resources, reference data, service keys
+ * and credentials. The rules are the emulator's own (emulator/rules.ts); this module applies them.
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import {
     CERTIFICATE_TYPES,
     DEACTIVATION_REASONS,
-    IDENTITY_URN_PATTERN,
+    IDENTITY_URN,
     KEY_STATE_UPDATES,
     KEY_TYPE_RULES,
     KEY_TYPES,
-    LIMITS,
-    PRINTABLE_ASCII,
+    MANAGEMENT_LIMITS,
+    PRINTABLE,
     PROTECTION_LEVELS,
     REGIONS,
-    okmsUrn,
-    serviceKeyUrn,
-    validateKeySpec,
+    keySpecProblems,
+    kmsChildUrn,
+    kmsUrn,
     type DeactivationReason,
     type KeyCurve,
     type KeyOperation,
     type KeyState,
     type KeyType,
-} from "../provider/okms/rules";
+} from "./rules";
 import { declaredFieldError } from "./contract";
-import { effectiveDisplayName, type EmulatorContext, type RequestContext, type RouteDef } from "./context";
+import {
+    bindRoutes,
+    effectiveDisplayName,
+    type BoundRoute,
+    type EmulatorContext,
+    type RequestContext,
+    type RouteDef,
+} from "./context";
 import { ApiError, badRequest, isoSeconds, notFound, paginate, validate, type FieldRule, type Reply } from "./http";
 import { KeyMaterialError, generateKeyMaterial, importJwk, publicJwk, publicPem } from "./keys";
 import {
@@ -61,7 +68,7 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
         secretVersionCount: 0,
         iam: {
             id: okms.iamId,
-            urn: okmsUrn(ctx.plate, okms.id),
+            urn: kmsUrn(ctx.plate, okms.id),
             displayName: effectiveDisplayName(okms, now),
             tags: {},
             state: okms.state ?? "OK",
@@ -101,7 +108,7 @@ function keyViewWithIam(ctx: EmulatorContext, k: StoredServiceKey): Record<strin
         ...keyView(k),
         iam: {
             id: k.id,
-            urn: serviceKeyUrn(ctx.plate, k.okmsId, k.id),
+            urn: kmsChildUrn(ctx.plate, k.okmsId, "serviceKey", k.id),
             displayName: k.name,
             tags: { "ovh:type": k.type, "ovh:state": k.state },
         },
@@ -184,24 +191,26 @@ function byCreation<T extends { createdAt: string; id: string }>(a: T, b: T): nu
 // ---------------------------------------------------------------------------------------------------------
 // Request schemas (built per call site through these factories; messages name the rule that failed)
 
+const VALIDITY = MANAGEMENT_LIMITS.credentialValidityDays;
+
 const printable = (field: string, max: number) =>
     z
         .string({ error: `${field} must be a string` })
         .min(1, `${field} must be 1 to ${max} printable ASCII characters`)
         .max(max, `${field} must be 1 to ${max} printable ASCII characters`)
-        .regex(PRINTABLE_ASCII, `${field} must be 1 to ${max} printable ASCII characters`);
+        .regex(PRINTABLE, `${field} must be 1 to ${max} printable ASCII characters`);
 
 const contextSchema = z
     .string({ error: "context must be a string" })
-    .refine((s) => [...s].length <= LIMITS.serviceKeyContextMax, {
-        message: `context must be at most ${LIMITS.serviceKeyContextMax} characters`,
+    .refine((s) => [...s].length <= MANAGEMENT_LIMITS.keyContextMax, {
+        message: `context must be at most ${MANAGEMENT_LIMITS.keyContextMax} characters`,
     });
 
 const jwkSchema = z.record(z.string(), z.unknown(), { error: "keys must be an array of JWK objects" });
 
 const keyCreateSchema = z.strictObject(
     {
-        name: printable("name", LIMITS.serviceKeyNameMax),
+        name: printable("name", MANAGEMENT_LIMITS.keyNameMax),
         context: contextSchema.nullish(),
         type: z.enum(KEY_TYPES, { error: `type must be one of ${KEY_TYPES.join(", ")}` }).nullish(),
         size: z.number({ error: "size must be an integer" }).int("size must be an integer").nullish(),
@@ -217,7 +226,7 @@ const keyCreateSchema = z.strictObject(
 
 const keyUpdateSchema = z.strictObject(
     {
-        name: printable("name", LIMITS.serviceKeyNameMax).nullish(),
+        name: printable("name", MANAGEMENT_LIMITS.keyNameMax).nullish(),
         state: z.enum(KEY_STATE_UPDATES, { error: `state must be one of ${KEY_STATE_UPDATES.join(", ")}` }).nullish(),
         deactivationReason: z
             .enum(DEACTIVATION_REASONS, {
@@ -230,38 +239,32 @@ const keyUpdateSchema = z.strictObject(
 
 const credentialCreateSchema = z.strictObject(
     {
-        name: printable("name", LIMITS.credentialNameMax),
+        name: printable("name", MANAGEMENT_LIMITS.credentialNameMax),
         identityURNs: z
             .array(
                 z
                     .string({ error: "identityURNs must contain strings" })
-                    .regex(IDENTITY_URN_PATTERN, "identityURNs: not a valid identity URN"),
+                    .regex(IDENTITY_URN, "identityURNs: not a valid identity URN"),
                 { error: "identityURNs must be an array of identity URNs" },
             )
             .min(1, "identityURNs must contain at least one identity URN")
             .max(
-                LIMITS.credentialIdentityUrnsMax,
-                `identityURNs must contain at most ${LIMITS.credentialIdentityUrnsMax} identity URNs`,
+                MANAGEMENT_LIMITS.credentialIdentityUrnsMax,
+                `identityURNs must contain at most ${MANAGEMENT_LIMITS.credentialIdentityUrnsMax} identity URNs`,
             ),
         description: z
             .string({ error: "description must be a string" })
             .max(
-                LIMITS.credentialDescriptionMax,
-                `description must be at most ${LIMITS.credentialDescriptionMax} characters`,
+                MANAGEMENT_LIMITS.credentialDescriptionMax,
+                `description must be at most ${MANAGEMENT_LIMITS.credentialDescriptionMax} characters`,
             )
-            .regex(PRINTABLE_ASCII, "description must contain printable ASCII characters only")
+            .regex(PRINTABLE, "description must contain printable ASCII characters only")
             .nullish(),
         validity: z
             .number({ error: "validity must be an integer number of days" })
             .int("validity must be an integer number of days")
-            .min(
-                LIMITS.credentialValidityMinDays,
-                `validity must be from ${LIMITS.credentialValidityMinDays} to ${LIMITS.credentialValidityMaxDays} days`,
-            )
-            .max(
-                LIMITS.credentialValidityMaxDays,
-                `validity must be from ${LIMITS.credentialValidityMinDays} to ${LIMITS.credentialValidityMaxDays} days`,
-            )
+            .min(VALIDITY.min, `validity must be from ${VALIDITY.min} to ${VALIDITY.max} days`)
+            .max(VALIDITY.max, `validity must be from ${VALIDITY.min} to ${VALIDITY.max} days`)
             .nullish(),
         csr: z.string({ error: "csr must be a PEM string" }).nullish(),
         certificateType: z
@@ -356,8 +359,8 @@ export function resolveKeyMaterial(body: KeyCreation): ResolvedKeyMaterial {
     // EC keys take their size from the curve and report `size: null`.
     const spec = {
         type: body.type,
-        size: body.size ?? (rules.sizes.length > 0 ? (rules.defaultSize ?? null) : null),
-        curve: body.curve ?? (rules.curves.length > 0 ? (rules.defaultCurve ?? null) : null),
+        size: body.size ?? rules.defaultSize,
+        curve: body.curve ?? rules.defaultCurve,
         operations: body.operations,
     };
     checkSpec({ ...spec, size: body.size, curve: body.curve });
@@ -367,7 +370,7 @@ export function resolveKeyMaterial(body: KeyCreation): ResolvedKeyMaterial {
 }
 
 function checkSpec(spec: { type: KeyType; size?: number | null; curve?: string | null; operations: string[] }) {
-    const violations = validateKeySpec(spec);
+    const violations = keySpecProblems(spec);
     const first = violations[0];
     if (first !== undefined) {
         throw badRequest(violations.map((v) => `${v.field}: ${v.reason}`).join("; "));
@@ -458,232 +461,216 @@ export function applyKeyState(
 // ---------------------------------------------------------------------------------------------------------
 // Routes
 
+const base = "/v2/okms";
+
+/** `okms.reference.Region` of every region of the schema. */
+function regionsReference(ctx: EmulatorContext) {
+    return REGIONS.map((id) => ({
+        id,
+        type: regionType(id),
+        restEndpoint: ctx.dataEndpoint(),
+        kmipEndpoint: ctx.kmipEndpoint(),
+        certifications: ["STANDARD"],
+    }));
+}
+
+/** `GET /v2/okms/reference/regions`. */
+const listRegionReference = (rc: RequestContext, ctx: EmulatorContext): Reply =>
+    paginate(rc.req, regionsReference(ctx));
+
+/** `GET /v2/okms/reference/serviceKey`. */
+const listServiceKeyReference = (rc: RequestContext): Reply => {
+    const region = rc.query.get("region");
+    if (region === null || region === "") {
+        throw badRequest("region is required");
+    }
+    if (!REGIONS.includes(region)) {
+        throw badRequest(`region ${region} is not a valid region; allowed: ${REGIONS.join(", ")}`);
+    }
+    return { body: serviceKeyReference() };
+};
+
+/** `GET /v2/okms/resource`. */
+const listKms = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const s = ctx.store.state;
+    const all = Object.values(s.okms)
+        .sort(byCreation)
+        .map((o) => okmsView(ctx, s, o, rc.query.get("publicCA") === "true"));
+    return paginate(rc.req, all);
+};
+
+/** `GET /v2/okms/resource/{okmsId}`. */
+const readKms = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const s = ctx.store.state;
+    const okms = getOkms(s, rc.params.okmsId ?? "");
+    return { body: okmsView(ctx, s, okms, rc.query.get("publicCA") === "true") };
+};
+
+/** `PUT /v2/okms/resource/{okmsId}`. */
+const updateKms = async (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const body = validate(okmsUpdateSchema, rc.body);
+    const okmsId = rc.params.okmsId ?? "";
+    getOkms(ctx.store.state, okmsId);
+    return ctx.store.mutate((s) => {
+        const okms = getOkms(s, okmsId);
+        if (body.pciDssEnabled && !okms.pciDssEnabled) {
+            okms.pciDssEnabledAt = isoSeconds(ctx.now());
+        }
+        okms.pciDssEnabled = body.pciDssEnabled;
+        // Not a route of spec/ovh/okms.json (unchecked): the emulator's own PCI DSS switch.
+        const { iam: _iam, ...response } = okmsView(ctx, s, okms, false);
+        return {
+            body: { ...response, pciDssEnabled: okms.pciDssEnabled, pciDssEnabledAt: okms.pciDssEnabledAt },
+        };
+    });
+};
+
+/** `GET /v2/okms/resource/{okmsId}/serviceKey`. */
+const listKeys = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const s = ctx.store.state;
+    const okmsId = rc.params.okmsId ?? "";
+    usableOkms(s, okmsId);
+    const keys = Object.values(s.serviceKeys)
+        .filter((k) => k.okmsId === okmsId)
+        .sort(byCreation)
+        .map((k) => keyViewWithIam(ctx, k));
+    return paginate(rc.req, keys);
+};
+
+/** `POST /v2/okms/resource/{okmsId}/serviceKey`. */
+const createKey = async (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const okmsId = rc.params.okmsId ?? "";
+    usableOkms(ctx.store.state, okmsId);
+    const body = validate(
+        keyCreateSchema,
+        rc.body ?? {},
+        classOf("POST", `${base}/resource/{okmsId}/serviceKey`, "ServiceKey"),
+    );
+    const material = resolveKeyMaterial(body);
+    return ctx.store.mutate((s) => {
+        usableOkms(s, okmsId);
+        const key = newServiceKey(okmsId, randomUUID(), body.name, body.context, material, isoSeconds(ctx.now()));
+        s.serviceKeys[key.id] = key;
+        return { body: keyView(key) };
+    });
+};
+
+/** `GET /v2/okms/resource/{okmsId}/serviceKey/{keyId}`. */
+const readKey = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const key = getKey(ctx.store.state, rc.params.okmsId ?? "", rc.params.keyId ?? "");
+    const view = keyViewWithIam(ctx, key);
+    const format = rc.query.get("format");
+    if (format === "JWK") {
+        view.keys = [jwkEntry(key)];
+    } else if (format === "PEM") {
+        const pem = publicPem(key);
+        view.keysPEM = pem === undefined ? null : [{ pem }];
+    } else if (format !== null) {
+        throw badRequest(`format must be one of JWK, PEM`);
+    }
+    return { body: view };
+};
+
+/** `PUT /v2/okms/resource/{okmsId}/serviceKey/{keyId}`. */
+const updateKey = async (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const okmsId = rc.params.okmsId ?? "";
+    const keyId = rc.params.keyId ?? "";
+    getKey(ctx.store.state, okmsId, keyId);
+    const body = validate(
+        keyUpdateSchema,
+        rc.body ?? {},
+        classOf("PUT", `${base}/resource/{okmsId}/serviceKey/{keyId}`, "ServiceKey"),
+    );
+    return ctx.store.mutate((s) => {
+        const key = getKey(s, okmsId, keyId);
+        const target = body.state ?? key.state;
+        if (body.deactivationReason != null && target !== "DEACTIVATED" && target !== "COMPROMISED") {
+            throw badRequest("deactivationReason is only valid with state DEACTIVATED or COMPROMISED");
+        }
+        if (body.state != null) {
+            checkTransition(key.state, body.state);
+        }
+        if (body.name != null) {
+            key.name = body.name;
+        }
+        applyKeyState(key, target, body.deactivationReason, isoSeconds(ctx.now()));
+        return { body: keyView(key) };
+    });
+};
+
+/** `DELETE /v2/okms/resource/{okmsId}/serviceKey/{keyId}`. */
+const deleteKey = async (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const okmsId = rc.params.okmsId ?? "";
+    const keyId = rc.params.keyId ?? "";
+    getKey(ctx.store.state, okmsId, keyId);
+    return ctx.store.mutate((s) => {
+        const key = getKey(s, okmsId, keyId);
+        if (!deletableKeyState(key.state)) {
+            throw badRequest(`key must be deactivated before deletion (state is ${key.state})`);
+        }
+        delete s.serviceKeys[keyId];
+        return { status: 204 };
+    });
+};
+
+/** `GET /v2/okms/resource/{okmsId}/credential`. */
+const listCredentials = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const s = ctx.store.state;
+    const now = ctx.now();
+    const okmsId = rc.params.okmsId ?? "";
+    getOkms(s, okmsId);
+    const list = Object.values(s.credentials)
+        .filter((c) => c.okmsId === okmsId && (c.goneAt === undefined || now < c.goneAt))
+        .sort(byCreation)
+        .map((c) => credentialView(c, now));
+    return paginate(rc.req, list);
+};
+
+/** `GET /v2/okms/resource/{okmsId}/credential/{credentialId}`. */
+const readCredential = (rc: RequestContext, ctx: EmulatorContext): Reply => {
+    const now = ctx.now();
+    const c = getCredential(ctx.store.state, rc.params.okmsId ?? "", rc.params.credentialId ?? "", now);
+    return { body: credentialView(c, now) };
+};
+
+/** `DELETE /v2/okms/resource/{okmsId}/credential/{credentialId}`. */
+const deleteCredential = async (rc: RequestContext, ctx: EmulatorContext): Promise<Reply> => {
+    const okmsId = rc.params.okmsId ?? "";
+    const credentialId = rc.params.credentialId ?? "";
+    getCredential(ctx.store.state, okmsId, credentialId, ctx.now());
+    return ctx.store.mutate((s) => {
+        const now = ctx.now();
+        const c = getCredential(s, okmsId, credentialId, now);
+        // Revoked for the data plane at once; visible as DELETING until it is gone.
+        if (c.deletedAt === undefined) {
+            c.deletedAt = now;
+            c.goneAt = now + ctx.settings.credentialDeleteMs;
+        }
+        return { body: credentialView(c, now) };
+    });
+};
+
+const MANAGEMENT_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
+    { method: "GET", path: `${base}/reference/regions`, handler: listRegionReference },
+    { method: "GET", path: `${base}/reference/serviceKey`, handler: listServiceKeyReference },
+    { method: "GET", path: `${base}/resource`, handler: listKms },
+    { method: "GET", path: `${base}/resource/{okmsId}`, handler: readKms },
+    { method: "PUT", path: `${base}/resource/{okmsId}`, handler: updateKms },
+    // Service keys
+    { method: "GET", path: `${base}/resource/{okmsId}/serviceKey`, handler: listKeys },
+    { method: "POST", path: `${base}/resource/{okmsId}/serviceKey`, handler: createKey },
+    { method: "GET", path: `${base}/resource/{okmsId}/serviceKey/{keyId}`, handler: readKey },
+    { method: "PUT", path: `${base}/resource/{okmsId}/serviceKey/{keyId}`, handler: updateKey },
+    { method: "DELETE", path: `${base}/resource/{okmsId}/serviceKey/{keyId}`, handler: deleteKey },
+    // Credentials
+    { method: "GET", path: `${base}/resource/{okmsId}/credential`, handler: listCredentials },
+    { method: "POST", path: `${base}/resource/{okmsId}/credential`, handler: createCredential },
+    { method: "GET", path: `${base}/resource/{okmsId}/credential/{credentialId}`, handler: readCredential },
+    { method: "DELETE", path: `${base}/resource/{okmsId}/credential/{credentialId}`, handler: deleteCredential },
+];
+
 export function managementRoutes(ctx: EmulatorContext): RouteDef[] {
-    const state = () => ctx.store.state;
-    const base = "/v2/okms";
-    const nowIso = () => isoSeconds(ctx.now());
-
-    const regionsReference = () =>
-        REGIONS.map((id) => ({
-            id,
-            type: regionType(id),
-            restEndpoint: ctx.dataEndpoint(),
-            kmipEndpoint: ctx.kmipEndpoint(),
-            certifications: ["STANDARD"],
-        }));
-
-    return [
-        {
-            method: "GET",
-            path: `${base}/reference/regions`,
-            handler: (rc) => paginate(rc.req, regionsReference()),
-        },
-        {
-            method: "GET",
-            path: `${base}/reference/serviceKey`,
-            handler: (rc) => {
-                const region = rc.query.get("region");
-                if (region === null || region === "") {
-                    throw badRequest("region is required");
-                }
-                if (!(REGIONS as readonly string[]).includes(region)) {
-                    throw badRequest(`region ${region} is not a valid region; allowed: ${REGIONS.join(", ")}`);
-                }
-                return { body: serviceKeyReference() };
-            },
-        },
-        {
-            method: "GET",
-            path: `${base}/resource`,
-            handler: (rc) => {
-                const s = state();
-                const all = Object.values(s.okms)
-                    .sort(byCreation)
-                    .map((o) => okmsView(ctx, s, o, rc.query.get("publicCA") === "true"));
-                return paginate(rc.req, all);
-            },
-        },
-        {
-            method: "GET",
-            path: `${base}/resource/{okmsId}`,
-            handler: (rc) => {
-                const s = state();
-                const okms = getOkms(s, rc.params.okmsId ?? "");
-                return { body: okmsView(ctx, s, okms, rc.query.get("publicCA") === "true") };
-            },
-        },
-        {
-            method: "PUT",
-            path: `${base}/resource/{okmsId}`,
-            handler: async (rc) => {
-                const body = validate(okmsUpdateSchema, rc.body);
-                const okmsId = rc.params.okmsId ?? "";
-                getOkms(state(), okmsId);
-                return ctx.store.mutate((s) => {
-                    const okms = getOkms(s, okmsId);
-                    if (body.pciDssEnabled && !okms.pciDssEnabled) {
-                        okms.pciDssEnabledAt = nowIso();
-                    }
-                    okms.pciDssEnabled = body.pciDssEnabled;
-                    // Not a route of spec/ovh/okms.json (unchecked): the emulator's own PCI DSS switch.
-                    const { iam: _iam, ...response } = okmsView(ctx, s, okms, false);
-                    return {
-                        body: { ...response, pciDssEnabled: okms.pciDssEnabled, pciDssEnabledAt: okms.pciDssEnabledAt },
-                    };
-                });
-            },
-        },
-
-        // Service keys
-        {
-            method: "GET",
-            path: `${base}/resource/{okmsId}/serviceKey`,
-            handler: (rc) => {
-                const s = state();
-                const okmsId = rc.params.okmsId ?? "";
-                usableOkms(s, okmsId);
-                const keys = Object.values(s.serviceKeys)
-                    .filter((k) => k.okmsId === okmsId)
-                    .sort(byCreation)
-                    .map((k) => keyViewWithIam(ctx, k));
-                return paginate(rc.req, keys);
-            },
-        },
-        {
-            method: "POST",
-            path: `${base}/resource/{okmsId}/serviceKey`,
-            handler: async (rc) => {
-                const okmsId = rc.params.okmsId ?? "";
-                usableOkms(state(), okmsId);
-                const body = validate(
-                    keyCreateSchema,
-                    rc.body ?? {},
-                    classOf("POST", `${base}/resource/{okmsId}/serviceKey`, "ServiceKey"),
-                );
-                const material = resolveKeyMaterial(body);
-                return ctx.store.mutate((s) => {
-                    usableOkms(s, okmsId);
-                    const key = newServiceKey(okmsId, randomUUID(), body.name, body.context, material, nowIso());
-                    s.serviceKeys[key.id] = key;
-                    return { body: keyView(key) };
-                });
-            },
-        },
-        {
-            method: "GET",
-            path: `${base}/resource/{okmsId}/serviceKey/{keyId}`,
-            handler: (rc) => {
-                const key = getKey(state(), rc.params.okmsId ?? "", rc.params.keyId ?? "");
-                const view = keyViewWithIam(ctx, key);
-                const format = rc.query.get("format");
-                if (format === "JWK") {
-                    view.keys = [jwkEntry(key)];
-                } else if (format === "PEM") {
-                    const pem = publicPem(key);
-                    view.keysPEM = pem === undefined ? null : [{ pem }];
-                } else if (format !== null) {
-                    throw badRequest(`format must be one of JWK, PEM`);
-                }
-                return { body: view };
-            },
-        },
-        {
-            method: "PUT",
-            path: `${base}/resource/{okmsId}/serviceKey/{keyId}`,
-            handler: async (rc) => {
-                const okmsId = rc.params.okmsId ?? "";
-                const keyId = rc.params.keyId ?? "";
-                getKey(state(), okmsId, keyId);
-                const body = validate(
-                    keyUpdateSchema,
-                    rc.body ?? {},
-                    classOf("PUT", `${base}/resource/{okmsId}/serviceKey/{keyId}`, "ServiceKey"),
-                );
-                return ctx.store.mutate((s) => {
-                    const key = getKey(s, okmsId, keyId);
-                    const target = body.state ?? key.state;
-                    if (body.deactivationReason != null && target !== "DEACTIVATED" && target !== "COMPROMISED") {
-                        throw badRequest("deactivationReason is only valid with state DEACTIVATED or COMPROMISED");
-                    }
-                    if (body.state != null) {
-                        checkTransition(key.state, body.state);
-                    }
-                    if (body.name != null) {
-                        key.name = body.name;
-                    }
-                    applyKeyState(key, target, body.deactivationReason, nowIso());
-                    return { body: keyView(key) };
-                });
-            },
-        },
-        {
-            method: "DELETE",
-            path: `${base}/resource/{okmsId}/serviceKey/{keyId}`,
-            handler: async (rc) => {
-                const okmsId = rc.params.okmsId ?? "";
-                const keyId = rc.params.keyId ?? "";
-                getKey(state(), okmsId, keyId);
-                return ctx.store.mutate((s) => {
-                    const key = getKey(s, okmsId, keyId);
-                    if (!deletableKeyState(key.state)) {
-                        throw badRequest(`key must be deactivated before deletion (state is ${key.state})`);
-                    }
-                    delete s.serviceKeys[keyId];
-                    return { status: 204 };
-                });
-            },
-        },
-
-        // Credentials
-        {
-            method: "GET",
-            path: `${base}/resource/{okmsId}/credential`,
-            handler: (rc) => {
-                const s = state();
-                const now = ctx.now();
-                const okmsId = rc.params.okmsId ?? "";
-                getOkms(s, okmsId);
-                const list = Object.values(s.credentials)
-                    .filter((c) => c.okmsId === okmsId && (c.goneAt === undefined || now < c.goneAt))
-                    .sort(byCreation)
-                    .map((c) => credentialView(c, now));
-                return paginate(rc.req, list);
-            },
-        },
-        {
-            method: "POST",
-            path: `${base}/resource/{okmsId}/credential`,
-            handler: (rc) => createCredential(ctx, rc),
-        },
-        {
-            method: "GET",
-            path: `${base}/resource/{okmsId}/credential/{credentialId}`,
-            handler: (rc) => {
-                const now = ctx.now();
-                const c = getCredential(state(), rc.params.okmsId ?? "", rc.params.credentialId ?? "", now);
-                return { body: credentialView(c, now) };
-            },
-        },
-        {
-            method: "DELETE",
-            path: `${base}/resource/{okmsId}/credential/{credentialId}`,
-            handler: async (rc) => {
-                const okmsId = rc.params.okmsId ?? "";
-                const credentialId = rc.params.credentialId ?? "";
-                getCredential(state(), okmsId, credentialId, ctx.now());
-                return ctx.store.mutate((s) => {
-                    const now = ctx.now();
-                    const c = getCredential(s, okmsId, credentialId, now);
-                    // Revoked for the data plane at once; visible as DELETING until it is gone.
-                    if (c.deletedAt === undefined) {
-                        c.deletedAt = now;
-                        c.goneAt = now + ctx.settings.credentialDeleteMs;
-                    }
-                    return { body: credentialView(c, now) };
-                });
-            },
-        },
-    ];
+    return bindRoutes(ctx, MANAGEMENT_ROUTES);
 }
 
 /** A `?format=JWK` entry: the public part, `kid` = the key id; oct keys get no key material at all. */
@@ -702,7 +689,7 @@ function jwkEntry(key: StoredServiceKey): Record<string, unknown> {
     };
 }
 
-async function createCredential(ctx: EmulatorContext, rc: RequestContext): Promise<Reply> {
+async function createCredential(rc: RequestContext, ctx: EmulatorContext): Promise<Reply> {
     const okmsId = rc.params.okmsId ?? "";
     getOkms(ctx.store.state, okmsId);
     const body = validate(
@@ -724,7 +711,7 @@ async function createCredential(ctx: EmulatorContext, rc: RequestContext): Promi
     const id = randomUUID();
     // Certificates have second precision: align createdAt with notBefore.
     const createdMs = Math.floor(ctx.now() / 1000) * 1000;
-    const validity = body.validity ?? LIMITS.credentialValidityDefaultDays;
+    const validity = body.validity ?? VALIDITY.default;
     const notAfterMs = createdMs + validity * 86_400_000;
     const okms = getOkms(ctx.store.state, okmsId);
     let issued: Awaited<ReturnType<typeof issueCredentialCertificate>>;
@@ -775,7 +762,7 @@ async function createCredential(ctx: EmulatorContext, rc: RequestContext): Promi
     });
 }
 
-/** `GET /okms/reference/serviceKey` derived from the rules table (§1.5). */
+/** `GET /okms/reference/serviceKey` (okms.reference.serviceKey.Response) derived from the key-type table. */
 function serviceKeyReference(): Record<string, unknown>[] {
     return KEY_TYPES.map((type) => {
         const r = KEY_TYPE_RULES[type];
@@ -784,7 +771,7 @@ function serviceKeyReference(): Record<string, unknown>[] {
             default: type === "oct",
             sizes: r.sizes.map((value) => ({ value, default: value === r.defaultSize })),
             curves: r.curves.map((value) => ({ value, default: value === r.defaultCurve })),
-            operations: r.operationPairs.map((pair, i) => ({ value: [...pair], default: i === 0 })),
+            operations: r.usages.map((pair, i) => ({ value: [...pair], default: i === 0 })),
         };
     });
 }

@@ -12,7 +12,7 @@ import type {
     KeyState,
     KeyType,
     ProtectionLevel,
-} from "../provider/okms/rules";
+} from "./rules";
 import type { StoredSecret, StoredSecretConfig } from "./secrets/model";
 
 /** A certificate authority (or a leaf) with its private key, both PEM (certificate, PKCS#8). */

@@ -1,16 +1,26 @@
 /**
- * The v1 routes a client needs to order, rename and terminate a KMS (okms-api.md §2): the order funnel
+ * The v1 routes a client needs to order, rename and terminate a KMS (spec/ovh/order.json, me.json, services.json):
+ * the order funnel
  * (cart → item → configuration → checkout → payment → status/details), `/services` and the e-mail history
  * that carries the termination token. Time-dependent outcomes (order status, delivery, display-name
  * propagation) are derived from the emulator clock when read, so no timers are involved.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { REGIONS } from "../provider/okms/rules";
+import { REGIONS } from "./rules";
 import { sharedContract } from "./contract";
 import { EMULATOR_NIC } from "./auth";
-import { createKms, nextNumericId, removeKms, type EmulatorContext, type RouteDef } from "./context";
-import { ApiError, badRequest, isoSeconds, notFound, validate } from "./http";
+import {
+    bindRoutes,
+    createKms,
+    nextNumericId,
+    removeKms,
+    type BoundRoute,
+    type EmulatorContext,
+    type RequestContext,
+    type RouteDef,
+} from "./context";
+import { ApiError, badRequest, isoSeconds, notFound, validate, type Reply } from "./http";
 import type { EmulatorState, StoredCart, StoredOrder, StoredService } from "./model";
 
 /** The payment method every emulated account has (unless disabled by the options). */
@@ -78,7 +88,7 @@ const displayNameSchema = z.object({
 const confirmSchema = z.object({ token: z.string({ error: "token is required" }) });
 
 function checkRegion(value: string): void {
-    if (!(REGIONS as readonly string[]).includes(value)) {
+    if (!REGIONS.includes(value)) {
         throw badRequest(`Invalid value for configuration region: ${value}; allowed: ${REGIONS.join(", ")}`);
     }
 }
@@ -276,469 +286,490 @@ export function welcomeEmail(state: EmulatorState, nowMs: number): EmulatorState
     };
 }
 
-export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteDef[] {
-    const state = () => ctx.store.state;
-    const mutate = ctx.store.mutate.bind(ctx.store);
+/** What the order funnel's handlers work with. */
+interface OrderEnv {
+    ctx: EmulatorContext;
+    options: OrderOptions;
+}
 
-    const pay = async (orderId: string) =>
-        mutate((s) => {
-            const order = getOrder(s, orderId);
-            if (!order.paid) {
-                const now = ctx.now();
-                order.paid = true;
-                order.paidAt = now;
-                order.deliverAt = now + ctx.settings.orderDeliveryMs;
-            }
-            return { body: null };
+/** Pays an order (once): it is delivered after the configured delay. */
+async function pay(ctx: EmulatorContext, orderId: string): Promise<Reply> {
+    return ctx.store.mutate((s) => {
+        const order = getOrder(s, orderId);
+        if (!order.paid) {
+            const now = ctx.now();
+            order.paid = true;
+            order.paidAt = now;
+            order.deliverAt = now + ctx.settings.orderDeliveryMs;
+        }
+        return { body: null };
+    });
+}
+
+/** The order of `…/me/order/{orderId}/details/{detailId}…`; its one detail must be the one asked for. */
+function orderOfDetail(ctx: EmulatorContext, rc: RequestContext): StoredOrder {
+    const order = getOrder(ctx.store.state, rc.params.orderId ?? "");
+    if (Number(rc.params.detailId) !== order.detailId) {
+        throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
+    }
+    return order;
+}
+
+/** `GET /1.0/me`. */
+const getMe = (_rc: RequestContext, { options }: OrderEnv): Reply => ({
+    body: nichandle(options.ovhSubsidiary),
+});
+
+/** `POST /1.0/order/cart`. */
+const postOrderCart = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
+    const body = validate(cartSchema, rc.body ?? {});
+    // An enum value, exactly (nichandle.OvhSubsidiaryEnum): `fr` is not `FR`.
+    const sub = body.ovhSubsidiary;
+    const allowed = sharedContract().enumValues("nichandle.OvhSubsidiaryEnum");
+    if (!allowed.includes(sub)) {
+        throw badRequest(`Invalid value for ovhSubsidiary: ${body.ovhSubsidiary}; allowed: ${allowed.join(", ")}`);
+    }
+    return ctx.store.mutate((s) => {
+        const cart: StoredCart = {
+            cartId: randomUUID(),
+            ovhSubsidiary: sub,
+            assigned: false,
+            expire: new Date(ctx.now() + 86_400_000).toISOString(),
+            items: [],
+        };
+        s.carts[cart.cartId] = cart;
+        return { body: cartView(cart) };
+    });
+};
+
+/** `GET /1.0/order/cart/{cartId}`. */
+const getOrderCartByCartId = (rc: RequestContext, { ctx }: OrderEnv): Reply => ({
+    body: cartView(getCart(ctx.store.state, rc.params.cartId ?? "")),
+});
+
+/** `POST /1.0/order/cart/{cartId}/assign`. */
+const postOrderCartByCartIdAssign = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
+    const cartId = rc.params.cartId ?? "";
+    getCart(ctx.store.state, cartId);
+    return ctx.store.mutate((s) => {
+        getCart(s, cartId).assigned = true;
+        return { body: null };
+    });
+};
+
+/** `POST /1.0/order/cart/{cartId}/okms`. */
+const postOrderCartByCartIdOkms = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
+    const cartId = rc.params.cartId ?? "";
+    const body = validate(itemSchema, rc.body ?? {});
+    if (body.planCode !== "okms") {
+        throw badRequest(`Unknown planCode ${body.planCode} for product okms (expected: okms)`);
+    }
+    for (const c of body.configuration ?? []) {
+        if (c.label === "region") {
+            checkRegion(c.value);
+        }
+    }
+    getCart(ctx.store.state, cartId);
+    return ctx.store.mutate((s) => {
+        const cart = getCart(s, cartId);
+        if (cart.orderId !== undefined) {
+            throw badRequest("The cart has already been checked out");
+        }
+        const item = {
+            itemId: nextNumericId(s),
+            planCode: body.planCode,
+            duration: body.duration,
+            pricingMode: body.pricingMode,
+            quantity: body.quantity,
+            configuration: [] as { id: number; label: string; value: string }[],
+        };
+        for (const c of body.configuration ?? []) {
+            upsertConfiguration(s, item, c.label, c.value);
+        }
+        cart.items.push(item);
+        return { body: itemView(cart, item) };
+    });
+};
+
+/** `POST /1.0/order/cart/{cartId}/item/{itemId}/configuration`. */
+const postOrderCartByCartIdItemByItemIdConfiguration = async (
+    rc: RequestContext,
+    { ctx }: OrderEnv,
+): Promise<Reply> => {
+    const cartId = rc.params.cartId ?? "";
+    const itemId = Number(rc.params.itemId);
+    const body = validate(configurationSchema, rc.body ?? {});
+    return ctx.store.mutate((s) => {
+        const cart = getCart(s, cartId);
+        const item = cart.items.find((i) => i.itemId === itemId);
+        if (item === undefined) {
+            throw notFound(`The requested object (itemId = ${rc.params.itemId}) does not exist`);
+        }
+        return { body: upsertConfiguration(s, item, body.label, body.value) };
+    });
+};
+
+/** `GET /1.0/order/cart/{cartId}/checkout`. */
+const getOrderCartByCartIdCheckout = (rc: RequestContext, { ctx }: OrderEnv): Reply => ({
+    body: checkoutSummary(getCart(ctx.store.state, rc.params.cartId ?? "")),
+});
+
+/** `POST /1.0/order/cart/{cartId}/checkout`. */
+const postOrderCartByCartIdCheckout = async (rc: RequestContext, { ctx, options }: OrderEnv): Promise<Reply> => {
+    const cartId = rc.params.cartId ?? "";
+    const opts = (rc.body ?? {}) as { autoPayWithPreferredPaymentMethod?: unknown };
+    checkoutSummary(getCart(ctx.store.state, cartId));
+    const reply = await ctx.store.mutate((s) => {
+        const cart = getCart(s, cartId);
+        if (cart.orderId !== undefined) {
+            throw badRequest("The cart has already been checked out");
+        }
+        const summary = checkoutSummary(cart);
+        const first = cart.items[0];
+        const region = first?.configuration.find((c) => c.label === "region")?.value ?? "";
+        const order: StoredOrder = {
+            orderId: nextNumericId(s),
+            cartId,
+            date: new Date(ctx.now()).toISOString(),
+            paid: false,
+            region,
+            detailId: nextNumericId(s),
+        };
+        s.orders[String(order.orderId)] = order;
+        cart.orderId = order.orderId;
+        return {
+            ...summary,
+            orderId: order.orderId,
+            url: `https://www.ovh.com/cgi-bin/order/display-order.cgi?orderId=${order.orderId}`,
+        };
+    });
+    if (opts.autoPayWithPreferredPaymentMethod === true && options.hasDefaultPaymentMethod()) {
+        await pay(ctx, String(reply.orderId));
+    }
+    return { body: reply };
+};
+
+/** `GET /1.0/me/payment/method`. */
+const getMePaymentMethod = (_rc: RequestContext, { options }: OrderEnv): Reply => ({
+    body: options.hasDefaultPaymentMethod() ? [DEFAULT_PAYMENT_METHOD_ID] : [],
+});
+
+/** `GET /1.0/me/payment/method/{paymentMethodId}`. */
+const getMePaymentMethodByPaymentMethodId = (rc: RequestContext, { options }: OrderEnv): Reply => {
+    if (!options.hasDefaultPaymentMethod() || Number(rc.params.paymentMethodId) !== DEFAULT_PAYMENT_METHOD_ID) {
+        throw notFound(`The requested object (paymentMethodId = ${rc.params.paymentMethodId}) does not exist`);
+    }
+    return {
+        body: {
+            paymentMethodId: DEFAULT_PAYMENT_METHOD_ID,
+            default: true,
+            paymentType: "CREDIT_CARD",
+            status: "VALID",
+        },
+    };
+};
+
+/** `GET /1.0/me/order/{orderId}`. */
+const getMeOrderByOrderId = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
+    const order = getOrder(ctx.store.state, rc.params.orderId ?? "");
+    return {
+        body: {
+            orderId: order.orderId,
+            date: order.date,
+            expirationDate: order.date,
+            password: "",
+            pdfUrl: "",
+            priceWithoutTax: FREE_PRICE,
+            priceWithTax: FREE_PRICE,
+            tax: FREE_PRICE,
+            url: "",
+        },
+    };
+};
+
+/** `POST /1.0/me/order/{orderId}/pay`. */
+const postMeOrderByOrderIdPay = async (rc: RequestContext, { ctx, options }: OrderEnv): Promise<Reply> => {
+    const orderId = rc.params.orderId ?? "";
+    getOrder(ctx.store.state, orderId);
+    const body = validate(paySchema, rc.body ?? {});
+    if (!options.hasDefaultPaymentMethod() || body.paymentMethod.id !== DEFAULT_PAYMENT_METHOD_ID) {
+        throw badRequest(`Unknown payment method ${body.paymentMethod.id}`);
+    }
+    return pay(ctx, orderId);
+};
+
+/** `POST /1.0/me/order/{orderId}/payWithRegisteredPaymentMean`. */
+const postMeOrderByOrderIdPayWithRegisteredPaymentMean = async (
+    rc: RequestContext,
+    { ctx }: OrderEnv,
+): Promise<Reply> => {
+    const orderId = rc.params.orderId ?? "";
+    getOrder(ctx.store.state, orderId);
+    const body = validate(payRegisteredSchema, rc.body ?? {});
+    if (body.paymentMean !== "fidelityAccount") {
+        // Emulated orders are free, which is what the fidelity account can pay.
+        throw badRequest(`Unsupported paymentMean ${body.paymentMean} (supported: fidelityAccount)`);
+    }
+    return pay(ctx, orderId);
+};
+
+/** `GET /1.0/me/order/{orderId}/status`. */
+const getMeOrderByOrderIdStatus = (rc: RequestContext, { ctx }: OrderEnv): Reply => ({
+    body: orderStatus(getOrder(ctx.store.state, rc.params.orderId ?? ""), ctx.now()),
+});
+
+/** `GET /1.0/me/order/{orderId}/details`. */
+const getMeOrderByOrderIdDetails = (rc: RequestContext, { ctx }: OrderEnv): Reply => ({
+    body: [getOrder(ctx.store.state, rc.params.orderId ?? "").detailId],
+});
+
+/** `GET /1.0/me/order/{orderId}/details/{detailId}`. */
+const getMeOrderByOrderIdDetailsByDetailId = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
+    const order = orderOfDetail(ctx, rc);
+    return {
+        body: {
+            orderDetailId: order.detailId,
+            cancelled: false,
+            detailType: "DURATION",
+            // The KMS id once delivered; "*" before, as for any not-yet-created service.
+            domain: order.okmsId ?? "*",
+            description: "OVHcloud Key Management Service",
+            quantity: "1",
+            totalPrice: FREE_PRICE,
+            unitPrice: FREE_PRICE,
+        },
+    };
+};
+
+/** `GET /1.0/me/order/{orderId}/details/{detailId}/operations`. */
+const getMeOrderByOrderIdDetailsByDetailIdOperations = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
+    const order = orderOfDetail(ctx, rc);
+    // Not in spec/ovh (a US-only route): the shape the US API is known to answer, a list of
+    // operations whose `resource.name` is the delivered service.
+    const okmsId = order.okmsId;
+    return {
+        body:
+            okmsId === undefined
+                ? []
+                : [
+                      {
+                          id: order.detailId,
+                          status: "done",
+                          type: "installation",
+                          quantity: 1,
+                          resource: { name: okmsId, displayName: okmsId, state: "ok" },
+                      },
+                  ],
+    };
+};
+
+/** `GET /1.0/me/order/{orderId}/details/{detailId}/extension`. */
+const getMeOrderByOrderIdDetailsByDetailIdExtension = (rc: RequestContext, { ctx, options }: OrderEnv): Reply => {
+    if (options.variant === "us") {
+        throw notFound(`Got an invalid (or empty) URL: ${rc.req.url ?? ""}`);
+    }
+    const order = orderOfDetail(ctx, rc);
+    return {
+        body: {
+            order: {
+                plan: {
+                    code: "okms",
+                    duration: "P1M",
+                    pricingMode: "default",
+                    product: { name: "okms" },
+                    quantity: 1,
+                },
+                configurations: [{ label: "region", value: order.region }],
+            },
+        },
+    };
+};
+
+/** `GET /1.0/services`. */
+const getServices = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
+    const name = rc.query.get("resourceName");
+    const ids = Object.values(ctx.store.state.services)
+        .filter((s) => !s.terminated && (name === null || s.resourceName === name))
+        .map((s) => s.serviceId)
+        .sort((a, b) => a - b);
+    return { body: ids };
+};
+
+/** `GET /1.0/services/{serviceId}`. */
+const getServicesByServiceId = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
+    const service = getService(ctx.store.state, rc.params.serviceId ?? "");
+    const okms = ctx.store.state.okms[service.resourceName];
+    return {
+        body: {
+            serviceId: service.serviceId,
+            parentServiceId: null,
+            route: {
+                path: "/v2/okms/resource/{okmsId}",
+                url: `/v2/okms/resource/${service.resourceName}`,
+                vars: [{ key: "okmsId", value: service.resourceName }],
+            },
+            resource: {
+                name: service.resourceName,
+                displayName: service.displayName,
+                state: "active",
+                product: { name: "okms", description: "OVHcloud Key Management Service" },
+            },
+            billing: {
+                plan: { code: "okms", invoiceName: "OVHcloud KMS" },
+                lifecycle: {
+                    capacities: { actions: ["terminate"] },
+                    current: {
+                        state: "active",
+                        creationDate: okms?.createdAt ?? null,
+                        pendingActions: [],
+                    },
+                },
+            },
+            customer: {
+                contacts: ["administrator", "billing", "technical"].map((type) => ({
+                    customerCode: EMULATOR_NIC,
+                    type,
+                })),
+            },
+            tags: [],
+        },
+    };
+};
+
+/** `PUT /1.0/services/{serviceId}`. */
+const putServicesByServiceId = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
+    const serviceId = rc.params.serviceId ?? "";
+    getService(ctx.store.state, serviceId);
+    const body = validate(displayNameSchema, rc.body ?? {});
+    return ctx.store.mutate((s) => {
+        const service = getService(s, serviceId);
+        service.displayName = body.displayName;
+        const okms = s.okms[service.resourceName];
+        if (okms !== undefined) {
+            // The v2 resource sees the new name only after a propagation delay, as on OVH.
+            okms.pendingDisplayName = {
+                value: body.displayName,
+                visibleAt: ctx.now() + ctx.settings.displayNamePropagationMs,
+            };
+        }
+        return { body: null };
+    });
+};
+
+/** `POST /1.0/services/{serviceId}/terminate`. */
+const postServicesByServiceIdTerminate = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
+    const serviceId = rc.params.serviceId ?? "";
+    getService(ctx.store.state, serviceId);
+    return ctx.store.mutate((s) => {
+        const service = getService(s, serviceId);
+        const token = randomBytes(18).toString("hex");
+        service.terminationToken = token;
+        const link = `https://www.ovh.com/manager/#/billing/confirmTerminate?id=${service.serviceId}&token=${token}`;
+        s.emails.push({
+            id: nextNumericId(s),
+            date: isoSeconds(ctx.now()),
+            subject: `Termination of your service ${service.resourceName}`,
+            body:
+                `Hello,\n\nYou asked for the termination of your service ${service.resourceName} ` +
+                `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
+                "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
         });
+        // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
+        return {
+            body: { message: "You will receive an e-mail to confirm the termination of your service" },
+        };
+    });
+};
 
-    return [
-        {
-            method: "GET",
-            path: "/1.0/me",
-            handler: () => ({ body: nichandle(options.ovhSubsidiary) }),
-        },
-        {
-            method: "POST",
-            path: "/1.0/order/cart",
-            handler: async (rc) => {
-                const body = validate(cartSchema, rc.body ?? {});
-                // An enum value, exactly (nichandle.OvhSubsidiaryEnum): `fr` is not `FR`.
-                const sub = body.ovhSubsidiary;
-                const allowed = sharedContract().enumValues("nichandle.OvhSubsidiaryEnum");
-                if (!allowed.includes(sub)) {
-                    throw badRequest(
-                        `Invalid value for ovhSubsidiary: ${body.ovhSubsidiary}; allowed: ${allowed.join(", ")}`,
-                    );
-                }
-                return mutate((s) => {
-                    const cart: StoredCart = {
-                        cartId: randomUUID(),
-                        ovhSubsidiary: sub,
-                        assigned: false,
-                        expire: new Date(ctx.now() + 86_400_000).toISOString(),
-                        items: [],
-                    };
-                    s.carts[cart.cartId] = cart;
-                    return { body: cartView(cart) };
-                });
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/order/cart/{cartId}",
-            handler: (rc) => ({ body: cartView(getCart(state(), rc.params.cartId ?? "")) }),
-        },
-        {
-            method: "POST",
-            path: "/1.0/order/cart/{cartId}/assign",
-            handler: async (rc) => {
-                const cartId = rc.params.cartId ?? "";
-                getCart(state(), cartId);
-                return mutate((s) => {
-                    getCart(s, cartId).assigned = true;
-                    return { body: null };
-                });
-            },
-        },
-        {
-            method: "POST",
-            path: "/1.0/order/cart/{cartId}/okms",
-            handler: async (rc) => {
-                const cartId = rc.params.cartId ?? "";
-                const body = validate(itemSchema, rc.body ?? {});
-                if (body.planCode !== "okms") {
-                    throw badRequest(`Unknown planCode ${body.planCode} for product okms (expected: okms)`);
-                }
-                for (const c of body.configuration ?? []) {
-                    if (c.label === "region") {
-                        checkRegion(c.value);
-                    }
-                }
-                getCart(state(), cartId);
-                return mutate((s) => {
-                    const cart = getCart(s, cartId);
-                    if (cart.orderId !== undefined) {
-                        throw badRequest("The cart has already been checked out");
-                    }
-                    const item = {
-                        itemId: nextNumericId(s),
-                        planCode: body.planCode,
-                        duration: body.duration,
-                        pricingMode: body.pricingMode,
-                        quantity: body.quantity,
-                        configuration: [] as { id: number; label: string; value: string }[],
-                    };
-                    for (const c of body.configuration ?? []) {
-                        upsertConfiguration(s, item, c.label, c.value);
-                    }
-                    cart.items.push(item);
-                    return { body: itemView(cart, item) };
-                });
-            },
-        },
-        {
-            method: "POST",
-            path: "/1.0/order/cart/{cartId}/item/{itemId}/configuration",
-            handler: async (rc) => {
-                const cartId = rc.params.cartId ?? "";
-                const itemId = Number(rc.params.itemId);
-                const body = validate(configurationSchema, rc.body ?? {});
-                return mutate((s) => {
-                    const cart = getCart(s, cartId);
-                    const item = cart.items.find((i) => i.itemId === itemId);
-                    if (item === undefined) {
-                        throw notFound(`The requested object (itemId = ${rc.params.itemId}) does not exist`);
-                    }
-                    return { body: upsertConfiguration(s, item, body.label, body.value) };
-                });
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/order/cart/{cartId}/checkout",
-            handler: (rc) => ({ body: checkoutSummary(getCart(state(), rc.params.cartId ?? "")) }),
-        },
-        {
-            method: "POST",
-            path: "/1.0/order/cart/{cartId}/checkout",
-            handler: async (rc) => {
-                const cartId = rc.params.cartId ?? "";
-                const opts = (rc.body ?? {}) as { autoPayWithPreferredPaymentMethod?: unknown };
-                checkoutSummary(getCart(state(), cartId));
-                const reply = await mutate((s) => {
-                    const cart = getCart(s, cartId);
-                    if (cart.orderId !== undefined) {
-                        throw badRequest("The cart has already been checked out");
-                    }
-                    const summary = checkoutSummary(cart);
-                    const first = cart.items[0];
-                    const region = first?.configuration.find((c) => c.label === "region")?.value ?? "";
-                    const order: StoredOrder = {
-                        orderId: nextNumericId(s),
-                        cartId,
-                        date: new Date(ctx.now()).toISOString(),
-                        paid: false,
-                        region,
-                        detailId: nextNumericId(s),
-                    };
-                    s.orders[String(order.orderId)] = order;
-                    cart.orderId = order.orderId;
-                    return {
-                        ...summary,
-                        orderId: order.orderId,
-                        url: `https://www.ovh.com/cgi-bin/order/display-order.cgi?orderId=${order.orderId}`,
-                    };
-                });
-                if (opts.autoPayWithPreferredPaymentMethod === true && options.hasDefaultPaymentMethod()) {
-                    await pay(String(reply.orderId));
-                }
-                return { body: reply };
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/payment/method",
-            handler: () => ({ body: options.hasDefaultPaymentMethod() ? [DEFAULT_PAYMENT_METHOD_ID] : [] }),
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/payment/method/{paymentMethodId}",
-            handler: (rc) => {
-                if (
-                    !options.hasDefaultPaymentMethod() ||
-                    Number(rc.params.paymentMethodId) !== DEFAULT_PAYMENT_METHOD_ID
-                ) {
-                    throw notFound(
-                        `The requested object (paymentMethodId = ${rc.params.paymentMethodId}) does not exist`,
-                    );
-                }
-                return {
-                    body: {
-                        paymentMethodId: DEFAULT_PAYMENT_METHOD_ID,
-                        default: true,
-                        paymentType: "CREDIT_CARD",
-                        status: "VALID",
-                    },
-                };
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/order/{orderId}",
-            handler: (rc) => {
-                const order = getOrder(state(), rc.params.orderId ?? "");
-                return {
-                    body: {
-                        orderId: order.orderId,
-                        date: order.date,
-                        expirationDate: order.date,
-                        password: "",
-                        pdfUrl: "",
-                        priceWithoutTax: FREE_PRICE,
-                        priceWithTax: FREE_PRICE,
-                        tax: FREE_PRICE,
-                        url: "",
-                    },
-                };
-            },
-        },
-        {
-            method: "POST",
-            path: "/1.0/me/order/{orderId}/pay",
-            handler: async (rc) => {
-                const orderId = rc.params.orderId ?? "";
-                getOrder(state(), orderId);
-                const body = validate(paySchema, rc.body ?? {});
-                if (!options.hasDefaultPaymentMethod() || body.paymentMethod.id !== DEFAULT_PAYMENT_METHOD_ID) {
-                    throw badRequest(`Unknown payment method ${body.paymentMethod.id}`);
-                }
-                return pay(orderId);
-            },
-        },
-        {
-            method: "POST",
-            path: "/1.0/me/order/{orderId}/payWithRegisteredPaymentMean",
-            handler: async (rc) => {
-                const orderId = rc.params.orderId ?? "";
-                getOrder(state(), orderId);
-                const body = validate(payRegisteredSchema, rc.body ?? {});
-                if (body.paymentMean !== "fidelityAccount") {
-                    // Emulated orders are free, which is what the fidelity account can pay.
-                    throw badRequest(`Unsupported paymentMean ${body.paymentMean} (supported: fidelityAccount)`);
-                }
-                return pay(orderId);
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/order/{orderId}/status",
-            handler: (rc) => ({ body: orderStatus(getOrder(state(), rc.params.orderId ?? ""), ctx.now()) }),
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/order/{orderId}/details",
-            handler: (rc) => ({ body: [getOrder(state(), rc.params.orderId ?? "").detailId] }),
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/order/{orderId}/details/{detailId}",
-            handler: (rc) => {
-                const order = getOrder(state(), rc.params.orderId ?? "");
-                if (Number(rc.params.detailId) !== order.detailId) {
-                    throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
-                }
-                return {
-                    body: {
-                        orderDetailId: order.detailId,
-                        cancelled: false,
-                        detailType: "DURATION",
-                        // The KMS id once delivered; "*" before, as for any not-yet-created service.
-                        domain: order.okmsId ?? "*",
-                        description: "OVHcloud Key Management Service",
-                        quantity: "1",
-                        totalPrice: FREE_PRICE,
-                        unitPrice: FREE_PRICE,
-                    },
-                };
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/order/{orderId}/details/{detailId}/operations",
-            handler: (rc) => {
-                const order = getOrder(state(), rc.params.orderId ?? "");
-                if (Number(rc.params.detailId) !== order.detailId) {
-                    throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
-                }
-                // Not in spec/ovh (a US-only route): the shape the US API is known to answer, a list of
-                // operations whose `resource.name` is the delivered service.
-                const okmsId = order.okmsId;
-                return {
-                    body:
-                        okmsId === undefined
-                            ? []
-                            : [
-                                  {
-                                      id: order.detailId,
-                                      status: "done",
-                                      type: "installation",
-                                      quantity: 1,
-                                      resource: { name: okmsId, displayName: okmsId, state: "ok" },
-                                  },
-                              ],
-                };
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/order/{orderId}/details/{detailId}/extension",
-            handler: (rc) => {
-                if (options.variant === "us") {
-                    throw notFound(`Got an invalid (or empty) URL: ${rc.req.url ?? ""}`);
-                }
-                const order = getOrder(state(), rc.params.orderId ?? "");
-                if (Number(rc.params.detailId) !== order.detailId) {
-                    throw notFound(`The requested object (detailId = ${rc.params.detailId}) does not exist`);
-                }
-                return {
-                    body: {
-                        order: {
-                            plan: {
-                                code: "okms",
-                                duration: "P1M",
-                                pricingMode: "default",
-                                product: { name: "okms" },
-                                quantity: 1,
-                            },
-                            configurations: [{ label: "region", value: order.region }],
-                        },
-                    },
-                };
-            },
-        },
+/** `POST /1.0/services/{serviceId}/terminate/confirm`. */
+const postServicesByServiceIdTerminateConfirm = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
+    const serviceId = rc.params.serviceId ?? "";
+    getService(ctx.store.state, serviceId);
+    const body = validate(confirmSchema, rc.body ?? {});
+    return ctx.store.mutate((s) => {
+        const service = getService(s, serviceId);
+        if (service.terminationToken === undefined || body.token !== service.terminationToken) {
+            throw badRequest("Invalid termination token");
+        }
+        removeKms(s, service.resourceName);
+        service.terminated = true;
+        delete service.terminationToken;
+        return { body: { message: "The service has been terminated" } };
+    });
+};
 
-        // Services
-        {
-            method: "GET",
-            path: "/1.0/services",
-            handler: (rc) => {
-                const name = rc.query.get("resourceName");
-                const ids = Object.values(state().services)
-                    .filter((s) => !s.terminated && (name === null || s.resourceName === name))
-                    .map((s) => s.serviceId)
-                    .sort((a, b) => a - b);
-                return { body: ids };
-            },
-        },
-        {
-            method: "GET",
-            path: "/1.0/services/{serviceId}",
-            handler: (rc) => {
-                const service = getService(state(), rc.params.serviceId ?? "");
-                const okms = state().okms[service.resourceName];
-                return {
-                    body: {
-                        serviceId: service.serviceId,
-                        parentServiceId: null,
-                        route: {
-                            path: "/v2/okms/resource/{okmsId}",
-                            url: `/v2/okms/resource/${service.resourceName}`,
-                            vars: [{ key: "okmsId", value: service.resourceName }],
-                        },
-                        resource: {
-                            name: service.resourceName,
-                            displayName: service.displayName,
-                            state: "active",
-                            product: { name: "okms", description: "OVHcloud Key Management Service" },
-                        },
-                        billing: {
-                            plan: { code: "okms", invoiceName: "OVHcloud KMS" },
-                            lifecycle: {
-                                capacities: { actions: ["terminate"] },
-                                current: {
-                                    state: "active",
-                                    creationDate: okms?.createdAt ?? null,
-                                    pendingActions: [],
-                                },
-                            },
-                        },
-                        customer: {
-                            contacts: ["administrator", "billing", "technical"].map((type) => ({
-                                customerCode: EMULATOR_NIC,
-                                type,
-                            })),
-                        },
-                        tags: [],
-                    },
-                };
-            },
-        },
-        {
-            method: "PUT",
-            path: "/1.0/services/{serviceId}",
-            handler: async (rc) => {
-                const serviceId = rc.params.serviceId ?? "";
-                getService(state(), serviceId);
-                const body = validate(displayNameSchema, rc.body ?? {});
-                return mutate((s) => {
-                    const service = getService(s, serviceId);
-                    service.displayName = body.displayName;
-                    const okms = s.okms[service.resourceName];
-                    if (okms !== undefined) {
-                        // The v2 resource sees the new name only after a propagation delay, as on OVH.
-                        okms.pendingDisplayName = {
-                            value: body.displayName,
-                            visibleAt: ctx.now() + ctx.settings.displayNamePropagationMs,
-                        };
-                    }
-                    return { body: null };
-                });
-            },
-        },
-        {
-            method: "POST",
-            path: "/1.0/services/{serviceId}/terminate",
-            handler: async (rc) => {
-                const serviceId = rc.params.serviceId ?? "";
-                getService(state(), serviceId);
-                return mutate((s) => {
-                    const service = getService(s, serviceId);
-                    const token = randomBytes(18).toString("hex");
-                    service.terminationToken = token;
-                    const link = `https://www.ovh.com/manager/#/billing/confirmTerminate?id=${service.serviceId}&token=${token}`;
-                    s.emails.push({
-                        id: nextNumericId(s),
-                        date: isoSeconds(ctx.now()),
-                        subject: `Termination of your service ${service.resourceName}`,
-                        body:
-                            `Hello,\n\nYou asked for the termination of your service ${service.resourceName} ` +
-                            `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
-                            "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
-                    });
-                    // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
-                    return {
-                        body: { message: "You will receive an e-mail to confirm the termination of your service" },
-                    };
-                });
-            },
-        },
-        {
-            method: "POST",
-            path: "/1.0/services/{serviceId}/terminate/confirm",
-            handler: async (rc) => {
-                const serviceId = rc.params.serviceId ?? "";
-                getService(state(), serviceId);
-                const body = validate(confirmSchema, rc.body ?? {});
-                return mutate((s) => {
-                    const service = getService(s, serviceId);
-                    if (service.terminationToken === undefined || body.token !== service.terminationToken) {
-                        throw badRequest("Invalid termination token");
-                    }
-                    removeKms(s, service.resourceName);
-                    service.terminated = true;
-                    delete service.terminationToken;
-                    return { body: { message: "The service has been terminated" } };
-                });
-            },
-        },
+/** `GET /1.0/me/notification/email/history`. */
+const getMeNotificationEmailHistory = (_rc: RequestContext, { ctx }: OrderEnv): Reply => ({
+    body: ctx.store.state.emails.map((e) => e.id),
+});
 
-        // Notifications
-        {
-            method: "GET",
-            path: "/1.0/me/notification/email/history",
-            handler: () => ({ body: state().emails.map((e) => e.id) }),
-        },
-        {
-            method: "GET",
-            path: "/1.0/me/notification/email/history/{emailId}",
-            handler: (rc) => {
-                const email = state().emails.find((e) => String(e.id) === rc.params.emailId);
-                if (email === undefined) {
-                    throw notFound(`The requested object (id = ${rc.params.emailId}) does not exist`);
-                }
-                return { body: { id: email.id, date: email.date, subject: email.subject, body: email.body } };
-            },
-        },
-    ];
+/** `GET /1.0/me/notification/email/history/{emailId}`. */
+const getMeNotificationEmailHistoryByEmailId = (rc: RequestContext, { ctx }: OrderEnv): Reply => {
+    const email = ctx.store.state.emails.find((e) => String(e.id) === rc.params.emailId);
+    if (email === undefined) {
+        throw notFound(`The requested object (id = ${rc.params.emailId}) does not exist`);
+    }
+    return { body: { id: email.id, date: email.date, subject: email.subject, body: email.body } };
+};
+
+const ORDER_ROUTES: readonly BoundRoute<OrderEnv>[] = [
+    { method: "GET", path: "/1.0/me", handler: getMe },
+    { method: "POST", path: "/1.0/order/cart", handler: postOrderCart },
+    { method: "GET", path: "/1.0/order/cart/{cartId}", handler: getOrderCartByCartId },
+    { method: "POST", path: "/1.0/order/cart/{cartId}/assign", handler: postOrderCartByCartIdAssign },
+    { method: "POST", path: "/1.0/order/cart/{cartId}/okms", handler: postOrderCartByCartIdOkms },
+    {
+        method: "POST",
+        path: "/1.0/order/cart/{cartId}/item/{itemId}/configuration",
+        handler: postOrderCartByCartIdItemByItemIdConfiguration,
+    },
+    { method: "GET", path: "/1.0/order/cart/{cartId}/checkout", handler: getOrderCartByCartIdCheckout },
+    { method: "POST", path: "/1.0/order/cart/{cartId}/checkout", handler: postOrderCartByCartIdCheckout },
+    { method: "GET", path: "/1.0/me/payment/method", handler: getMePaymentMethod },
+    { method: "GET", path: "/1.0/me/payment/method/{paymentMethodId}", handler: getMePaymentMethodByPaymentMethodId },
+    { method: "GET", path: "/1.0/me/order/{orderId}", handler: getMeOrderByOrderId },
+    { method: "POST", path: "/1.0/me/order/{orderId}/pay", handler: postMeOrderByOrderIdPay },
+    {
+        method: "POST",
+        path: "/1.0/me/order/{orderId}/payWithRegisteredPaymentMean",
+        handler: postMeOrderByOrderIdPayWithRegisteredPaymentMean,
+    },
+    { method: "GET", path: "/1.0/me/order/{orderId}/status", handler: getMeOrderByOrderIdStatus },
+    { method: "GET", path: "/1.0/me/order/{orderId}/details", handler: getMeOrderByOrderIdDetails },
+    {
+        method: "GET",
+        path: "/1.0/me/order/{orderId}/details/{detailId}",
+        handler: getMeOrderByOrderIdDetailsByDetailId,
+    },
+    {
+        method: "GET",
+        path: "/1.0/me/order/{orderId}/details/{detailId}/operations",
+        handler: getMeOrderByOrderIdDetailsByDetailIdOperations,
+    },
+    {
+        method: "GET",
+        path: "/1.0/me/order/{orderId}/details/{detailId}/extension",
+        handler: getMeOrderByOrderIdDetailsByDetailIdExtension,
+    },
+    // Services
+    { method: "GET", path: "/1.0/services", handler: getServices },
+    { method: "GET", path: "/1.0/services/{serviceId}", handler: getServicesByServiceId },
+    { method: "PUT", path: "/1.0/services/{serviceId}", handler: putServicesByServiceId },
+    { method: "POST", path: "/1.0/services/{serviceId}/terminate", handler: postServicesByServiceIdTerminate },
+    {
+        method: "POST",
+        path: "/1.0/services/{serviceId}/terminate/confirm",
+        handler: postServicesByServiceIdTerminateConfirm,
+    },
+    // Notifications
+    { method: "GET", path: "/1.0/me/notification/email/history", handler: getMeNotificationEmailHistory },
+    {
+        method: "GET",
+        path: "/1.0/me/notification/email/history/{emailId}",
+        handler: getMeNotificationEmailHistoryByEmailId,
+    },
+];
+
+export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteDef[] {
+    return bindRoutes({ ctx, options }, ORDER_ROUTES);
 }

@@ -2,14 +2,14 @@
  * The emulator's certificate authority work: the CAs it keeps in its state, the TLS server certificates of its
  * listeners, and the OKMS access certificates ("credentials") that clients present to the data plane.
  *
- * Access certificates follow the profile decoded from OVHcloud's documentation (okms-api.md §1.7) exactly, because
- * real clients depend on it: okms-cli reads the KMS id from the SAN's UPN otherName, and the serial number is the
+ * Access certificates follow the profile of the ones OVH issues (ACCESS_CERTIFICATE in emulator/rules.ts) exactly,
+ * because real clients depend on it: okms-cli reads the KMS id from the SAN's UPN otherName, and the serial number is the
  * credential id, which is how the data plane finds the credential behind a TLS session.
  */
 import * as crypto from "node:crypto";
 import * as net from "node:net";
 
-import { CERTIFICATE_PROFILE, type CertificateType } from "../provider/okms/rules";
+import { ACCESS_CERTIFICATE, type CertificateType } from "./rules";
 import type { StoredKeyPair } from "./model";
 
 /**
@@ -247,8 +247,8 @@ export interface CredentialCertificateArgs {
  * EKU clientAuth, serial = the credential UUID, ecdsa-with-SHA256; no KeyUsage, BasicConstraints, SKI or AKI.
  *
  * Without a CSR the key pair is generated here and returned once: ECDSA P-256 as SEC1 `EC PRIVATE KEY` (documented),
- * RSA as 2048-bit PKCS#1 `RSA PRIVATE KEY` — the RSA encoding and size are our choice (okms-api.md open question 9),
- * picked to mirror the SEC1 choice for EC, i.e. the "traditional" OpenSSL form of each key type.
+ * RSA as 2048-bit PKCS#1 `RSA PRIVATE KEY` — the RSA encoding and size are our choice (OVH does not document
+ * them; `privateKeyPEM` of okms.credential.CreationResponse in spec/ovh/okms.json is only "password"), picked to mirror the SEC1 choice for EC, i.e. the "traditional" OpenSSL form of each key type.
  */
 export async function issueCredentialCertificate(
     args: CredentialCertificateArgs,
@@ -288,7 +288,7 @@ export async function issueCredentialCertificate(
                 // x509's "upn" GeneralName is exactly the profile's otherName: type-id 1.3.6.1.4.1.311.20.2.3 with
                 // a UTF8String value (checked by decoding the DER in test/emulator/pki.spec.ts).
                 new lib.SubjectAlternativeNameExtension(
-                    [{ type: "upn", value: `${CERTIFICATE_PROFILE.upnPrefix}${args.okmsId}` }],
+                    [{ type: "upn", value: `${ACCESS_CERTIFICATE.upnPrefix}${args.okmsId}` }],
                     true,
                 ),
                 new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.clientAuth], false),
@@ -310,8 +310,8 @@ export function okmsIdOfCertificate(certDerOrPem: Buffer | Uint8Array | string):
         );
         const san = cert.getExtension(lib.SubjectAlternativeNameExtension);
         const upn = san?.names.items.find((n) => n.type === "upn")?.value;
-        return upn?.startsWith(CERTIFICATE_PROFILE.upnPrefix)
-            ? upn.slice(CERTIFICATE_PROFILE.upnPrefix.length)
+        return upn?.startsWith(ACCESS_CERTIFICATE.upnPrefix)
+            ? upn.slice(ACCESS_CERTIFICATE.upnPrefix.length)
             : undefined;
     } catch {
         // An otherName x509 cannot decode makes `extensions` throw; such a certificate simply carries no KMS id.

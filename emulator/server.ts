@@ -10,7 +10,7 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REGIONS } from "../provider/okms/rules";
+import { REGIONS } from "./rules";
 import { EmulatorAdmin, dataPlaneTemplate, type Fault, type Plane } from "./admin";
 import { authDetails, authenticate, issueToken, resolveBearer, type AuthConfig } from "./auth";
 import { ContractMonitor, contractModeFromEnv, sharedContract } from "./contract";
@@ -253,14 +253,33 @@ async function applyFault(
     return false;
 }
 
-export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-    const host = options.host ?? "127.0.0.1";
-    const tls = options.tls === true;
+/** Everything the listeners of one emulator share. */
+interface Runtime {
+    options: EmulatorOptions;
+    host: string;
+    /** The host name the endpoints advertise. */
+    ahost: string;
+    tls: boolean;
+    store: Store;
+    ctx: EmulatorContext;
+    ports: { data: number; management: number };
+    authConfig: AuthConfig;
+    admin: EmulatorAdmin;
+    contractMode: NonNullable<EmulatorOptions["contract"]>;
+    monitor: ContractMonitor | undefined;
+}
+
+function checkRegions(options: EmulatorOptions): void {
     for (const r of [...(options.regions ?? []), ...(options.initialOkms ?? []).map((o) => o.region)]) {
-        if (!(REGIONS as readonly string[]).includes(r)) {
+        if (!REGIONS.includes(r)) {
             throw new Error(`okms-emulator: unknown region ${r}; allowed: ${REGIONS.join(", ")}`);
         }
     }
+}
+
+async function openRuntime(options: EmulatorOptions): Promise<Runtime> {
+    checkRegions(options);
+    const host = options.host ?? "127.0.0.1";
     const store = await Store.open({ statePath: options.statePath, init: freshState });
     const settings: EmulatorSettings = {
         credentialReadyMs: options.credentialReadyMs ?? 100,
@@ -268,21 +287,46 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         orderDeliveryMs: options.orderDeliveryMs ?? 300,
         displayNamePropagationMs: options.displayNamePropagationMs ?? 200,
     };
-    let dataPort = 0;
-    let mgmtPort = 0;
+    const ports = { data: 0, management: 0 };
     const ahost = advertisedHost(host);
     const ctx: EmulatorContext = {
         store,
         now: () => Date.now() + store.state.clockOffsetMs,
         settings,
         plate: "eu",
-        dataEndpoint: () => `https://${ahost}:${dataPort}`,
+        dataEndpoint: () => `https://${ahost}:${ports.data}`,
         kmipEndpoint: () => `${ahost}:${options.kmipPort ?? 5696}`,
     };
+    const authConfig: AuthConfig = {
+        credentials: resolveCredentials(options.credentials, store.state.apiCredentials),
+        accessToken: options.accessToken,
+        tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+        maxSkewSeconds: options.maxClockSkewSeconds ?? 300,
+    };
+    const contractMode = options.contract ?? contractModeFromEnv();
+    const monitor =
+        contractMode === "off" ? undefined : new ContractMonitor(sharedContract(), contractMode === "strict");
+    const admin = new EmulatorAdmin(ctx);
+    return {
+        options,
+        host,
+        ahost,
+        tls: options.tls === true,
+        store,
+        ctx,
+        ports,
+        authConfig,
+        admin,
+        contractMode,
+        monitor,
+    };
+}
 
-    const credentials = resolveCredentials(options.credentials, store.state.apiCredentials);
-    const okmsIds = await store.mutate(async (s) => {
-        s.apiCredentials = credentials;
+/** Writes the credentials, the first e-mail and the clock offset, and creates or adopts the initial KMSes. */
+async function prepareState(rt: Runtime): Promise<string[]> {
+    const { options, ctx } = rt;
+    return rt.store.mutate(async (s) => {
+        s.apiCredentials = rt.authConfig.credentials;
         s.accessTokens ??= {};
         if (s.emails.length === 0) {
             s.emails.push(welcomeEmail(s, ctx.now()));
@@ -309,26 +353,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         }
         return ids;
     });
+}
 
-    const authConfig: AuthConfig = {
-        credentials,
-        accessToken: options.accessToken,
-        tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
-        maxSkewSeconds: options.maxClockSkewSeconds ?? 300,
-    };
-    const admin = new EmulatorAdmin(ctx);
-    const contractMode = options.contract ?? contractModeFromEnv();
-    const monitor =
-        contractMode === "off" ? undefined : new ContractMonitor(sharedContract(), contractMode === "strict");
+/** The management listener's routes: auth, the API modules, and the admin controls when enabled. */
+function managementRoutesOf(rt: Runtime): { routes: CompiledRoute[]; adminPaths: Set<string> } {
+    const { ctx, options, store, authConfig } = rt;
     const hasPaymentMethod = options.defaultPaymentMethod ?? true;
-
     const routeDefs: RouteDef[] = [
-        {
-            method: "GET",
-            path: "/1.0/auth/time",
-            auth: false,
-            handler: () => ({ body: Math.floor(ctx.now() / 1000) }),
-        },
+        { method: "GET", path: "/1.0/auth/time", auth: false, handler: () => ({ body: Math.floor(ctx.now() / 1000) }) },
         {
             method: "GET",
             path: "/1.0/auth/details",
@@ -350,45 +382,60 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             variant: options.apiVariant ?? "eu",
         }),
     ];
-    const adminRoutes = options.admin === true ? admin.routes() : [];
-    const routes: CompiledRoute[] = [...routeDefs, ...adminRoutes].map((r) => ({
-        ...r,
-        compiled: compileTemplate(r.path),
-    }));
-    const adminPaths = new Set(adminRoutes.map((r) => r.path));
+    const adminRoutes = options.admin === true ? rt.admin.routes() : [];
+    const routes = [...routeDefs, ...adminRoutes].map((r) => ({ ...r, compiled: compileTemplate(r.path) }));
+    return { routes, adminPaths: new Set(adminRoutes.map((r) => r.path)) };
+}
 
-    const settle = async () => {
-        const now = ctx.now();
-        if (orderWorkDue(store.state, now) || collectGoneCredentials(store.state, now, false)) {
-            await store.mutate(async (s) => {
-                await applyOrderWork(s, ctx);
-                collectGoneCredentials(s, ctx.now(), true);
-            });
+/** Applies the work due on the emulator clock (order delivery, gone credentials) before an authenticated call. */
+async function settle(rt: Runtime): Promise<void> {
+    const { ctx, store } = rt;
+    const now = ctx.now();
+    if (orderWorkDue(store.state, now) || collectGoneCredentials(store.state, now, false)) {
+        await store.mutate(async (s) => {
+            await applyOrderWork(s, ctx);
+            collectGoneCredentials(s, ctx.now(), true);
+        });
+    }
+}
+
+/** The route of a request, and whether its path is known at all (405 rather than 404). */
+function findRoute(routes: CompiledRoute[], method: string, pathname: string) {
+    let pathKnown = false;
+    for (const r of routes) {
+        const params = matchTemplate(r.compiled, pathname);
+        if (params !== undefined) {
+            pathKnown = true;
+            if (r.method === method) {
+                return { route: r, params, pathKnown };
+            }
         }
-    };
+    }
+    return { route: undefined, params: undefined, pathKnown };
+}
 
-    const scheme = tls ? "https" : "http";
-    const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+/** In strict contract mode, a contract problem is printed and answered with `status` and `cls`. */
+function contractFailure(problems: string[], monitor: ContractMonitor, what: string, status: number, cls: string) {
+    if (problems.length > 0 && monitor.strict) {
+        const message = `contract violation: ${what}: ${problems.join("; ")}`;
+        process.stderr.write(`okms-emulator: ${message}\n`);
+        throw new ApiError(status, message, {}, {}, cls);
+    }
+}
+
+/** Handles one management request: route, count, fault, authenticate, contract-check, answer. */
+function managementHandler(rt: Runtime) {
+    const { routes, adminPaths } = managementRoutesOf(rt);
+    const { admin, store, monitor } = rt;
+    const scheme = rt.tls ? "https" : "http";
+    return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
         res.setHeader("X-Ovh-QueryID", newQueryId());
         const method = (req.method ?? "GET").toUpperCase();
         const rawUrl = req.url ?? "/";
         const url = new URL(rawUrl, "http://emulator.invalid");
         // Clients may add a trailing slash (Terraform posts to `.../serviceKey/`).
         const pathname = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-        let params: Record<string, string> | undefined;
-        let route: CompiledRoute | undefined;
-        let pathKnown = false;
-        for (const r of routes) {
-            const m = matchTemplate(r.compiled, pathname);
-            if (m !== undefined) {
-                pathKnown = true;
-                if (r.method === method) {
-                    route = r;
-                    params = m;
-                    break;
-                }
-            }
-        }
+        const { route, params, pathKnown } = findRoute(routes, method, pathname);
         const isAdmin = route !== undefined && adminPaths.has(route.path);
         if (!isAdmin) {
             admin.count(method, route?.path ?? pathname);
@@ -403,35 +450,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
                 ? new ApiError(405, `Method ${method} not allowed on ${pathname}`)
                 : new ApiError(404, `Got an invalid (or empty) URL: ${pathname}`);
         }
-        const rc: RequestContext = {
-            req,
-            params,
-            query: url.searchParams,
-            rawBody,
-            body: route.rawBody === true ? undefined : parseJsonBody(rawBody),
-        };
+        const body = route.rawBody === true ? undefined : parseJsonBody(rawBody);
+        const rc: RequestContext = { req, params, query: url.searchParams, rawBody, body };
         if (route.auth !== false) {
-            const hostHeader = header(req, "host") ?? `${ahost}:${mgmtPort}`;
-            rc.identity = authenticate({
-                req,
-                rawBody,
-                fullUrl: `${scheme}://${hostHeader}${rawUrl}`,
-                state: store.state,
-                now: ctx.now(),
-                config: authConfig,
-            });
-            await settle();
+            const hostHeader = header(req, "host") ?? `${rt.ahost}:${rt.ports.management}`;
+            const fullUrl = `${scheme}://${hostHeader}${rawUrl}`;
+            const now = rt.ctx.now();
+            rc.identity = authenticate({ req, rawBody, fullUrl, state: store.state, now, config: rt.authConfig });
+            await settle(rt);
         }
         const contractRoute = isAdmin ? undefined : monitor?.contract.route(method, pathname);
+        const what = `${method} ${contractRoute?.path ?? pathname}`;
         // Only this package's own client is held to the request models: the emulator's tests send bad
         // bodies on purpose, and other clients (Terraform) send fields the schemas do not declare.
         if (contractRoute !== undefined && monitor !== undefined && isOwnClient(req) && route.rawBody !== true) {
             const problems = monitor.request(contractRoute, rc.body);
-            if (problems.length > 0 && monitor.strict) {
-                const message = `contract violation: ${method} ${contractRoute.path} request: ${problems.join("; ")}`;
-                process.stderr.write(`okms-emulator: ${message}\n`);
-                throw new ApiError(400, message, {}, {}, "Client::BadRequest::ContractViolation");
-            }
+            contractFailure(problems, monitor, `${what} request`, 400, "Client::BadRequest::ContractViolation");
         }
         const reply = await route.handler(rc);
         if (fault?.resetAfterHandling === true) {
@@ -441,17 +475,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         }
         const status = reply.status ?? 200;
         if (contractRoute !== undefined && monitor !== undefined && status >= 200 && status < 300) {
+            // 501: not retried by clients, and impossible to mistake for an answer of the API.
             const problems = monitor.response(contractRoute, reply.body);
-            if (problems.length > 0 && monitor.strict) {
-                // 501: not retried by clients, and impossible to mistake for an answer of the API.
-                const message = `contract violation: ${method} ${contractRoute.path} response: ${problems.join("; ")}`;
-                process.stderr.write(`okms-emulator: ${message}\n`);
-                throw new ApiError(501, message, {}, {}, "Server::ContractViolation");
-            }
+            contractFailure(problems, monitor, `${what} response`, 501, "Server::ContractViolation");
         }
         sendJson(res, status, reply.body, reply.headers);
     };
+}
 
+/** The management listener (HTTP, or HTTPS with the emulator CA's server certificate). */
+function createManagementServer(rt: Runtime): http.Server {
+    const handle = managementHandler(rt);
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
         handle(req, res).catch((e: unknown) => {
             if (e instanceof ApiError) {
@@ -467,26 +501,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             sendError(res, new ApiError(500, `Internal error: ${(e as Error).message}`));
         });
     };
-
-    const management = tls
+    const { state } = rt.store;
+    return rt.tls
         ? https.createServer(
               {
-                  cert: store.state.managementServer.certificatePem,
-                  key: store.state.managementServer.privateKeyPem,
-                  ca: store.state.publicCa.certificatePem,
+                  cert: state.managementServer.certificatePem,
+                  key: state.managementServer.privateKeyPem,
+                  ca: state.publicCa.certificatePem,
               },
               onRequest,
           )
         : http.createServer(onRequest);
+}
 
-    const personalTokens = options.personalAccessTokens ?? [];
-    /** Data-plane bearer tokens: PATs from the options, then the management API's tokens (auth.ts). */
-    const dataPlaneBearer = (token: string): BearerResolution => {
+/** Data-plane bearer tokens: PATs from the options, then the management API's tokens (auth.ts). */
+function dataPlaneBearer(rt: Runtime): (token: string) => BearerResolution {
+    const personalTokens = rt.options.personalAccessTokens ?? [];
+    return (token) => {
         const pat = personalTokens.find((p) => p.token === token);
         if (pat !== undefined) {
             return { identities: pat.identityUrns, subject: "a personal access token" };
         }
-        const resolved = resolveBearer(token, store.state, ctx.now(), authConfig);
+        const resolved = resolveBearer(token, rt.store.state, rt.ctx.now(), rt.authConfig);
         if ("error" in resolved) {
             return resolved;
         }
@@ -496,14 +532,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
             subject: resolved.method === "oauth2" ? `OAuth2 client ${resolved.clientId}` : "the access token",
         };
     };
+}
 
-    const data = createDataPlaneServer({
+function createDataPlane(rt: Runtime): http.Server {
+    const { store, ctx, admin } = rt;
+    return createDataPlaneServer({
         state: () => store.state,
         now: ctx.now,
         mutate: (fn) => store.mutate(fn),
-        bearer: dataPlaneBearer,
+        bearer: dataPlaneBearer(rt),
         plate: ctx.plate,
-        strictContract: contractMode === "strict",
+        strictContract: rt.contractMode === "strict",
         intercept: async (req: http.IncomingMessage, res: http.ServerResponse, plane: "data") => {
             const method = (req.method ?? "GET").toUpperCase();
             const pathname = new URL(req.url ?? "/", "http://emulator.invalid").pathname;
@@ -519,40 +558,52 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         },
         handlers: [secretOperationHandlers(ctx.plate)],
     });
+}
 
+/** Writes the emulator CA where asked (or next to the state file, or in the temporary directory with TLS). */
+async function writeCaFile(rt: Runtime, caPem: string): Promise<string | undefined> {
+    const { options } = rt;
+    if (!rt.tls && options.caFile === undefined) {
+        return undefined;
+    }
+    const caFile =
+        options.caFile ??
+        (options.statePath !== undefined
+            ? `${path.resolve(options.statePath)}.ca.pem`
+            : path.join(os.tmpdir(), `okms-emulator-${process.pid}-${rt.ports.management}-ca.pem`));
+    await fs.writeFile(caFile, caPem, { mode: 0o644 });
+    return caFile;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+    const rt = await openRuntime(options);
+    const { store, ctx, ports, host } = rt;
+    const okmsIds = await prepareState(rt);
+    const management = createManagementServer(rt);
+    const data = createDataPlane(rt);
     try {
-        dataPort = await listen(data, options.dataPort ?? 0, host);
-        mgmtPort = await listen(management, options.port ?? 0, host);
+        ports.data = await listen(data, options.dataPort ?? 0, host);
+        ports.management = await listen(management, options.port ?? 0, host);
     } catch (e) {
         await closeServer(data).catch(() => undefined);
         await store.close();
         throw e;
     }
-
     const caPem = store.state.publicCa.certificatePem;
-    let caFile: string | undefined;
-    if (tls || options.caFile !== undefined) {
-        caFile =
-            options.caFile ??
-            (options.statePath !== undefined
-                ? `${path.resolve(options.statePath)}.ca.pem`
-                : path.join(os.tmpdir(), `okms-emulator-${process.pid}-${mgmtPort}-ca.pem`));
-        await fs.writeFile(caFile, caPem, { mode: 0o644 });
-    }
-
-    const endpoint = `${scheme}://${ahost}:${mgmtPort}`;
+    const caFile = await writeCaFile(rt, caPem);
+    const endpoint = `${rt.tls ? "https" : "http"}://${rt.ahost}:${ports.management}`;
     let closing: Promise<void> | undefined;
     return {
         endpoint,
         tokenUrl: `${endpoint}/auth/oauth2/token`,
         dataEndpoint: ctx.dataEndpoint(),
-        credentials,
+        credentials: rt.authConfig.credentials,
         caPem,
         caFile,
         okmsIds,
         statePath: store.statePath,
-        admin,
-        contract: monitor,
+        admin: rt.admin,
+        contract: rt.monitor,
         state: () => store.state,
         close: () =>
             (closing ??= (async () => {

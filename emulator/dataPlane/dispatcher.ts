@@ -23,7 +23,8 @@
 import type * as http from "node:http";
 import type * as tls from "node:tls";
 
-import { okmsUrn } from "../../provider/okms/rules";
+import { kmsUrn } from "../rules";
+import { decodeParams } from "../http";
 import { authorize } from "../iam";
 import type { EmulatorState, StoredOkms } from "../model";
 import { verifyClientCertificate } from "../pki";
@@ -144,16 +145,7 @@ export function matchOperation(compiled: readonly CompiledOperation[], method: s
             allowed.push(c.op.method);
             continue;
         }
-        const params: Record<string, string> = {};
-        c.names.forEach((n, i) => {
-            const v = m[i + 1] ?? "";
-            try {
-                params[n] = decodeURIComponent(v);
-            } catch {
-                params[n] = v;
-            }
-        });
-        return { kind: "operation", op: c.op, params };
+        return { kind: "operation", op: c.op, params: decodeParams(c.names, m) };
     }
     return allowed.length > 0 ? { kind: "method", allowed } : { kind: "none" };
 }
@@ -229,7 +221,7 @@ export function requireActions(
     actions: readonly string[],
     now: number,
 ): void {
-    const urn = okmsUrn(plate, okms.id);
+    const urn = kmsUrn(plate, okms.id);
     const { unauthorizedActions } = authorize(state, caller.identities, urn, actions, now);
     const first = unauthorizedActions[0];
     if (first !== undefined) {

@@ -1,12 +1,13 @@
 /**
  * The data plane's `ErrorResponse` (`{error_id, error_code, errors, request_id}`, spec/ovh/okms-data-plane.openapi.json)
- * with a packed `error_code` (okms-api.md §3.2). Every data-plane module throws `DataPlaneError`; the server writes it.
+ * with a packed `error_code` (major, minor and category bits, as OVH's Go SDK unpacks it; see DATA_PLANE_MINOR below).
+ * Every data-plane module throws `DataPlaneError`; the server writes it.
  */
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
 
 /**
- * `error_code` bits 16–23 for major REST, as OVH's SDK lists them (okms-api.md §3.2): 2 Authentication Provider,
+ * `error_code` bits 16–23 for major REST, as OVH's Go SDK lists them: 2 Authentication Provider,
  * 3 Service Keys API, 4 Secrets API. There is no REST minor for IAM, so an IAM refusal is "general" with the
  * authorization category.
  */

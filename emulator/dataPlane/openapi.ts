@@ -131,6 +131,69 @@ function typeOf(v: unknown): string {
     return typeof v;
 }
 
+function stringProblems(schema: Schema, value: string, at: string): string[] {
+    const problems: string[] = [];
+    if (typeof schema.minLength === "number" && value.length < schema.minLength) {
+        problems.push(`${at}: shorter than ${schema.minLength}`);
+    }
+    if (typeof schema.maxLength === "number" && value.length > schema.maxLength) {
+        problems.push(`${at}: longer than ${schema.maxLength}`);
+    }
+    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern).test(value)) {
+        problems.push(`${at}: does not match ${schema.pattern}`);
+    }
+    const format = typeof schema.format === "string" ? FORMATS[schema.format] : undefined;
+    if (format !== undefined && !format.test(value)) {
+        problems.push(`${at}: not a valid ${String(schema.format)}`);
+    }
+    return problems;
+}
+
+function numberProblems(schema: Schema, value: number, at: string): string[] {
+    const problems: string[] = [];
+    if (typeof schema.minimum === "number" && value < schema.minimum) {
+        problems.push(`${at}: below ${schema.minimum}`);
+    }
+    if (typeof schema.maximum === "number" && value > schema.maximum) {
+        problems.push(`${at}: above ${schema.maximum}`);
+    }
+    const range = typeof schema.format === "string" ? INTEGER_RANGES[schema.format] : undefined;
+    if (range !== undefined && (value < range[0] || value > range[1])) {
+        problems.push(`${at}: outside ${String(schema.format)}`);
+    }
+    return problems;
+}
+
+function objectProblems(
+    doc: Pick<OpenApiDocument, "schemas">,
+    schema: Schema,
+    obj: Record<string, unknown>,
+    at: string,
+): string[] {
+    const problems: string[] = [];
+    const properties = (schema.properties ?? {}) as Record<string, Schema>;
+    for (const name of (schema.required ?? []) as string[]) {
+        if (!(name in obj)) {
+            problems.push(`${at}.${name}: required`);
+        }
+    }
+    const additional = schema.additionalProperties;
+    if (typeof schema.maxProperties === "number" && Object.keys(obj).length > schema.maxProperties) {
+        problems.push(`${at}: more than ${schema.maxProperties} members`);
+    }
+    for (const [name, v] of Object.entries(obj)) {
+        const p = properties[name];
+        if (p !== undefined) {
+            problems.push(...validateSchema(doc, p, v, `${at}.${name}`));
+        } else if (additional === false) {
+            problems.push(`${at}.${name}: not allowed (additionalProperties: false)`);
+        } else if (typeof additional === "object" && additional !== null) {
+            problems.push(...validateSchema(doc, additional as Schema, v, `${at}.${name}`));
+        }
+    }
+    return problems;
+}
+
 /**
  * Validates `value` against `schema`; returns the problems found (empty when valid), each naming its JSON path.
  * Strict where the document is: `additionalProperties: false` rejects unknown members, `nullable` is required for
@@ -167,31 +230,10 @@ export function validateSchema(
         problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
     }
     if (typeof value === "string") {
-        if (typeof schema.minLength === "number" && value.length < schema.minLength) {
-            problems.push(`${at}: shorter than ${schema.minLength}`);
-        }
-        if (typeof schema.maxLength === "number" && value.length > schema.maxLength) {
-            problems.push(`${at}: longer than ${schema.maxLength}`);
-        }
-        if (typeof schema.pattern === "string" && !new RegExp(schema.pattern).test(value)) {
-            problems.push(`${at}: does not match ${schema.pattern}`);
-        }
-        const format = typeof schema.format === "string" ? FORMATS[schema.format] : undefined;
-        if (format !== undefined && !format.test(value)) {
-            problems.push(`${at}: not a valid ${String(schema.format)}`);
-        }
+        problems.push(...stringProblems(schema, value, at));
     }
     if (typeof value === "number") {
-        if (typeof schema.minimum === "number" && value < schema.minimum) {
-            problems.push(`${at}: below ${schema.minimum}`);
-        }
-        if (typeof schema.maximum === "number" && value > schema.maximum) {
-            problems.push(`${at}: above ${schema.maximum}`);
-        }
-        const range = typeof schema.format === "string" ? INTEGER_RANGES[schema.format] : undefined;
-        if (range !== undefined && (value < range[0] || value > range[1])) {
-            problems.push(`${at}: outside ${String(schema.format)}`);
-        }
+        problems.push(...numberProblems(schema, value, at));
     }
     if (Array.isArray(value)) {
         if (typeof schema.maxItems === "number" && value.length > schema.maxItems) {
@@ -201,27 +243,7 @@ export function validateSchema(
         value.forEach((v, i) => problems.push(...validateSchema(doc, items, v, `${at}[${i}]`)));
     }
     if (actual === "object") {
-        const obj = value as Record<string, unknown>;
-        const properties = (schema.properties ?? {}) as Record<string, Schema>;
-        for (const name of (schema.required ?? []) as string[]) {
-            if (!(name in obj)) {
-                problems.push(`${at}.${name}: required`);
-            }
-        }
-        const additional = schema.additionalProperties;
-        if (typeof schema.maxProperties === "number" && Object.keys(obj).length > schema.maxProperties) {
-            problems.push(`${at}: more than ${schema.maxProperties} members`);
-        }
-        for (const [name, v] of Object.entries(obj)) {
-            const p = properties[name];
-            if (p !== undefined) {
-                problems.push(...validateSchema(doc, p, v, `${at}.${name}`));
-            } else if (additional === false) {
-                problems.push(`${at}.${name}: not allowed (additionalProperties: false)`);
-            } else if (typeof additional === "object" && additional !== null) {
-                problems.push(...validateSchema(doc, additional as Schema, v, `${at}.${name}`));
-            }
-        }
+        problems.push(...objectProblems(doc, schema, value as Record<string, unknown>, at));
     }
     return problems;
 }

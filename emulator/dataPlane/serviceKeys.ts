@@ -8,15 +8,20 @@ import * as crypto from "node:crypto";
 import { z } from "zod";
 
 import {
+    DATA_PLANE_KEY_SIZES,
+    DATA_PLANE_KEY_STATES,
     DATA_PLANE_LIMITS,
-    DEACTIVATION_REASONS,
-    KEY_STATES,
-    LIMITS,
-    SIGNING_ALGORITHMS,
+    DATA_PLANE_SIGNING_ALGORITHMS,
+    KEY_CURVES,
+    KEY_OPERATIONS,
+    KEY_TYPES,
+    MANAGEMENT_LIMITS,
+    PROTECTION_LEVELS,
+    REVOCATION_REASONS,
     type DeactivationReason,
     type KeyOperation,
     type KeyState,
-} from "../../provider/okms/rules";
+} from "../rules";
 import { ApiError } from "../http";
 import { decrypt, decryptDataKey, encrypt, generateDataKey, publicJwk, sign, verify } from "../keys";
 import { applyKeyState, checkTransition, deletableKeyState, newServiceKey, resolveKeyMaterial } from "../management";
@@ -34,51 +39,48 @@ const base64 = (max: number) =>
         .string()
         .max(max)
         .refine((s) => s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s), { error: "must be standard base64" });
-const context = z.string().max(LIMITS.serviceKeyContextMax).nullish();
-const signingAlgorithm = z.enum(SIGNING_ALGORITHMS);
-const REVOCATION_REASONS = DEACTIVATION_REASONS.map((r) => r.toLowerCase());
+const context = z.string().max(MANAGEMENT_LIMITS.keyContextMax).nullish();
+const signingAlgorithm = z.enum(DATA_PLANE_SIGNING_ALGORITHMS);
+const keyName = z.string({ error: "name is required" }).min(1).max(MANAGEMENT_LIMITS.keyNameMax);
 
 const schemas = {
     /** `CreateImportServiceKeyRequest`; the key rules themselves are checked by `resolveKeyMaterial`. */
     create: z.strictObject({
         id: z.uuid({ error: "id must be a UUID" }).nullish(),
-        name: z.string({ error: "name is required" }).min(1).max(LIMITS.serviceKeyNameMax),
+        name: keyName,
         context,
-        type: z.enum(["oct", "RSA", "EC"]).nullish(),
-        size: z.union([128, 192, 256, 2048, 3072, 4096].map((n) => z.literal(n))).nullish(),
-        curve: z.enum(["P-256", "P-384", "P-521"]).nullish(),
-        operations: z
-            .array(z.enum(["sign", "verify", "encrypt", "decrypt", "wrapKey", "unwrapKey"]))
-            .max(32)
-            .nullish(),
-        protectionLevel: z.enum(["SOFTWARE", "HSM", "MANAGED_HSM"]).nullish(),
+        type: z.enum(KEY_TYPES).nullish(),
+        size: z.union(DATA_PLANE_KEY_SIZES.map((n) => z.literal(n))).nullish(),
+        curve: z.enum(KEY_CURVES).nullish(),
+        operations: z.array(z.enum(KEY_OPERATIONS)).max(32).nullish(),
+        protectionLevel: z.enum(PROTECTION_LEVELS).nullish(),
         keys: z.array(z.record(z.string(), z.unknown())).nullish(),
     }),
-    patch: z.strictObject({ name: z.string({ error: "name is required" }).min(1).max(LIMITS.serviceKeyNameMax) }),
+    patch: z.strictObject({ name: keyName }),
     deactivate: z.strictObject({
-        reason: z.enum(REVOCATION_REASONS as [string, ...string[]], {
+        reason: z.enum(REVOCATION_REASONS, {
             error: `reason must be one of ${REVOCATION_REASONS.join(", ")}`,
         }),
     }),
-    encrypt: z.strictObject({ plaintext: base64(DATA_PLANE_LIMITS.plaintextBase64Max).min(1), context }),
+    encrypt: z.strictObject({ plaintext: base64(DATA_PLANE_LIMITS.messageMax).min(1), context }),
     decrypt: z.strictObject({ ciphertext: z.string().min(1).max(DATA_PLANE_LIMITS.ciphertextMax), context }),
     datakey: z.strictObject({
-        name: z.string().max(LIMITS.serviceKeyNameMax).nullish(),
+        name: z.string().max(MANAGEMENT_LIMITS.keyNameMax).nullish(),
         size: z
             .number()
             .int()
-            .min(DATA_PLANE_LIMITS.datakeySizeMinBits)
-            .max(DATA_PLANE_LIMITS.datakeySizeMaxBits)
+            .min(DATA_PLANE_LIMITS.dataKeyBits.min)
+            .max(DATA_PLANE_LIMITS.dataKeyBits.max)
             .refine((n) => n % 8 === 0, { error: "must be a multiple of 8 bits" }),
     }),
-    datakeyDecrypt: z.strictObject({ key: z.string().min(1).max(DATA_PLANE_LIMITS.datakeyJweMax) }),
+    datakeyDecrypt: z.strictObject({ key: z.string().min(1).max(DATA_PLANE_LIMITS.dataKeyMax) }),
     sign: z.strictObject({
-        message: base64(DATA_PLANE_LIMITS.plaintextBase64Max).min(1),
+        message: base64(DATA_PLANE_LIMITS.messageMax).min(1),
         alg: signingAlgorithm,
         isdigest: z.boolean().nullish(),
     }),
     verify: z.strictObject({
-        message: base64(DATA_PLANE_LIMITS.plaintextBase64Max).nullish(),
+        message: base64(DATA_PLANE_LIMITS.messageMax).nullish(),
         signature: z.string().min(1),
         alg: signingAlgorithm.nullish(),
         isdigest: z.boolean().nullish(),
@@ -189,7 +191,7 @@ function jwkFormat(query: URLSearchParams): boolean {
     return format === "jwk";
 }
 
-const LIST_STATES = [...KEY_STATES.map((s) => s.toLowerCase()), "all"];
+const LIST_STATES = DATA_PLANE_KEY_STATES;
 
 /** Continuation tokens point after a key in (creation date, id) order, so deletions don't shift pages. */
 function sortKey(key: StoredServiceKey): string {
@@ -407,7 +409,7 @@ export const serviceKeyHandlers: OperationHandlers = {
         handle: (r) => {
             // `length` is optional and defaults to 1 (spec/ovh/okms-data-plane.openapi.json, GET /api/{okmsId}/v1/random).
             const length = Number(r.query.get("length") ?? "1");
-            const { randomLengthMin: min, randomLengthMax: max } = DATA_PLANE_LIMITS;
+            const { min, max } = DATA_PLANE_LIMITS.randomBytes;
             if (!Number.isInteger(length) || length < min || length > max) {
                 throw badRequest(`length must be an integer between ${min} and ${max}`, DATA_PLANE_CATEGORY.argument);
             }

@@ -47,7 +47,7 @@ export interface SecretReply {
 export type SecretHandler = (r: SecretRequest) => SecretReply | Promise<SecretReply>;
 
 // ---------------------------------------------------------------------------------------------------------
-// Errors: ErrorResponse with a packed error_code (okms-api.md §3.2: major REST 3, minor "Secrets API" 4)
+// Errors: ErrorResponse with a packed error_code (emulator/dataPlane/errors.ts: major REST 3, minor "Secrets API" 4)
 
 const MAJOR_REST = 3;
 const MINOR_SECRETS_API = 4;

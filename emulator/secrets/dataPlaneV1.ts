@@ -4,7 +4,7 @@
  * are OVH's deactivate and activate (their `x-iam-actions` say so), "destroy" is OVH's DELETED.
  */
 import { z } from "zod";
-import { okmsUrn } from "../../provider/okms/rules";
+import { kmsChildUrn } from "../rules";
 import type { EmulatorState } from "../model";
 import type { SecretVersionState, StoredSecret, StoredSecretVersion } from "./model";
 import { SecretError, boolParam, checkVersionNumber, intParam } from "./rules";
@@ -95,7 +95,7 @@ function v1Metadata(r: SecretRequest, s: StoredSecret): Record<string, unknown> 
         created_time: s.createdAt,
         current_version: s.currentVersion,
         custom_metadata: { ...s.customMetadata },
-        urn: `${okmsUrn(r.plate, s.okmsId)}/secret/${s.path}`,
+        urn: kmsChildUrn(r.plate, s.okmsId, "secret", s.path),
         delete_version_after: s.deactivateVersionAfter ?? "0s",
         max_versions: s.maxVersions ?? 0,
         oldest_version: oldestVersion(s),

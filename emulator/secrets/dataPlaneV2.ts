@@ -3,7 +3,7 @@
  * bodies, lower-case version states, `X-Pagination-*` lists. The records are the shared store's (./store.ts).
  */
 import { z } from "zod";
-import { okmsUrn } from "../../provider/okms/rules";
+import { kmsChildUrn } from "../rules";
 import type { SecretVersionState, StoredSecret, StoredSecretVersion } from "./model";
 import { SecretError, boolParam } from "./rules";
 import {
@@ -90,7 +90,7 @@ function v2Metadata(r: SecretRequest, s: StoredSecret): Record<string, unknown> 
         createdAt: s.createdAt,
         currentVersion: s.currentVersion,
         customMetadata: { ...s.customMetadata },
-        urn: `${okmsUrn(r.plate, s.okmsId)}/secret/${s.path}`,
+        urn: kmsChildUrn(r.plate, s.okmsId, "secret", s.path),
         deactivateVersionAfter: s.deactivateVersionAfter,
         maxVersions: s.maxVersions,
         oldestVersion: oldestVersion(s),

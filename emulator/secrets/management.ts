@@ -5,8 +5,8 @@
  * secrets.
  */
 import { z } from "zod";
-import { REGIONS, okmsUrn } from "../../provider/okms/rules";
-import type { EmulatorContext, RequestContext, RouteDef } from "../context";
+import { REGIONS, kmsChildUrn } from "../rules";
+import { bindRoutes, type BoundRoute, type EmulatorContext, type RequestContext, type RouteDef } from "../context";
 import { ApiError, paginate, type Reply } from "../http";
 import type { EmulatorState } from "../model";
 import type { StoredSecret, StoredSecretVersion } from "./model";
@@ -169,7 +169,7 @@ function secretView(
     }
     view.iam = {
         id: s.iamId,
-        urn: `${okmsUrn(ctx.plate, s.okmsId)}/secret/${s.path}`,
+        urn: kmsChildUrn(ctx.plate, s.okmsId, "secret", s.path),
         displayName: s.path,
         tags: {},
         state: "OK",
@@ -200,167 +200,173 @@ function pathVersion(rc: RequestContext): number {
     return checkVersionNumber(intParam(rc.params.version ?? "", "version", "SecretVersionMinRequired"));
 }
 
-export function secretManagementRoutes(ctx: EmulatorContext): RouteDef[] {
-    const base = "/v2/okms/resource/{okmsId}";
-    const state = () => ctx.store.state;
-    const ids = (rc: RequestContext) => ({ okmsId: rc.params.okmsId ?? "", path: rc.params.path ?? "" });
+const base = "/v2/okms/resource/{okmsId}";
 
-    /** A read handler: the KMS must exist, then the secret rules apply. */
-    const read = (fn: (rc: RequestContext, okmsId: string, path: string) => Reply) => (rc: RequestContext) =>
+const ids = (rc: RequestContext) => ({ okmsId: rc.params.okmsId ?? "", path: rc.params.path ?? "" });
+
+type ReadFn = (rc: RequestContext, ctx: EmulatorContext, okmsId: string, path: string) => Reply;
+type WriteFn = (s: EmulatorState, rc: RequestContext, okmsId: string, path: string, now: number) => Reply;
+
+/** A read handler: the KMS must exist, then the secret rules apply. */
+function read(fn: ReadFn): BoundRoute<EmulatorContext>["handler"] {
+    return (rc, ctx) =>
         guarded(() => {
             const { okmsId, path } = ids(rc);
-            requireOkms(state(), okmsId);
-            return fn(rc, okmsId, path);
+            requireOkms(ctx.store.state, okmsId);
+            return fn(rc, ctx, okmsId, path);
         });
-    /** A write handler: checked once outside the queue for a fast answer, applied inside it. */
-    const write =
-        (fn: (s: EmulatorState, rc: RequestContext, okmsId: string, path: string, now: number) => Reply) =>
-        (rc: RequestContext) =>
-            guarded(() => {
-                const { okmsId, path } = ids(rc);
-                requireOkms(state(), okmsId);
-                return ctx.store.mutate((s) =>
-                    guarded(() => {
-                        requireOkms(s, okmsId);
-                        return fn(s, rc, okmsId, path, ctx.now());
-                    }),
-                );
-            });
+}
 
-    return [
-        {
-            method: "GET",
-            path: "/v2/okms/reference/secretConfig",
-            handler: (rc) => {
-                const region = rc.query.get("region");
-                if (region === null || !(REGIONS as readonly string[]).includes(region)) {
-                    throw new ApiError(400, `region must be one of ${REGIONS.join(", ")}`);
-                }
-                return {
-                    body: {
-                        casRequired: DEFAULT_SECRET_CONFIG.casRequired,
-                        maxVersions: DEFAULT_SECRET_CONFIG.maxVersions,
-                    },
-                };
-            },
+/** A write handler: checked once outside the queue for a fast answer, applied inside it. */
+function write(fn: WriteFn): BoundRoute<EmulatorContext>["handler"] {
+    return (rc, ctx) =>
+        guarded(() => {
+            const { okmsId, path } = ids(rc);
+            requireOkms(ctx.store.state, okmsId);
+            return ctx.store.mutate((s) =>
+                guarded(() => {
+                    requireOkms(s, okmsId);
+                    return fn(s, rc, okmsId, path, ctx.now());
+                }),
+            );
+        });
+}
+
+const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
+    {
+        method: "GET",
+        path: "/v2/okms/reference/secretConfig",
+        handler: (rc) => {
+            const region = rc.query.get("region");
+            if (region === null || !REGIONS.includes(region)) {
+                throw new ApiError(400, `region must be one of ${REGIONS.join(", ")}`);
+            }
+            return {
+                body: {
+                    casRequired: DEFAULT_SECRET_CONFIG.casRequired,
+                    maxVersions: DEFAULT_SECRET_CONFIG.maxVersions,
+                },
+            };
         },
-        {
-            method: "GET",
-            path: `${base}/secret`,
-            handler: read((rc, okmsId) => {
-                const s = state();
-                const all = listSecrets(s, okmsId).map((x) =>
-                    secretView(ctx, x, x.versions[x.versions.length - 1], false),
+    },
+    {
+        method: "GET",
+        path: `${base}/secret`,
+        handler: read((rc, ctx, okmsId) => {
+            const s = ctx.store.state;
+            const all = listSecrets(s, okmsId).map((x) => secretView(ctx, x, x.versions[x.versions.length - 1], false));
+            return paginate(rc.req, all);
+        }),
+    },
+    {
+        method: "POST",
+        path: `${base}/secret`,
+        handler: write((s, rc, okmsId, _path, now) => {
+            const body = parse(schemas.creation, rc.body);
+            const secret = createSecret(s, okmsId, body.path, body.version.data, body.metadata ?? {}, now);
+            return { body: { path: secret.path, metadata: metadataView(secret) } };
+        }),
+    },
+    {
+        method: "GET",
+        path: `${base}/secret/{path}`,
+        handler: read((rc, ctx, okmsId, path) => {
+            const includeData = boolParam(rc.query.get("includeData"), "includeData") ?? false;
+            const wanted = queryVersion(rc);
+            const secret = findSecret(ctx.store.state, okmsId, path);
+            const version = findVersion(secret, wanted ?? secret.currentVersion);
+            return { body: secretView(ctx, secret, version, includeData) };
+        }),
+    },
+    {
+        method: "PUT",
+        path: `${base}/secret/{path}`,
+        handler: write((s, rc, okmsId, path, now) => {
+            const body = parse(schemas.update, rc.body);
+            const cas = queryCas(rc);
+            const secret = findSecret(s, okmsId, path);
+            if (body.version != null) {
+                writeVersion(s, secret, body.version.data, cas, now, body.metadata ?? {});
+            } else if (body.metadata != null) {
+                updateMetadata(s, secret, body.metadata, now);
+            } else {
+                throw new SecretError("SecretFieldRequired", "metadata or version is required");
+            }
+            return { body: { path: secret.path, metadata: metadataView(secret) } };
+        }),
+    },
+    {
+        method: "DELETE",
+        path: `${base}/secret/{path}`,
+        handler: write((s, _rc, okmsId, path) => {
+            deleteSecret(s, okmsId, path);
+            return { status: 204 };
+        }),
+    },
+    {
+        method: "GET",
+        path: `${base}/secret/{path}/version`,
+        handler: read((rc, ctx, okmsId, path) => {
+            const now = ctx.now();
+            const secret = findSecret(ctx.store.state, okmsId, path);
+            return paginate(
+                rc.req,
+                secret.versions.map((v) => versionView(v, now, false)),
+            );
+        }),
+    },
+    {
+        method: "POST",
+        path: `${base}/secret/{path}/version`,
+        handler: write((s, rc, okmsId, path, now) => {
+            const body = parse(schemas.versionCreation, rc.body);
+            const cas = queryCas(rc);
+            const secret = findSecret(s, okmsId, path);
+            return { body: versionView(writeVersion(s, secret, body.data, cas, now), now, false) };
+        }),
+    },
+    {
+        method: "GET",
+        path: `${base}/secret/{path}/version/{version}`,
+        handler: read((rc, ctx, okmsId, path) => {
+            const includeData = boolParam(rc.query.get("includeData"), "includeData") ?? false;
+            const id = pathVersion(rc);
+            const secret = findSecret(ctx.store.state, okmsId, path);
+            return { body: versionView(findVersion(secret, id), ctx.now(), includeData) };
+        }),
+    },
+    {
+        method: "PUT",
+        path: `${base}/secret/{path}/version/{version}`,
+        handler: write((s, rc, okmsId, path, now) => {
+            const body = parse(schemas.versionUpdate, rc.body);
+            const id = pathVersion(rc);
+            const secret = findSecret(s, okmsId, path);
+            // okms.secret.version.UpdateResponse: the Version without data.
+            return { body: versionView(setVersionState(secret, id, body.state, now), now, false) };
+        }),
+    },
+    {
+        method: "GET",
+        path: `${base}/secretConfig`,
+        handler: read((_rc, ctx, okmsId) => ({ body: { ...secretConfig(ctx.store.state, okmsId) } })),
+    },
+    {
+        method: "PUT",
+        path: `${base}/secretConfig`,
+        handler: write((s, rc, okmsId) => {
+            const body = parse(schemas.config, rc.body);
+            if (body.casRequired == null && body.maxVersions == null && body.deactivateVersionAfter == null) {
+                throw new SecretError(
+                    "SecretFieldRequired",
+                    "at least one of casRequired, maxVersions, deactivateVersionAfter is required",
                 );
-                return paginate(rc.req, all);
-            }),
-        },
-        {
-            method: "POST",
-            path: `${base}/secret`,
-            handler: write((s, rc, okmsId, _path, now) => {
-                const body = parse(schemas.creation, rc.body);
-                const secret = createSecret(s, okmsId, body.path, body.version.data, body.metadata ?? {}, now);
-                return { body: { path: secret.path, metadata: metadataView(secret) } };
-            }),
-        },
-        {
-            method: "GET",
-            path: `${base}/secret/{path}`,
-            handler: read((rc, okmsId, path) => {
-                const includeData = boolParam(rc.query.get("includeData"), "includeData") ?? false;
-                const wanted = queryVersion(rc);
-                const secret = findSecret(state(), okmsId, path);
-                const version = findVersion(secret, wanted ?? secret.currentVersion);
-                return { body: secretView(ctx, secret, version, includeData) };
-            }),
-        },
-        {
-            method: "PUT",
-            path: `${base}/secret/{path}`,
-            handler: write((s, rc, okmsId, path, now) => {
-                const body = parse(schemas.update, rc.body);
-                const cas = queryCas(rc);
-                const secret = findSecret(s, okmsId, path);
-                if (body.version != null) {
-                    writeVersion(s, secret, body.version.data, cas, now, body.metadata ?? {});
-                } else if (body.metadata != null) {
-                    updateMetadata(s, secret, body.metadata, now);
-                } else {
-                    throw new SecretError("SecretFieldRequired", "metadata or version is required");
-                }
-                return { body: { path: secret.path, metadata: metadataView(secret) } };
-            }),
-        },
-        {
-            method: "DELETE",
-            path: `${base}/secret/{path}`,
-            handler: write((s, _rc, okmsId, path) => {
-                deleteSecret(s, okmsId, path);
-                return { status: 204 };
-            }),
-        },
-        {
-            method: "GET",
-            path: `${base}/secret/{path}/version`,
-            handler: read((rc, okmsId, path) => {
-                const now = ctx.now();
-                const secret = findSecret(state(), okmsId, path);
-                return paginate(
-                    rc.req,
-                    secret.versions.map((v) => versionView(v, now, false)),
-                );
-            }),
-        },
-        {
-            method: "POST",
-            path: `${base}/secret/{path}/version`,
-            handler: write((s, rc, okmsId, path, now) => {
-                const body = parse(schemas.versionCreation, rc.body);
-                const cas = queryCas(rc);
-                const secret = findSecret(s, okmsId, path);
-                return { body: versionView(writeVersion(s, secret, body.data, cas, now), now, false) };
-            }),
-        },
-        {
-            method: "GET",
-            path: `${base}/secret/{path}/version/{version}`,
-            handler: read((rc, okmsId, path) => {
-                const includeData = boolParam(rc.query.get("includeData"), "includeData") ?? false;
-                const id = pathVersion(rc);
-                const secret = findSecret(state(), okmsId, path);
-                return { body: versionView(findVersion(secret, id), ctx.now(), includeData) };
-            }),
-        },
-        {
-            method: "PUT",
-            path: `${base}/secret/{path}/version/{version}`,
-            handler: write((s, rc, okmsId, path, now) => {
-                const body = parse(schemas.versionUpdate, rc.body);
-                const id = pathVersion(rc);
-                const secret = findSecret(s, okmsId, path);
-                // okms.secret.version.UpdateResponse: the Version without data.
-                return { body: versionView(setVersionState(secret, id, body.state, now), now, false) };
-            }),
-        },
-        {
-            method: "GET",
-            path: `${base}/secretConfig`,
-            handler: read((_rc, okmsId) => ({ body: { ...secretConfig(state(), okmsId) } })),
-        },
-        {
-            method: "PUT",
-            path: `${base}/secretConfig`,
-            handler: write((s, rc, okmsId) => {
-                const body = parse(schemas.config, rc.body);
-                if (body.casRequired == null && body.maxVersions == null && body.deactivateVersionAfter == null) {
-                    throw new SecretError(
-                        "SecretFieldRequired",
-                        "at least one of casRequired, maxVersions, deactivateVersionAfter is required",
-                    );
-                }
-                return { body: { ...putSecretConfig(s, okmsId, body) } };
-            }),
-        },
-    ];
+            }
+            return { body: { ...putSecretConfig(s, okmsId, body) } };
+        }),
+    },
+];
+
+export function secretManagementRoutes(ctx: EmulatorContext): RouteDef[] {
+    return bindRoutes(ctx, SECRET_ROUTES);
 }

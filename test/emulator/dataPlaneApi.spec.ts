@@ -248,7 +248,7 @@ describe("emulator/dataPlane API (service keys, bearer tokens, IAM)", function (
             assertError(
                 await owner.call("POST", `v1/servicekey/${keyId}/deactivate`, { reason: "KEY_COMPROMISE" }),
                 400,
-                /reason must be one of .*key_compromise.*, unspecified/,
+                /reason must be one of unspecified, key_compromise, .*privilege_withdrawn/,
             );
             const off = await owner.call("POST", `v1/servicekey/${keyId}/deactivate`, { reason: "superseded" });
             assert.deepEqual([off.status, off.text], [204, ""]);

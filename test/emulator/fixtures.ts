@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import type { EmulatorState, StoredCredential, StoredOkms, StoredServiceKey } from "../../emulator/model";
 import { createCa, issueCredentialCertificate } from "../../emulator/pki";
 import { generateKeyMaterial } from "../../emulator/keys";
-import type { KeyCurve, KeyOperation, KeyType } from "../../provider/okms/rules";
+import type { KeyCurve, KeyOperation, KeyType } from "../../emulator/rules";
 import { freshState } from "../../emulator/server";
 
 /** One DER TLV: tag byte, content bytes, the whole encoding, and the parsed children of constructed values. */

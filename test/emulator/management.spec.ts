@@ -5,7 +5,7 @@
 import { sharedContract } from "../../emulator/contract";
 import assert from "node:assert/strict";
 import { X509Certificate, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
-import { LIMITS, REGIONS } from "../../provider/okms/rules";
+import { MANAGEMENT_LIMITS, REGIONS } from "../../emulator/rules";
 import type { RunningEmulator } from "../../emulator/server";
 import { Api, arr, ecCsr, obj, start } from "./helpers";
 
@@ -203,11 +203,11 @@ describe("emulator management API (v2)", function () {
             assert.equal(ec384.curve, "P-384");
             assert.equal(ec384.size, null);
             const wrap = await createKey({
-                name: "w".repeat(LIMITS.serviceKeyNameMax),
+                name: "w".repeat(MANAGEMENT_LIMITS.keyNameMax),
                 type: "oct",
                 size: 128,
                 operations: ["wrapKey", "unwrapKey", "encrypt", "decrypt"],
-                context: "c".repeat(LIMITS.serviceKeyContextMax),
+                context: "c".repeat(MANAGEMENT_LIMITS.keyContextMax),
             });
             assert.equal(wrap.size, 128);
             assert.equal(wrap.context, undefined, "okms.serviceKey.Response has no context");
@@ -488,7 +488,7 @@ describe("emulator management API (v2)", function () {
                 assert.deepEqual(c.identityURNs, [URN]);
                 assert.equal(c.description, "d");
                 const days = (Date.parse(String(c.expiredAt)) - Date.parse(String(c.createdAt))) / 86_400_000;
-                assert.equal(days, LIMITS.credentialValidityDefaultDays);
+                assert.equal(days, MANAGEMENT_LIMITS.credentialValidityDays.default);
 
                 const p = `${credsPath()}/${String(c.id)}`;
                 const creating = obj((await api.get(p)).body);
