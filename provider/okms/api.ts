@@ -8,6 +8,8 @@
  * this module holds no state (toolchain-and-style.md §2.2).
  */
 import { z } from "zod";
+
+import { Clock, systemClock } from "../ovh/clock";
 import * as wire from "./wire.generated";
 
 /** Per-call options of the OVH client. */
@@ -80,6 +82,8 @@ export interface WaitOptions<T> {
     failWhen?: (value: T) => string | undefined;
     /** Errors of `fn` worth retrying. Default: network errors, timeouts, 429 and 5xx. */
     retryIf?: (err: unknown) => boolean;
+    /** Time source of the deadline and the delays between polls. Default {@link systemClock}. */
+    clock?: Clock;
 }
 
 /** Transient failures of a poll: retried by {@link waitFor} until its deadline. */
@@ -112,7 +116,8 @@ export async function waitFor<T>(
     predicate: (value: T) => boolean,
     options: WaitOptions<T>,
 ): Promise<T> {
-    const started = Date.now();
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
     const retryIf = options.retryIf ?? isTransientError;
     let delay = options.initialDelayMs ?? 100;
     let last: { value?: T; error?: unknown } = {};
@@ -133,7 +138,7 @@ export async function waitFor<T>(
             }
             last = { error: e };
         }
-        const elapsed = Date.now() - started;
+        const elapsed = clock.now() - started;
         if (elapsed >= options.deadlineMs) {
             const lastText =
                 last.error !== undefined
@@ -147,8 +152,8 @@ export async function waitFor<T>(
             throw err;
         }
         const wait = Math.min(delay, options.deadlineMs - elapsed);
-        await new Promise((resolve) => setTimeout(resolve, wait));
-        const late = options.fastForMs !== undefined && Date.now() - started >= options.fastForMs;
+        await clock.sleep(wait);
+        const late = options.fastForMs !== undefined && clock.now() - started >= options.fastForMs;
         const cap = late ? (options.lateMaxDelayMs ?? 2000) : (options.maxDelayMs ?? 2000);
         delay = Math.min(delay * (options.factor ?? 1.6), cap);
     }
@@ -183,6 +188,8 @@ export interface OrderOkmsOptions {
     deadlineMs: number;
     /** Called with the order id as soon as it is known (for diagnostics and error messages). */
     onOrder?: (orderId: number) => void;
+    /** Time source of the deadline and of the delivery polls. Default {@link systemClock}. */
+    clock?: Clock;
 }
 
 /** Result of {@link orderOkms}. */
@@ -205,8 +212,40 @@ export async function accountSubsidiary(client: ApiClient): Promise<string> {
  * → the delivered service's name (see {@link deliveredOkmsId}).
  */
 export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): Promise<OrderedOkms> {
-    const started = Date.now();
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
     const ovhSubsidiary = options.ovhSubsidiary ?? (await accountSubsidiary(client));
+    const cartPath = await fillOkmsCart(client, ovhSubsidiary, options.region);
+    const paymentMethodId = await defaultPaymentMethod(client, cartPath);
+    const orderId = await checkoutAndPay(client, cartPath, paymentMethodId, options.onOrder);
+    await waitFor(
+        async () =>
+            parse(
+                wire.billingOrderOrderStatusEnumSchema(),
+                await client.get(`/me/order/${orderId}/status`),
+                `GET /me/order/${orderId}/status`,
+            ),
+        (status) => status === "delivered",
+        {
+            deadlineMs: Math.max(options.deadlineMs - (clock.now() - started), 0),
+            what: `order ${orderId} to be delivered`,
+            failWhen: (status) =>
+                PENDING_ORDER_STATUSES.includes(status) ? undefined : `order is ${status}, it will not be delivered`,
+            // A paid order is being delivered: a refused (403) or failing (5xx) status read is not its outcome.
+            retryIf: (e) => isTransientError(e) || (e as { status?: unknown }).status === 403,
+            clock,
+        },
+    );
+
+    const okmsId = await deliveredOkmsId(client, orderId);
+    if (okmsId === undefined) {
+        throw new Error(`order ${orderId} was delivered but none of its details names the KMS (plan "okms")`);
+    }
+    return { okmsId, orderId };
+}
+
+/** A cart of the subsidiary, assigned to the account, holding one `okms` item configured for `region`. */
+async function fillOkmsCart(client: ApiClient, ovhSubsidiary: string, region: string): Promise<string> {
     const cartBody: wire.CartCreationBody = { ovhSubsidiary: ovhSubsidiary as wire.NichandleOvhSubsidiaryEnum };
     const cart = parse(wire.orderCartCartSchema(), await client.post("/order/cart", cartBody), "POST /order/cart");
     const cartPath = `/order/cart/${encodeURIComponent(cart.cartId)}`;
@@ -217,13 +256,20 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
         await client.post(`${cartPath}/okms`, itemBody),
         `POST ${cartPath}/okms`,
     );
-    const configuration: wire.CartItemConfigurationBody = { label: "region", value: options.region };
+    const configuration: wire.CartItemConfigurationBody = { label: "region", value: region };
     parse(
         wire.orderCartConfigurationItemSchema(),
         await client.post(`${cartPath}/item/${item.itemId}/configuration`, configuration),
         `POST ${cartPath}/item/${item.itemId}/configuration`,
     );
+    return cartPath;
+}
 
+/**
+ * The account's default payment method, or `undefined` when it has none and the cart is free; throws when
+ * it has none and the cart is not free.
+ */
+async function defaultPaymentMethod(client: ApiClient, cartPath: string): Promise<number | undefined> {
     const methods = parse(
         wire.longArraySchema(),
         await client.get("/me/payment/method", { query: { default: "true" } }),
@@ -244,6 +290,16 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
             );
         }
     }
+    return paymentMethodId;
+}
+
+/** Checks the cart out and pays the order (with the payment method, or the fidelity account when free). */
+async function checkoutAndPay(
+    client: ApiClient,
+    cartPath: string,
+    paymentMethodId: number | undefined,
+    onOrder: ((orderId: number) => void) | undefined,
+): Promise<number> {
     // We pay explicitly below, so the checkout does not pay by itself.
     const checkoutBody: wire.CartCheckoutBody = { autoPayWithPreferredPaymentMethod: false };
     const order = parse(
@@ -255,7 +311,7 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
         throw new Error(`POST ${cartPath}/checkout returned no orderId`);
     }
     const orderId = order.orderId;
-    options.onOrder?.(orderId);
+    onOrder?.(orderId);
     if (paymentMethodId !== undefined) {
         const pay: wire.OrderPayBody = { paymentMethod: { id: paymentMethodId } };
         await client.post(`/me/order/${orderId}/pay`, pay);
@@ -263,30 +319,7 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
         const pay: wire.OrderPayWithRegisteredPaymentMeanBody = { paymentMean: "fidelityAccount" };
         await client.post(`/me/order/${orderId}/payWithRegisteredPaymentMean`, pay);
     }
-
-    await waitFor(
-        async () =>
-            parse(
-                wire.billingOrderOrderStatusEnumSchema(),
-                await client.get(`/me/order/${orderId}/status`),
-                `GET /me/order/${orderId}/status`,
-            ),
-        (status) => status === "delivered",
-        {
-            deadlineMs: Math.max(options.deadlineMs - (Date.now() - started), 0),
-            what: `order ${orderId} to be delivered`,
-            failWhen: (status) =>
-                PENDING_ORDER_STATUSES.includes(status) ? undefined : `order is ${status}, it will not be delivered`,
-            // A paid order is being delivered: a refused (403) or failing (5xx) status read is not its outcome.
-            retryIf: (e) => isTransientError(e) || (e as { status?: unknown }).status === 403,
-        },
-    );
-
-    const okmsId = await deliveredOkmsId(client, orderId);
-    if (okmsId === undefined) {
-        throw new Error(`order ${orderId} was delivered but none of its details names the KMS (plan "okms")`);
-    }
-    return { okmsId, orderId };
+    return orderId;
 }
 
 /**
@@ -383,6 +416,8 @@ export async function updateDisplayName(client: ApiClient, okmsId: string, displ
 export interface TerminateOptions {
     /** Give up waiting for the confirmation e-mail after this many milliseconds. */
     deadlineMs: number;
+    /** Time source of the deadline and of the e-mail polls. Default {@link systemClock}. */
+    clock?: Clock;
 }
 
 /**
@@ -391,7 +426,8 @@ export interface TerminateOptions {
  * extract its token and confirm. Returns false when the service was already gone (404/460).
  */
 export async function terminateOkms(client: ApiClient, okmsId: string, options: TerminateOptions): Promise<boolean> {
-    const started = Date.now();
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
     const serviceId = await findServiceId(client, okmsId);
     if (serviceId === undefined) {
         return false;
@@ -442,8 +478,9 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
         },
         (t) => t !== undefined,
         {
-            deadlineMs: Math.max(options.deadlineMs - (Date.now() - started), 0),
+            deadlineMs: Math.max(options.deadlineMs - (clock.now() - started), 0),
             what: `the termination confirmation e-mail of KMS ${okmsId}`,
+            clock,
         },
     );
     // waitFor only returns once the predicate held: the token is there.

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 
 import { z } from "zod";
 
+import { Clock, systemClock } from "./clock";
 import { OvhAuthConfig } from "./config";
 import { OvhApiError } from "./errors";
 
@@ -77,8 +78,8 @@ export interface OvhAuthenticatorOptions {
     /** Builds the absolute URL of a v1 path (for `/auth/time`). */
     v1Url: (path: string) => string;
     fetch: OvhRawFetch;
-    /** Clock in milliseconds. Default `Date.now`. */
-    clock?: () => number;
+    /** Time source of timestamps and token renewal. Default {@link systemClock}. */
+    clock?: Clock;
     /**
      * Where to keep the time delta and OAuth2 token so that other clients of the same process reuse them
      * (see {@link processAuthCache}). Default: this authenticator only.
@@ -120,7 +121,7 @@ export function createOvhAuthenticator(auth: OvhAuthConfig, options: OvhAuthenti
 /** Application key + secret + consumer key, `$1$` signature. */
 export class ApplicationKeyAuthenticator implements OvhAuthenticator {
     readonly method = "application";
-    private readonly clock: () => number;
+    private readonly clock: Clock;
     /** local − server, in seconds; the promise is shared by concurrent first calls. */
     private delta: Promise<number> | undefined;
 
@@ -128,7 +129,7 @@ export class ApplicationKeyAuthenticator implements OvhAuthenticator {
         private readonly auth: Extract<OvhAuthConfig, { method: "application" }>,
         private readonly options: OvhAuthenticatorOptions,
     ) {
-        this.clock = options.clock ?? Date.now;
+        this.clock = options.clock ?? systemClock;
     }
 
     /** Seconds to subtract from the local clock; fetched once (a failed fetch is retried by the next call). */
@@ -137,14 +138,14 @@ export class ApplicationKeyAuthenticator implements OvhAuthenticator {
         const key = `time:${this.options.v1Url("/auth/time")}`;
         if (this.delta === undefined && cache !== undefined) {
             const hit = cache.get(key) as { delta: Promise<number>; at: number } | undefined;
-            if (hit !== undefined && this.clock() - hit.at < SHARED_TIME_DELTA_TTL_MS) {
+            if (hit !== undefined && this.clock.now() - hit.at < SHARED_TIME_DELTA_TTL_MS) {
                 this.delta = hit.delta;
             }
         }
         if (this.delta === undefined) {
             const pending = this.fetchDelta();
             this.delta = pending;
-            cache?.set(key, { delta: pending, at: this.clock() });
+            cache?.set(key, { delta: pending, at: this.clock.now() });
             pending.catch(() => {
                 // Don't cache a failure: the next request tries again.
                 if (this.delta === pending) {
@@ -170,12 +171,12 @@ export class ApplicationKeyAuthenticator implements OvhAuthenticator {
                 apiMessage: "expected the server time as an integer number of seconds",
             });
         }
-        return Math.floor(this.clock() / 1000) - parsed.data;
+        return Math.floor(this.clock.now() / 1000) - parsed.data;
     }
 
     async headers(method: string, url: string, body: string): Promise<Record<string, string>> {
         const delta = await this.timeDelta();
-        const timestamp = Math.floor(this.clock() / 1000) - delta;
+        const timestamp = Math.floor(this.clock.now() / 1000) - delta;
         return {
             "X-Ovh-Application": this.auth.applicationKey,
             "X-Ovh-Consumer": this.auth.consumerKey,
@@ -211,7 +212,7 @@ export const OAUTH2_RENEW_MARGIN_MS = 60_000;
 /** OAuth2 client credentials (grant `client_credentials`, scope `all`). */
 export class OAuth2Authenticator implements OvhAuthenticator {
     readonly method = "oauth2";
-    private readonly clock: () => number;
+    private readonly clock: Clock;
     private token: { value: string; renewAt: number } | undefined;
     /** The one token request in flight, shared by concurrent callers. */
     private inflight: Promise<string> | undefined;
@@ -220,7 +221,7 @@ export class OAuth2Authenticator implements OvhAuthenticator {
         private readonly auth: Extract<OvhAuthConfig, { method: "oauth2" }>,
         private readonly options: OvhAuthenticatorOptions,
     ) {
-        this.clock = options.clock ?? Date.now;
+        this.clock = options.clock ?? systemClock;
     }
 
     /** Key of this client's token in the shared cache (the secret only as a digest). */
@@ -235,7 +236,7 @@ export class OAuth2Authenticator implements OvhAuthenticator {
         if (this.token === undefined && cache !== undefined) {
             this.token = cache.get(this.cacheKey()) as { value: string; renewAt: number } | undefined;
         }
-        if (this.token !== undefined && this.clock() < this.token.renewAt) {
+        if (this.token !== undefined && this.clock.now() < this.token.renewAt) {
             return Promise.resolve(this.token.value);
         }
         if (this.inflight === undefined) {
@@ -252,7 +253,7 @@ export class OAuth2Authenticator implements OvhAuthenticator {
     }
 
     private async fetchToken(): Promise<string> {
-        const requestedAt = this.clock();
+        const requestedAt = this.clock.now();
         const form = new URLSearchParams({
             grant_type: "client_credentials",
             client_id: this.auth.clientId,

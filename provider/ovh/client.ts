@@ -21,6 +21,7 @@ import { Agent, Dispatcher } from "undici";
 import { z } from "zod";
 
 import { createOvhAuthenticator, OvhAuthenticator, processAuthCache } from "./auth";
+import { Clock, systemClock } from "./clock";
 import {
     EnvLike,
     OvhConfFileOptions,
@@ -66,8 +67,11 @@ export interface OvhClientOptions extends OvhSettings {
      * An injected dispatcher is not closed by {@link OvhClient.close}: its owner closes it.
      */
     dispatcher?: Dispatcher;
-    /** Clock in milliseconds for signatures and token expiry. Default `Date.now`. */
-    clock?: () => number;
+    /**
+     * Time source of signatures, token expiry, retry waits (backoff, `Retry-After`) and the overall deadline.
+     * Default {@link systemClock}. The per-attempt `timeoutMs` stays on real timers (it bounds a socket).
+     */
+    clock?: Clock;
     /** An already resolved configuration; when given, credentials/env/files options are not consulted. */
     resolved?: ResolvedOvhConfig;
     /**
@@ -175,6 +179,7 @@ export class OvhClient {
     private readonly timeoutMs: number;
     private readonly retry: Required<OvhRetryOptions>;
     private readonly userAgent: string;
+    private readonly clock: Clock;
 
     /**
      * Resolves configuration at once: throws `OvhConfigError` (`ERR_OVH_CONFIG`) if it is incomplete. Also
@@ -202,6 +207,7 @@ export class OvhClient {
                 options.confFiles,
             );
         this.endpoint = config.endpoint;
+        this.clock = options.clock ?? systemClock;
         this.timeoutMs = options.timeoutMs ?? 30_000;
         this.retry = {
             maxRetries: options.retry?.maxRetries ?? 4,
@@ -215,7 +221,7 @@ export class OvhClient {
         this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 16 });
         this.auth = createOvhAuthenticator(config.auth, {
             v1Url: (path) => buildOvhUrl(this.endpoint, path),
-            clock: options.clock,
+            clock: this.clock,
             cache: options.shareAuthState === true ? processAuthCache() : undefined,
             fetch: async (req) => {
                 const res = await this.send({
@@ -375,7 +381,7 @@ export class OvhClient {
     /** Sends with retries; resolves with a 2xx response, throws {@link OvhApiError} otherwise. */
     private async send(req: SendRequest): Promise<RawResponse> {
         const idempotent = req.idempotent ?? (req.method === "GET" || req.method === "DELETE");
-        const deadline = Date.now() + this.retry.deadlineMs;
+        const deadline = this.clock.now() + this.retry.deadlineMs;
         const target = new URL(req.url);
         let resynced = false;
         for (let attempt = 1; ; attempt++) {
@@ -388,7 +394,7 @@ export class OvhClient {
                 // Signed per attempt: a fresh timestamp even after a long Retry-After.
                 ...(req.authenticated ? await this.auth.headers(req.method, req.url, req.body ?? "") : {}),
             };
-            const remaining = deadline - Date.now();
+            const remaining = deadline - this.clock.now();
             const attemptTimeout = Math.max(1, Math.min(this.timeoutMs, remaining));
             const outcome = await this.attempt(target, req.method, headers, req.body, attemptTimeout);
 
@@ -409,7 +415,7 @@ export class OvhClient {
                     response.status === 429 ||
                     response.status === 503 ||
                     (idempotent && [500, 502, 504].includes(response.status));
-                retryAfterMs = parseRetryAfter(headerValue(response.headers, "retry-after"));
+                retryAfterMs = parseRetryAfter(headerValue(response.headers, "retry-after"), this.clock.now());
                 // A timestamp refused as too far from the server's clock (a cached delta gone stale, the local
                 // clock stepped): measure the delta again and resend once; the request was not processed.
                 if (response.status === 400 && error.errorCode === "QUERY_TIME_OUT" && !resynced) {
@@ -436,10 +442,10 @@ export class OvhClient {
                 throw error;
             }
             const delay = retryAfterMs ?? this.backoff(attempt);
-            if (Date.now() + delay >= deadline) {
+            if (this.clock.now() + delay >= deadline) {
                 throw error;
             }
-            await sleep(delay);
+            await this.clock.sleep(delay);
         }
     }
 
@@ -606,8 +612,4 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
     }
     const date = Date.parse(trimmed);
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }

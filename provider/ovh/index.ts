@@ -4,6 +4,7 @@
  */
 export * from "./auth";
 export * from "./client";
+export * from "./clock";
 export * from "./config";
 export * from "./endpoints";
 export * from "./errors";

@@ -5,6 +5,7 @@ import { MockAgent } from "undici";
 
 import { isOvhApiError, OvhClient, OvhClientOptions, ovhSignature } from "../../provider/ovh";
 import { processAuthCache } from "../../provider/ovh/auth";
+import { FakeClock } from "../helpers/fakeClock";
 import { header, MockHeaders } from "./helpers";
 
 /** The signature computed here, independently of the library. */
@@ -62,7 +63,7 @@ describe("ovh auth", () => {
         it("sends X-Ovh-* headers signed over the exact URL (with query) and body, server-corrected time", async () => {
             const serverTime = 1_700_000_000;
             // Local clock 1234 s ahead of the server: the timestamp must be the server's time.
-            const clock = (): number => (serverTime + 1234) * 1000 + 500;
+            const clock = new FakeClock((serverTime + 1234) * 1000 + 500);
             const api = mock.get("https://eu.api.ovh.com");
             api.intercept({ path: "/1.0/auth/time", method: "GET" }).reply(200, String(serverTime), JSON_HEADERS);
             let seen: { headers: MockHeaders; body: string } | undefined;
@@ -113,7 +114,7 @@ describe("ovh auth", () => {
                 applicationKey: AK,
                 applicationSecret: AS,
                 consumerKey: CK,
-                clock: () => 1_700_000_000_000,
+                clock: new FakeClock(1_700_000_000_000),
             });
             await c.get("/me");
             assert.equal(
@@ -272,12 +273,12 @@ describe("ovh auth", () => {
         it("caches the token and renews it 60 s before expiry", async () => {
             const tokens = tokenServer();
             const auth = apiRecorder();
-            let now = 1_000_000_000_000;
-            const c = client({ clientId: ID, clientSecret: SECRET, clock: () => now });
+            const clock = new FakeClock(1_000_000_000_000);
+            const c = client({ clientId: ID, clientSecret: SECRET, clock });
             await c.get("/v2/okms/resource");
-            now += (3600 - 61) * 1000; // still outside the margin
+            clock.advance((3600 - 61) * 1000); // still outside the margin
             await c.get("/v2/okms/resource");
-            now += 2 * 1000; // 59 s before expiry: renew
+            clock.advance(2 * 1000); // 59 s before expiry: renew
             await c.get("/v2/okms/resource");
             await c.get("/v2/okms/resource");
             assert.deepEqual(auth, ["Bearer token-1", "Bearer token-1", "Bearer token-2", "Bearer token-2"]);
@@ -288,12 +289,12 @@ describe("ovh auth", () => {
             const tokens = tokenServer();
             tokens.setExpiresIn(100);
             const auth = apiRecorder();
-            let now = 1_000_000_000_000;
-            const c = client({ clientId: ID, clientSecret: SECRET, clock: () => now });
+            const clock = new FakeClock(1_000_000_000_000);
+            const c = client({ clientId: ID, clientSecret: SECRET, clock });
             await c.get("/v2/okms/resource");
-            now += 89_000;
+            clock.advance(89_000);
             await c.get("/v2/okms/resource");
-            now += 2_000;
+            clock.advance(2_000);
             await c.get("/v2/okms/resource");
             assert.deepEqual(auth, ["Bearer token-1", "Bearer token-1", "Bearer token-2"]);
         });
@@ -399,13 +400,12 @@ describe("ovh auth", () => {
                     : { statusCode: 200, data: "{}", responseOptions: JSON_HEADERS };
             })
             .times(2);
-        const localNow = 1_700_005_000_000;
         const c = client({
             endpoint: "https://resync.example.test",
             applicationKey: "a",
             applicationSecret: "s",
             consumerKey: "c",
-            clock: () => localNow,
+            clock: new FakeClock(1_700_005_000_000),
         });
         await c.post("/v2/okms/resource", {});
         assert.deepEqual(stamps, ["1700000000", "1700009000"], "re-measured, then resent with the new delta");
