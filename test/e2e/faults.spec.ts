@@ -5,7 +5,6 @@
 import * as assert from "node:assert/strict";
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -177,14 +176,6 @@ describe("e2e: fault tolerance", function () {
     });
 });
 
-async function freePort(): Promise<number> {
-    const srv = net.createServer();
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-    const port = (srv.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => srv.close(() => r()));
-    return port;
-}
-
 interface ReadyLine {
     endpoint: string;
     credentials: { applicationKey: string; applicationSecret: string; consumerKey: string };
@@ -228,8 +219,9 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
 
     it("restarted on the same state file, the next up converges and nothing acknowledged is lost", async () => {
         const statePath = path.join(ws.root, "emulator-state.json");
-        const [port, dataPort] = [await freePort(), await freePort()];
-        const args = ["--port", `${port}`, "--data-port", `${dataPort}`, "--state", statePath];
+        // Both runs listen on ports of their own (0: chosen by the system) and the stack is pointed at the
+        // second: reserving a port to bind it again later would race with every other process on the machine.
+        const args = ["--state", statePath];
         const first = await spawnEmulator([...args, "--region", "eu-west-gra", "--credential-ready-ms", "50"]);
         child = first.child;
         const { endpoint, credentials, okmsIds } = first.ready;
@@ -243,6 +235,8 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
 
         let created = 0;
         let killed = false;
+        let onKilled = (): void => undefined;
+        const killedNow = new Promise<void>((resolve) => (onKilled = resolve));
         const upPromise = stack
             .up({
                 parallel: 2,
@@ -252,6 +246,7 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
                         if (created === 4 && !killed) {
                             killed = true;
                             child?.kill("SIGKILL");
+                            onKilled();
                         }
                     }
                 },
@@ -260,14 +255,8 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
                 () => "succeeded",
                 (e: Error) => e.message,
             );
-        // Restart as soon as the kill happened, on the same file and ports.
-        let settled = false;
-        void upPromise.finally(() => {
-            settled = true;
-        });
-        while (!killed && !settled) {
-            await new Promise((r) => setTimeout(r, 20));
-        }
+        // Restart as soon as the kill happened (or the up ended without one), on the same state file.
+        await Promise.race([killedNow, upPromise]);
         assert.ok(killed, "the emulator was killed during the up");
         await first.exited;
         const second = await spawnEmulator([...args, "--credential-ready-ms", "50"]);
@@ -276,9 +265,11 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
         const outcome = await upPromise;
         console.log(`      up during the kill: ${outcome.split("\n")[0]}`);
 
+        const restarted = { endpoint: second.ready.endpoint, credentials };
+        await setOvhConfig(stack, { endpoint: restarted.endpoint, ...credentials });
         const up = await stack.up();
         assert.equal(up.summary.result, "succeeded");
-        await assertInventoryMatchesState(stack, { endpoint, credentials }, okmsId, 12);
+        await assertInventoryMatchesState(stack, restarted, okmsId, 12);
         await stack.destroy();
         child.kill("SIGTERM");
         await second.exited;
