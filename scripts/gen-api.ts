@@ -143,7 +143,15 @@ const typeOf = (p: { fullType?: string; type?: string; dataType?: string }) =>
     p.fullType ?? p.type ?? p.dataType ?? "any";
 const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k));
 
-export function generate(): string {
+/** The models of the vendored schemas, and which of them the used routes return or take. */
+interface Catalogue {
+    models: Map<string, Model>;
+    specs: Map<string, Spec>;
+    responseModels: Set<string>;
+    requestModels: Set<string>;
+}
+
+function loadCatalogue(): Catalogue {
     const models = new Map<string, Model>();
     const specs = new Map<string, Spec>();
     for (const file of ["okms.json", "order.json", "me.json", "services.json", "auth.json"]) {
@@ -155,109 +163,117 @@ export function generate(): string {
             }
         }
     }
-    const responseModels = new Set<string>();
-    const requestModels = new Set<string>();
-    const visit = (t: string, into: Set<string>) => {
-        const base = t.replace(/\[\]$/, "").replace(/^map\[string\]/, "");
-        if (SCALARS[base] !== undefined || into.has(base) || base === "void") {
-            return;
+    return { models, specs, responseModels: new Set(), requestModels: new Set() };
+}
+
+/** Adds the model of type `t` and every model it references to `into`. */
+function visit(cat: Catalogue, t: string, into: Set<string>): void {
+    const base = t.replace(/\[\]$/, "").replace(/^map\[string\]/, "");
+    if (SCALARS[base] !== undefined || into.has(base) || base === "void") {
+        return;
+    }
+    const m = cat.models.get(base);
+    if (m === undefined) {
+        throw new Error(`gen-api: type ${base} is not defined in spec/ovh`);
+    }
+    into.add(base);
+    for (const p of Object.values(m.properties ?? {})) {
+        const pt = typeOf(p);
+        if (m.generics?.includes(pt) !== true) {
+            visit(cat, pt, into);
         }
-        const m = models.get(base);
-        if (m === undefined) {
-            throw new Error(`gen-api: type ${base} is not defined in spec/ovh`);
-        }
-        into.add(base);
-        for (const p of Object.values(m.properties ?? {})) {
-            const pt = typeOf(p);
-            if (m.generics?.includes(pt) !== true) {
-                visit(pt, into);
-            }
-        }
+    }
+}
+
+/**
+ * One used route: its `USED_ROUTES` line, and the declaration of its body type. The declaration is a thunk:
+ * a model's TypeScript name depends on whether it is also returned, known only once every route is visited.
+ */
+function describeRoute(cat: Catalogue, used: (typeof USED)[number]): { route: string; body?: () => string } {
+    const spec = cat.specs.get(used.file)!;
+    const op = spec.apis.find((a) => a.path === used.path)?.operations.find((o) => o.httpMethod === used.method);
+    if (op === undefined) {
+        throw new Error(`gen-api: ${used.method} ${used.path} is not in spec/ovh/${used.file}`);
+    }
+    visit(cat, op.responseType, cat.responseModels);
+    const params = (op.parameters ?? []).filter((p) => p.paramType === "body");
+    const declared = params.length > 0 ? describeBody(cat, used, params) : undefined;
+    const prefix = spec.basePath.endsWith("/v2") ? "/v2" : "/1.0";
+    return {
+        route: `    { method: "${used.method}", path: "${prefix}${used.path}", responseType: ${JSON.stringify(op.responseType)}, body: ${declared?.body ?? "undefined"} },`,
+        body: declared?.declaration,
     };
-    const routes: string[] = [];
-    const bodies: (() => string)[] = [];
-    for (const used of USED) {
-        const spec = specs.get(used.file)!;
-        const op = spec.apis.find((a) => a.path === used.path)?.operations.find((o) => o.httpMethod === used.method);
-        if (op === undefined) {
-            throw new Error(`gen-api: ${used.method} ${used.path} is not in spec/ovh/${used.file}`);
-        }
-        visit(op.responseType, responseModels);
-        const params = (op.parameters ?? []).filter((p) => p.paramType === "body");
-        const unnamed = params.find((p) => p.name === undefined || p.name === null || p.name === "");
-        let body = "undefined";
-        if (params.length > 0) {
-            if (used.name === undefined) {
-                throw new Error(`gen-api: ${used.method} ${used.path} takes a body: give it a name in USED`);
-            }
-            if (unnamed !== undefined) {
-                visit(typeOf(unnamed), requestModels);
-                const t = typeOf(unnamed);
-                const n = used.name;
-                bodies.push(
-                    () =>
-                        `/** Body of \`${used.method} ${used.path}\`. */\nexport type ${n} = ${tsType(t, "request")};`,
-                );
-                body = JSON.stringify(typeOf(unnamed));
-            } else {
-                params.forEach((p) => visit(typeOf(p), requestModels));
-                const fields = () =>
-                    params.map(
-                        (p) =>
-                            `    ${key(p.name ?? "")}${p.required === true ? "" : "?"}: ${tsType(typeOf(p), "request")};`,
-                    );
-                const n = used.name;
-                const what = `${used.method} ${used.path}`;
-                bodies.push(
-                    () =>
-                        `/** Body of \`${what}\` (named body parameters). */\nexport interface ${n} {\n${fields().join("\n")}\n}`,
-                );
-                body = JSON.stringify(params.map((p) => p.name).join(","));
-            }
-        }
-        const prefix = spec.basePath.endsWith("/v2") ? "/v2" : "/1.0";
-        routes.push(
-            `    { method: "${used.method}", path: "${prefix}${used.path}", responseType: ${JSON.stringify(op.responseType)}, body: ${body} },`,
+}
+
+/** The body of a route: one unnamed parameter (a model) or named parameters (an interface of them). */
+function describeBody(
+    cat: Catalogue,
+    used: (typeof USED)[number],
+    params: Param[],
+): { body: string; declaration: () => string } {
+    const n = used.name;
+    if (n === undefined) {
+        throw new Error(`gen-api: ${used.method} ${used.path} takes a body: give it a name in USED`);
+    }
+    const unnamed = params.find((p) => p.name === undefined || p.name === null || p.name === "");
+    if (unnamed !== undefined) {
+        const t = typeOf(unnamed);
+        visit(cat, t, cat.requestModels);
+        return {
+            body: JSON.stringify(t),
+            declaration: () =>
+                `/** Body of \`${used.method} ${used.path}\`. */\nexport type ${n} = ${tsType(cat, t, "request")};`,
+        };
+    }
+    params.forEach((p) => visit(cat, typeOf(p), cat.requestModels));
+    const fields = () =>
+        params.map(
+            (p) => `    ${key(p.name ?? "")}${p.required === true ? "" : "?"}: ${tsType(cat, typeOf(p), "request")};`,
         );
-    }
+    const what = `${used.method} ${used.path}`;
+    return {
+        body: JSON.stringify(params.map((p) => p.name).join(",")),
+        declaration: () =>
+            `/** Body of \`${what}\` (named body parameters). */\nexport interface ${n} {\n${fields().join("\n")}\n}`,
+    };
+}
 
-    function tsType(t: string, side: "request" | "response"): string {
-        if (t.endsWith("[]")) {
-            const inner = tsType(t.slice(0, -2), side);
-            return /^[\w.]+$/.test(inner) ? `${inner}[]` : `(${inner})[]`;
-        }
-        const map = /^map\[string\](.+)$/.exec(t);
-        if (map?.[1] !== undefined) {
-            return `Record<string, ${tsType(map[1], side)}>`;
-        }
-        if (SCALARS[t] !== undefined) {
-            return SCALARS[t].ts;
-        }
-        // A model both sent and returned has two interfaces: `X` (response) and `XRequest`.
-        const m = models.get(t);
-        return side === "request" && m?.enum === undefined && responseModels.has(t) && requestModels.has(t)
-            ? `${pascal(t)}Request`
-            : pascal(t);
+function tsType(cat: Catalogue, t: string, side: "request" | "response"): string {
+    if (t.endsWith("[]")) {
+        const inner = tsType(cat, t.slice(0, -2), side);
+        return /^[\w.]+$/.test(inner) ? `${inner}[]` : `(${inner})[]`;
     }
-
-    function zodType(t: string, generic: Record<string, string>): string {
-        const g = generic[t] ?? t;
-        if (g.endsWith("[]")) {
-            return `z.array(${zodType(g.slice(0, -2), generic)})`;
-        }
-        const map = /^map\[string\](.+)$/.exec(g);
-        if (map?.[1] !== undefined) {
-            return `z.record(z.string(), ${zodType(map[1], generic)})`;
-        }
-        if (SCALARS[g] !== undefined) {
-            return SCALARS[g].zod;
-        }
-        // Lazy: some models are recursive (order.cart.DomainPromotionCondition contains itself).
-        return `z.lazy(() => ${camel(g)}Schema())`;
+    const map = /^map\[string\](.+)$/.exec(t);
+    if (map?.[1] !== undefined) {
+        return `Record<string, ${tsType(cat, map[1], side)}>`;
     }
+    if (SCALARS[t] !== undefined) {
+        return SCALARS[t].ts;
+    }
+    // A model both sent and returned has two interfaces: `X` (response) and `XRequest`.
+    const m = cat.models.get(t);
+    return side === "request" && m?.enum === undefined && cat.responseModels.has(t) && cat.requestModels.has(t)
+        ? `${pascal(t)}Request`
+        : pascal(t);
+}
 
-    const out: string[] = [];
-    out.push(`// GENERATED by scripts/gen-api.ts from spec/ovh/*.json: do not edit; run \`npm run gen:api\`.
+function zodType(t: string, generic: Record<string, string>): string {
+    const g = generic[t] ?? t;
+    if (g.endsWith("[]")) {
+        return `z.array(${zodType(g.slice(0, -2), generic)})`;
+    }
+    const map = /^map\[string\](.+)$/.exec(g);
+    if (map?.[1] !== undefined) {
+        return `z.record(z.string(), ${zodType(map[1], generic)})`;
+    }
+    if (SCALARS[g] !== undefined) {
+        return SCALARS[g].zod;
+    }
+    // Lazy: some models are recursive (order.cart.DomainPromotionCondition contains itself).
+    return `z.lazy(() => ${camel(g)}Schema())`;
+}
+
+const PREAMBLE = `// GENERATED by scripts/gen-api.ts from spec/ovh/*.json: do not edit; run \`npm run gen:api\`.
 /**
  * Wire types and zod schemas of every model the project sends or parses, from OVH's published schemas.
  * Response schemas tolerate unknown fields (\`z.looseObject\`); \`canBeNull: true\` is nullable and optional.
@@ -277,65 +293,80 @@ function memo<T>(name: string, build: () => T): T {
     }
     return schema;
 }
-`);
-    const all = [...new Set([...responseModels, ...requestModels])].sort();
-    for (const name of all) {
-        const m = models.get(name)!;
-        const T = pascal(name);
-        if (m.enum !== undefined) {
-            const values = m.enum.map((v) => JSON.stringify(v)).join(", ");
-            out.push(`/** \`${name}\`. */\nexport const ${constName(name)} = [${values}] as const;`);
-            out.push(`export type ${T} = (typeof ${constName(name)})[number];`);
-            const z =
-                m.enumType === "long" || typeof m.enum[0] === "number"
-                    ? `z.union([${m.enum.map((v) => `z.literal(${JSON.stringify(v)})`).join(", ")}])`
-                    : `z.enum(${constName(name)})`;
-            out.push(
-                `export function ${camel(name)}Schema() {\n    return memo(${JSON.stringify(name)}, () => ${z});\n}\n`,
-            );
-            continue;
-        }
-        const generic: Record<string, string> = {};
-        const gen = /<(.+)>$/.exec(name);
-        if (m.generics !== undefined && gen?.[1] !== undefined) {
-            m.generics.forEach((g, i) => (generic[g] = gen[1]!.split(",")[i]!.trim()));
-        }
-        const props = Object.entries(m.properties ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        if (responseModels.has(name)) {
-            const fields = props.map(([k, p]) => {
-                const t = generic[typeOf(p)] ?? typeOf(p);
-                return `    ${key(k)}${p.canBeNull === true ? "?" : ""}: ${tsType(t, "response")}${p.canBeNull === true ? " | null" : ""};`;
-            });
-            out.push(
-                `/** \`${name}\` as returned by the API. */\nexport interface ${T} {\n${fields.join("\n")}\n    [extra: string]: unknown;\n}`,
-            );
-            const zf = props.map(
-                ([k, p]) =>
-                    `            ${key(k)}: ${zodType(typeOf(p), generic)}${p.canBeNull === true ? ".nullish()" : ""},`,
-            );
-            out.push(
-                `export function ${camel(name)}Schema(): z.ZodType<${T}> {\n    return memo(${JSON.stringify(name)}, () =>\n        z.looseObject({\n${zf.join("\n")}\n        }),\n    );\n}\n`,
-            );
-        }
-        if (requestModels.has(name)) {
-            const R = responseModels.has(name) && m.enum === undefined ? `${T}Request` : T;
-            const fields = props.map(([k, p]) => {
-                const t = generic[typeOf(p)] ?? typeOf(p);
-                return `    ${key(k)}${p.required === true ? "" : "?"}: ${tsType(t, "request")}${p.canBeNull === true ? " | null" : ""};`;
-            });
-            out.push(`/** \`${name}\` as sent to the API. */\nexport interface ${R} {\n${fields.join("\n")}\n}\n`);
-        }
-    }
-    out.push(`/** \`long[]\`: the id lists of v1 (\`/services\`, order details, e-mails, payment methods). */
+`;
+
+const LONG_ARRAY = `/** \`long[]\`: the id lists of v1 (\`/services\`, order details, e-mails, payment methods). */
 export function longArraySchema() {
     return memo("long[]", () => z.array(z.number().int()));
 }
-`);
-    out.push(bodies.map((b) => b()).join("\n\n"));
+`;
+
+/** An enum model: its values as a constant, its type and its schema. */
+function renderEnum(name: string, values: (string | number)[], enumType: string | undefined): string[] {
+    const list = values.map((v) => JSON.stringify(v)).join(", ");
+    const z =
+        enumType === "long" || typeof values[0] === "number"
+            ? `z.union([${values.map((v) => `z.literal(${JSON.stringify(v)})`).join(", ")}])`
+            : `z.enum(${constName(name)})`;
+    return [
+        `/** \`${name}\`. */\nexport const ${constName(name)} = [${list}] as const;`,
+        `export type ${pascal(name)} = (typeof ${constName(name)})[number];`,
+        `export function ${camel(name)}Schema() {\n    return memo(${JSON.stringify(name)}, () => ${z});\n}\n`,
+    ];
+}
+
+/** An object model: its response interface and schema, its request interface, as the routes need them. */
+function renderObject(cat: Catalogue, name: string, m: Model): string[] {
+    const out: string[] = [];
+    const T = pascal(name);
+    const generic: Record<string, string> = {};
+    const gen = /<(.+)>$/.exec(name);
+    if (m.generics !== undefined && gen?.[1] !== undefined) {
+        m.generics.forEach((g, i) => (generic[g] = gen[1]!.split(",")[i]!.trim()));
+    }
+    const props = Object.entries(m.properties ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (cat.responseModels.has(name)) {
+        const fields = props.map(([k, p]) => {
+            const t = generic[typeOf(p)] ?? typeOf(p);
+            return `    ${key(k)}${p.canBeNull === true ? "?" : ""}: ${tsType(cat, t, "response")}${p.canBeNull === true ? " | null" : ""};`;
+        });
+        out.push(
+            `/** \`${name}\` as returned by the API. */\nexport interface ${T} {\n${fields.join("\n")}\n    [extra: string]: unknown;\n}`,
+        );
+        const zf = props.map(
+            ([k, p]) =>
+                `            ${key(k)}: ${zodType(typeOf(p), generic)}${p.canBeNull === true ? ".nullish()" : ""},`,
+        );
+        out.push(
+            `export function ${camel(name)}Schema(): z.ZodType<${T}> {\n    return memo(${JSON.stringify(name)}, () =>\n        z.looseObject({\n${zf.join("\n")}\n        }),\n    );\n}\n`,
+        );
+    }
+    if (cat.requestModels.has(name)) {
+        const R = cat.responseModels.has(name) ? `${T}Request` : T;
+        const fields = props.map(([k, p]) => {
+            const t = generic[typeOf(p)] ?? typeOf(p);
+            return `    ${key(k)}${p.required === true ? "" : "?"}: ${tsType(cat, t, "request")}${p.canBeNull === true ? " | null" : ""};`;
+        });
+        out.push(`/** \`${name}\` as sent to the API. */\nexport interface ${R} {\n${fields.join("\n")}\n}\n`);
+    }
+    return out;
+}
+
+export function generate(): string {
+    const cat = loadCatalogue();
+    const described = USED.map((used) => describeRoute(cat, used));
+    const out: string[] = [PREAMBLE];
+    const all = [...new Set([...cat.responseModels, ...cat.requestModels])].sort();
+    for (const name of all) {
+        const m = cat.models.get(name)!;
+        out.push(...(m.enum !== undefined ? renderEnum(name, m.enum, m.enumType) : renderObject(cat, name, m)));
+    }
+    out.push(LONG_ARRAY);
+    out.push(described.flatMap((d) => (d.body === undefined ? [] : [d.body()])).join("\n\n"));
     out.push(`
 /** Every route the project calls, with its declared response type and body model (scripts/gen-api.ts). */
 export const USED_ROUTES: readonly { method: string; path: string; responseType: string; body: string | undefined }[] = [
-${routes.join("\n")}
+${described.map((d) => d.route).join("\n")}
 ];
 `);
     return out.join("\n");
