@@ -622,6 +622,14 @@ export class EmulatorAdmin {
         });
     }
 
+    /**
+     * Credentials created from now on end their CREATING phase in ERROR with `error` (its message on the
+     * management API); `undefined` restores READY.
+     */
+    failNewCredentials(error: string | undefined): void {
+        this.ctx.credentialError = error;
+    }
+
     /** Deletes a credential at once (no DELETING phase); its certificate is refused from then on. */
     async deleteCredential(okmsId: string, credentialId: string): Promise<void> {
         await this.ctx.store.mutate((s) => {

@@ -28,6 +28,11 @@ export interface EmulatorContext {
     /** Emulator clock (wall clock + persisted offset), ms. */
     now(): number;
     settings: EmulatorSettings;
+    /**
+     * When set, credentials created from now on end their CREATING phase in ERROR with this message instead of
+     * READY (EmulatorAdmin.failNewCredentials), so tests reach OVH's failure state without touching the store.
+     */
+    credentialError?: string;
     /** IAM plate of the URNs (`eu`). */
     plate: string;
     /** Base URL of the shared data-plane listener (the `restEndpoint` of every KMS). */

@@ -748,6 +748,7 @@ async function createCredential(rc: RequestContext, ctx: EmulatorContext): Promi
             expiredAt: isoSeconds(notAfterMs),
             readyAt: ctx.now() + ctx.settings.credentialReadyMs,
             certificatePem: issued.certificatePem,
+            ...(ctx.credentialError !== undefined ? { error: ctx.credentialError } : {}),
         };
         s.credentials[id] = c;
         // The creation response always reports CREATING and never carries the certificate, whatever the delay

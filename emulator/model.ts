@@ -204,11 +204,12 @@ export function credentialStatus(credential: StoredCredential, now: number): Cre
     if (credential.deletedAt !== undefined) {
         return "DELETING";
     }
-    if (credential.error !== undefined) {
-        return "ERROR";
-    }
     if (now < credential.readyAt) {
         return "CREATING";
+    }
+    // A failure shows when the CREATING phase ends, as OVH's does.
+    if (credential.error !== undefined) {
+        return "ERROR";
     }
     return now >= Date.parse(credential.expiredAt) ? "EXPIRED" : "READY";
 }

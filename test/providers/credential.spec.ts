@@ -319,19 +319,12 @@ describe("Credential provider (direct calls against the emulator)", () => {
         });
 
         it("status ERROR fails clearly, with the id and the private key attached", async () => {
-            emulator.admin.configure({ credentialReadyMs: 5_000 });
+            emulator.admin.configure({ credentialReadyMs: 300 });
+            emulator.admin.failNewCredentials("injected failure");
             const news = await checked({ name: "will-fail" });
-            const pending = rejection(provider.create(news));
-            // Make the emulator's credential fail while it is CREATING.
-            for (let i = 0; i < 100; i++) {
-                const c = Object.values(emulator.state().credentials).find((x) => x.name === "will-fail");
-                if (c) {
-                    c.error = "injected failure";
-                    break;
-                }
-                await new Promise((r) => setTimeout(r, 20));
-            }
-            const err = await pending;
+            const err = await rejection(provider.create(news)).finally(() =>
+                emulator.admin.failNewCredentials(undefined),
+            );
             assert.match(err.message, /credential status is ERROR/);
             assert.equal(typeof err.id, "string");
             const props = err.properties as Record<string, unknown>;
