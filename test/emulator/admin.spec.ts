@@ -2,6 +2,7 @@
  * Test controls, programmatic and over HTTP: faults on both planes (429 + Retry-After, 500, 503, resets,
  * latency; "next N" and probability), request counters, the clock, delays and out-of-band changes.
  */
+import { setImmediate } from "node:timers/promises";
 import assert from "node:assert/strict";
 import { request } from "undici";
 import type { RunningEmulator } from "../../emulator/server";
@@ -329,7 +330,11 @@ describe("emulator test controls (admin)", function () {
         const tmpApi = new Api(tmp);
         tmp.admin.addFault({ path: "/1.0/auth/time", latencyMs: 150 });
         const inFlight = tmpApi.get("/1.0/auth/time", { auth: "none" });
-        await new Promise((r) => setTimeout(r, 30));
+        // Close once the emulator has counted the request (it counts before applying the 150 ms fault), so the
+        // request is in flight by the emulator's own account, not by a guess of how long it takes to arrive.
+        while (!Object.keys(tmp.admin.counters()).some((k) => k.includes("/auth/time"))) {
+            await setImmediate();
+        }
         await tmp.close();
         assert.equal((await inFlight).status, 200);
         await tmpApi.close();

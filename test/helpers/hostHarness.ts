@@ -104,6 +104,28 @@ export class ProviderHost {
     /** Everything the host printed after start-up. */
     readonly output: string[] = [];
 
+    /**
+     * Resolves once the host has printed text matching `pattern` (its stdout and stderr are pipes: what a
+     * provider logs during a call may arrive after the call's gRPC answer). The test's timeout bounds the wait.
+     */
+    async waitForOutput(pattern: RegExp): Promise<string> {
+        for (;;) {
+            const text = this.output.join("");
+            if (pattern.test(text)) {
+                return text;
+            }
+            await new Promise<void>((resolve) => {
+                const done = () => {
+                    this.child.stdout?.off("data", done);
+                    this.child.stderr?.off("data", done);
+                    resolve();
+                };
+                this.child.stdout?.once("data", done);
+                this.child.stderr?.once("data", done);
+            });
+        }
+    }
+
     private rpc(method: string, request: unknown): Promise<ProtoMessage> {
         return new Promise((resolve, reject) => {
             const fn = this.client[method] as (req: unknown, cb: Callback) => void;

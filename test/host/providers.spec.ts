@@ -99,8 +99,10 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
             const checked = await host.check(urn, {}, { __provider: text.okms, region: "eu-west-lim" });
             const created = await host.create(urn, checked.inputs);
             await host.delete(created.id, urn, created.properties);
-            await new Promise((r) => setTimeout(r, 100));
-            assert.match(host.output.join(""), new RegExp(`KMS ${created.id} was left in place`));
+            assert.match(
+                await host.waitForOutput(/was left in place/),
+                new RegExp(`KMS ${created.id} was left in place`),
+            );
             await emulator.admin.deleteKms(created.id);
             assert.equal((await host.read(created.id, urn, created.properties)).id, "");
         });
