@@ -34,18 +34,31 @@ function run(args: string[], env: Record<string, string> = {}): Run {
 }
 
 async function readyLine(r: Run): Promise<Record<string, unknown>> {
-    const end = Date.now() + 20_000;
-    while (!r.stdout().includes("\n")) {
-        if (Date.now() > end || r.child.exitCode !== null) {
-            throw new Error(`no ready line; stderr: ${r.stderr()}`);
-        }
-        await new Promise((res) => setTimeout(res, 25));
-    }
+    // Event-driven: the first stdout line, or the exit that means there will be none. The suite's timeout
+    // (the global one, generous under load) bounds the wait; no clock of our own.
+    await new Promise<void>((resolve, reject) => {
+        const check = () => {
+            if (r.stdout().includes("\n")) {
+                cleanup();
+                resolve();
+            }
+        };
+        const exited = () => {
+            cleanup();
+            reject(new Error(`no ready line; stderr: ${r.stderr()}`));
+        };
+        const cleanup = () => {
+            r.child.stdout?.off("data", check);
+            r.child.off("exit", exited);
+        };
+        r.child.stdout?.on("data", check);
+        r.child.once("exit", exited);
+        check();
+    });
     return obj(JSON.parse(r.stdout().split("\n")[0] ?? ""));
 }
 
 describe("okms-emulator CLI", function () {
-    this.timeout(30_000);
     let dir: string;
 
     before(async () => {
