@@ -166,13 +166,13 @@ export async function waitFor<T>(
 /** `GET /v2/okms/resource/{okmsId}?publicCA=true`: the KMS with its endpoints and the CA of its data plane. */
 export async function getOkms(client: ApiClient, okmsId: string): Promise<OkmsResource> {
     const body = await client.get(okmsPath(okmsId), { query: { publicCA: "true" } });
-    return parse(wire.okmsResourceResponseWithIAMSchema(), body, `GET ${okmsPath(okmsId)}`);
+    return parse(wire.okmsResourceResponseWithIAMSchema, body, `GET ${okmsPath(okmsId)}`);
 }
 
 /** `GET /v2/okms/resource`, every page: the KMSes these credentials can see (without `publicCA`). */
 export async function listOkms(client: ApiClient): Promise<OkmsResource[]> {
     const items = await client.listAll("/v2/okms/resource");
-    return items.map((item) => parse(wire.okmsResourceResponseWithIAMSchema(), item, "GET /v2/okms/resource"));
+    return items.map((item) => parse(wire.okmsResourceResponseWithIAMSchema, item, "GET /v2/okms/resource"));
 }
 
 /** Options of {@link orderOkms}. */
@@ -203,7 +203,7 @@ const PENDING_ORDER_STATUSES: readonly string[] = ["checking", "delivering"];
 
 /** `GET /me` → the account's subsidiary. */
 export async function accountSubsidiary(client: ApiClient): Promise<string> {
-    return parse(wire.nichandleNichandleSchema(), await client.get("/me"), "GET /me").ovhSubsidiary;
+    return parse(wire.nichandleNichandleSchema, await client.get("/me"), "GET /me").ovhSubsidiary;
 }
 
 /**
@@ -221,7 +221,7 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
     await waitFor(
         async () =>
             parse(
-                wire.billingOrderOrderStatusEnumSchema(),
+                wire.billingOrderOrderStatusEnumSchema,
                 await client.get(`/me/order/${orderId}/status`),
                 `GET /me/order/${orderId}/status`,
             ),
@@ -247,18 +247,18 @@ export async function orderOkms(client: ApiClient, options: OrderOkmsOptions): P
 /** A cart of the subsidiary, assigned to the account, holding one `okms` item configured for `region`. */
 async function fillOkmsCart(client: ApiClient, ovhSubsidiary: string, region: string): Promise<string> {
     const cartBody: wire.CartCreationBody = { ovhSubsidiary: ovhSubsidiary as wire.NichandleOvhSubsidiaryEnum };
-    const cart = parse(wire.orderCartCartSchema(), await client.post("/order/cart", cartBody), "POST /order/cart");
+    const cart = parse(wire.orderCartCartSchema, await client.post("/order/cart", cartBody), "POST /order/cart");
     const cartPath = `/order/cart/${encodeURIComponent(cart.cartId)}`;
     await client.post(`${cartPath}/assign`);
     const itemBody: wire.CartOkmsItemBody = { planCode: "okms", duration: "P1M", pricingMode: "default", quantity: 1 };
     const item = parse(
-        wire.orderCartItemSchema(),
+        wire.orderCartItemSchema,
         await client.post(`${cartPath}/okms`, itemBody),
         `POST ${cartPath}/okms`,
     );
     const configuration: wire.CartItemConfigurationBody = { label: "region", value: region };
     parse(
-        wire.orderCartConfigurationItemSchema(),
+        wire.orderCartConfigurationItemSchema,
         await client.post(`${cartPath}/item/${item.itemId}/configuration`, configuration),
         `POST ${cartPath}/item/${item.itemId}/configuration`,
     );
@@ -271,7 +271,7 @@ async function fillOkmsCart(client: ApiClient, ovhSubsidiary: string, region: st
  */
 async function defaultPaymentMethod(client: ApiClient, cartPath: string): Promise<number | undefined> {
     const methods = parse(
-        wire.longArraySchema(),
+        wire.longArraySchema,
         await client.get("/me/payment/method", { query: { default: "true" } }),
         "GET /me/payment/method",
     );
@@ -279,7 +279,7 @@ async function defaultPaymentMethod(client: ApiClient, cartPath: string): Promis
     if (paymentMethodId === undefined) {
         // Without a default payment method only a free order can go through (paid with the fidelity account).
         const preview = parse(
-            wire.orderOrderSchema(),
+            wire.orderOrderSchema,
             await client.get(`${cartPath}/checkout`),
             `GET ${cartPath}/checkout`,
         );
@@ -303,7 +303,7 @@ async function checkoutAndPay(
     // We pay explicitly below, so the checkout does not pay by itself.
     const checkoutBody: wire.CartCheckoutBody = { autoPayWithPreferredPaymentMethod: false };
     const order = parse(
-        wire.orderOrderSchema(),
+        wire.orderOrderSchema,
         await client.post(`${cartPath}/checkout`, checkoutBody),
         `POST ${cartPath}/checkout`,
     );
@@ -329,7 +329,7 @@ async function checkoutAndPay(
  */
 export async function deliveredOkmsId(client: ApiClient, orderId: number): Promise<string | undefined> {
     const detailIds = parse(
-        wire.longArraySchema(),
+        wire.longArraySchema,
         await client.get(`/me/order/${orderId}/details`),
         `GET /me/order/${orderId}/details`,
     );
@@ -338,7 +338,7 @@ export async function deliveredOkmsId(client: ApiClient, orderId: number): Promi
         let ext: wire.BillingItemDetail | undefined;
         try {
             ext = parse(
-                wire.billingItemDetailSchema(),
+                wire.billingItemDetailSchema,
                 await client.get(`${detailPath}/extension`),
                 `GET ${detailPath}/extension`,
             );
@@ -358,7 +358,7 @@ export async function deliveredOkmsId(client: ApiClient, orderId: number): Promi
         if (ext.order.plan.code !== "okms") {
             continue;
         }
-        const detail = parse(wire.billingOrderDetailSchema(), await client.get(detailPath), `GET ${detailPath}`);
+        const detail = parse(wire.billingOrderDetailSchema, await client.get(detailPath), `GET ${detailPath}`);
         if (detail.domain !== "" && detail.domain !== "*") {
             return detail.domain;
         }
@@ -388,7 +388,7 @@ async function operationResourceName(client: ApiClient, detailPath: string): Pro
 /** `GET /services?resourceName={okmsId}` → the service id of the KMS, or undefined when there is none. */
 export async function findServiceId(client: ApiClient, okmsId: string): Promise<number | undefined> {
     const ids = parse(
-        wire.longArraySchema(),
+        wire.longArraySchema,
         await client.get("/services", { query: { resourceName: okmsId } }),
         "GET /services",
     );
@@ -434,14 +434,14 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
     }
     const baseline = new Set(
         parse(
-            wire.longArraySchema(),
+            wire.longArraySchema,
             await client.get("/me/notification/email/history"),
             "GET /me/notification/email/history",
         ),
     );
     try {
         parse(
-            wire.servicesTerminateTerminationAnswerSchema(),
+            wire.servicesTerminateTerminationAnswerSchema,
             await client.post(`/services/${serviceId}/terminate`),
             `POST /services/${serviceId}/terminate`,
         );
@@ -456,14 +456,14 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
     const token = await waitFor(
         async () => {
             const ids = parse(
-                wire.longArraySchema(),
+                wire.longArraySchema,
                 await client.get("/me/notification/email/history"),
                 "GET /me/notification/email/history",
             );
             for (const id of ids.filter((i) => !baseline.has(i) && !seen.has(i)).sort((a, b) => b - a)) {
                 seen.add(id);
                 const email = parse(
-                    wire.nichandleEmailNotificationSchema(),
+                    wire.nichandleEmailNotificationSchema,
                     await client.get(`/me/notification/email/history/${id}`),
                     `GET /me/notification/email/history/${id}`,
                 );
@@ -486,7 +486,7 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
     // waitFor only returns once the predicate held: the token is there.
     const confirm: wire.ServiceTerminationConfirmBody = { token: token ?? "" };
     parse(
-        wire.servicesTerminateTerminationAnswerSchema(),
+        wire.servicesTerminateTerminationAnswerSchema,
         await client.post(`/services/${serviceId}/terminate/confirm`, confirm),
         `POST /services/${serviceId}/terminate/confirm`,
     );
@@ -510,7 +510,7 @@ export async function createServiceKey(
     body: ServiceKeyCreation,
 ): Promise<ServiceKeyResponse> {
     const path = `${okmsPath(okmsId)}/serviceKey`;
-    return parse(wire.okmsServiceKeyResponseWithIAMSchema(), await client.post(path, body), `POST ${path}`);
+    return parse(wire.okmsServiceKeyResponseWithIAMSchema, await client.post(path, body), `POST ${path}`);
 }
 
 /** `GET /v2/okms/resource/{okmsId}/serviceKey/{keyId}`, optionally with the public key (`JWK` or `PEM`). */
@@ -522,7 +522,7 @@ export async function getServiceKey(
 ): Promise<ServiceKeyResponse> {
     const path = `${okmsPath(okmsId)}/serviceKey/${encodeURIComponent(keyId)}`;
     return parse(
-        wire.okmsServiceKeyResponseWithIAMSchema(),
+        wire.okmsServiceKeyResponseWithIAMSchema,
         await client.get(path, format ? { query: { format } } : undefined),
         `GET ${path}`,
     );
@@ -540,7 +540,7 @@ export async function updateServiceKey(
     // The response is `okms.serviceKey.Response`; tolerate an empty body (Terraform ignores it and re-reads).
     return res === undefined || res === null || res === ""
         ? undefined
-        : parse(wire.okmsServiceKeyResponseWithIAMSchema(), res, `PUT ${path}`);
+        : parse(wire.okmsServiceKeyResponseWithIAMSchema, res, `PUT ${path}`);
 }
 
 /** `DELETE /v2/okms/resource/{okmsId}/serviceKey/{keyId}` (the key must be deactivated first). */
@@ -552,7 +552,7 @@ export async function deleteServiceKey(client: ApiClient, okmsId: string, keyId:
 export async function listServiceKeys(client: ApiClient, okmsId: string): Promise<ServiceKeyResponse[]> {
     const path = `${okmsPath(okmsId)}/serviceKey`;
     const items = await client.listAll(path);
-    return items.map((item) => parse(wire.okmsServiceKeyResponseWithIAMSchema(), item, `GET ${path}`));
+    return items.map((item) => parse(wire.okmsServiceKeyResponseWithIAMSchema, item, `GET ${path}`));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -569,7 +569,7 @@ export async function createCredential(
     body: CredentialCreation,
 ): Promise<CredentialResponse> {
     const path = `${okmsPath(okmsId)}/credential`;
-    return parse(wire.okmsCredentialCreationResponseSchema(), await client.post(path, body), `POST ${path}`);
+    return parse(wire.okmsCredentialCreationResponseSchema, await client.post(path, body), `POST ${path}`);
 }
 
 /** `GET /v2/okms/resource/{okmsId}/credential/{credentialId}`. */
@@ -579,7 +579,7 @@ export async function getCredential(
     credentialId: string,
 ): Promise<CredentialResponse> {
     const path = `${okmsPath(okmsId)}/credential/${encodeURIComponent(credentialId)}`;
-    return parse(wire.okmsCredentialGetResponseSchema(), await client.get(path), `GET ${path}`);
+    return parse(wire.okmsCredentialGetResponseSchema, await client.get(path), `GET ${path}`);
 }
 
 /** `DELETE /v2/okms/resource/{okmsId}/credential/{credentialId}` ("revoke and delete"). */
@@ -591,5 +591,5 @@ export async function deleteCredential(client: ApiClient, okmsId: string, creden
 export async function listCredentials(client: ApiClient, okmsId: string): Promise<CredentialResponse[]> {
     const path = `${okmsPath(okmsId)}/credential`;
     const items = await client.listAll(path);
-    return items.map((item) => parse(wire.okmsCredentialGetResponseSchema(), item, `GET ${path}`));
+    return items.map((item) => parse(wire.okmsCredentialGetResponseSchema, item, `GET ${path}`));
 }

@@ -170,7 +170,7 @@ export function secretSchema() {
             path: z.string(),
             metadata: secretMetadataSchema(),
             version: secretVersionSchema().nullish(),
-            iam: iamResourceMetadataSchema().nullish(),
+            iam: iamResourceMetadataSchema.nullish(),
         }),
     );
 }

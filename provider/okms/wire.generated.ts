@@ -2,35 +2,20 @@
 /**
  * Wire types and zod schemas of every model the project sends or parses, from OVH's published schemas.
  * Response schemas tolerate unknown fields (`z.looseObject`); `canBeNull: true` is nullable and optional.
- * Schemas are factories (memoized per process): a zod instance cannot be serialized with a dynamic
- * provider (toolchain-and-style.md §2.2).
+ * Schemas are module constants: only the loader is serialized into `__provider`
+ * (provider/resources/loader.ts), so nothing here is ever captured by Pulumi's closure serializer. Model
+ * references are `z.lazy`, so declaration order does not matter and recursive models work.
  */
 import { z } from "zod";
-
-function memo<T>(name: string, build: () => T): T {
-    const g = globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>;
-    const k = Symbol.for("pulumi-ovh-okms.wire");
-    const cache = (g[k] ??= new Map());
-    let schema = cache.get(name) as T | undefined;
-    if (schema === undefined) {
-        schema = build();
-        cache.set(name, schema);
-    }
-    return schema;
-}
 
 /** `billing.ItemDetail` as returned by the API. */
 export interface BillingItemDetail {
     order: BillingItemDetailOrder;
     [extra: string]: unknown;
 }
-export function billingItemDetailSchema(): z.ZodType<BillingItemDetail> {
-    return memo("billing.ItemDetail", () =>
-        z.looseObject({
-            order: z.lazy(() => billingItemDetailOrderSchema()),
-        }),
-    );
-}
+export const billingItemDetailSchema: z.ZodType<BillingItemDetail> = z.looseObject({
+    order: z.lazy(() => billingItemDetailOrderSchema),
+});
 
 /** `billing.ItemDetail.Order` as returned by the API. */
 export interface BillingItemDetailOrder {
@@ -40,16 +25,12 @@ export interface BillingItemDetailOrder {
     type?: BillingItemDetailOrderDetailTypeEnum | null;
     [extra: string]: unknown;
 }
-export function billingItemDetailOrderSchema(): z.ZodType<BillingItemDetailOrder> {
-    return memo("billing.ItemDetail.Order", () =>
-        z.looseObject({
-            action: z.lazy(() => billingItemDetailOrderActionEnumSchema()).nullish(),
-            configurations: z.array(z.lazy(() => billingItemDetailOrderConfigurationSchema())),
-            plan: z.lazy(() => billingItemDetailOrderPlanSchema()),
-            type: z.lazy(() => billingItemDetailOrderDetailTypeEnumSchema()).nullish(),
-        }),
-    );
-}
+export const billingItemDetailOrderSchema: z.ZodType<BillingItemDetailOrder> = z.looseObject({
+    action: z.lazy(() => billingItemDetailOrderActionEnumSchema).nullish(),
+    configurations: z.array(z.lazy(() => billingItemDetailOrderConfigurationSchema)),
+    plan: z.lazy(() => billingItemDetailOrderPlanSchema),
+    type: z.lazy(() => billingItemDetailOrderDetailTypeEnumSchema).nullish(),
+});
 
 /** `billing.ItemDetail.OrderActionEnum`. */
 export const BILLING_ITEM_DETAIL_ORDER_ACTION_ENUM = [
@@ -61,9 +42,7 @@ export const BILLING_ITEM_DETAIL_ORDER_ACTION_ENUM = [
     "upgrade",
 ] as const;
 export type BillingItemDetailOrderActionEnum = (typeof BILLING_ITEM_DETAIL_ORDER_ACTION_ENUM)[number];
-export function billingItemDetailOrderActionEnumSchema() {
-    return memo("billing.ItemDetail.OrderActionEnum", () => z.enum(BILLING_ITEM_DETAIL_ORDER_ACTION_ENUM));
-}
+export const billingItemDetailOrderActionEnumSchema = z.enum(BILLING_ITEM_DETAIL_ORDER_ACTION_ENUM);
 
 /** `billing.ItemDetail.OrderConfiguration` as returned by the API. */
 export interface BillingItemDetailOrderConfiguration {
@@ -71,21 +50,15 @@ export interface BillingItemDetailOrderConfiguration {
     value: string;
     [extra: string]: unknown;
 }
-export function billingItemDetailOrderConfigurationSchema(): z.ZodType<BillingItemDetailOrderConfiguration> {
-    return memo("billing.ItemDetail.OrderConfiguration", () =>
-        z.looseObject({
-            label: z.string(),
-            value: z.string(),
-        }),
-    );
-}
+export const billingItemDetailOrderConfigurationSchema: z.ZodType<BillingItemDetailOrderConfiguration> = z.looseObject({
+    label: z.string(),
+    value: z.string(),
+});
 
 /** `billing.ItemDetail.OrderDetailTypeEnum`. */
 export const BILLING_ITEM_DETAIL_ORDER_DETAIL_TYPE_ENUM = ["plan", "product"] as const;
 export type BillingItemDetailOrderDetailTypeEnum = (typeof BILLING_ITEM_DETAIL_ORDER_DETAIL_TYPE_ENUM)[number];
-export function billingItemDetailOrderDetailTypeEnumSchema() {
-    return memo("billing.ItemDetail.OrderDetailTypeEnum", () => z.enum(BILLING_ITEM_DETAIL_ORDER_DETAIL_TYPE_ENUM));
-}
+export const billingItemDetailOrderDetailTypeEnumSchema = z.enum(BILLING_ITEM_DETAIL_ORDER_DETAIL_TYPE_ENUM);
 
 /** `billing.ItemDetail.OrderPlan` as returned by the API. */
 export interface BillingItemDetailOrderPlan {
@@ -96,30 +69,22 @@ export interface BillingItemDetailOrderPlan {
     quantity?: number | null;
     [extra: string]: unknown;
 }
-export function billingItemDetailOrderPlanSchema(): z.ZodType<BillingItemDetailOrderPlan> {
-    return memo("billing.ItemDetail.OrderPlan", () =>
-        z.looseObject({
-            code: z.string().nullish(),
-            duration: z.string().nullish(),
-            pricingMode: z.string().nullish(),
-            product: z.lazy(() => billingItemDetailOrderPlanProductSchema()),
-            quantity: z.number().int().nullish(),
-        }),
-    );
-}
+export const billingItemDetailOrderPlanSchema: z.ZodType<BillingItemDetailOrderPlan> = z.looseObject({
+    code: z.string().nullish(),
+    duration: z.string().nullish(),
+    pricingMode: z.string().nullish(),
+    product: z.lazy(() => billingItemDetailOrderPlanProductSchema),
+    quantity: z.number().int().nullish(),
+});
 
 /** `billing.ItemDetail.OrderPlanProduct` as returned by the API. */
 export interface BillingItemDetailOrderPlanProduct {
     name?: string | null;
     [extra: string]: unknown;
 }
-export function billingItemDetailOrderPlanProductSchema(): z.ZodType<BillingItemDetailOrderPlanProduct> {
-    return memo("billing.ItemDetail.OrderPlanProduct", () =>
-        z.looseObject({
-            name: z.string().nullish(),
-        }),
-    );
-}
+export const billingItemDetailOrderPlanProductSchema: z.ZodType<BillingItemDetailOrderPlanProduct> = z.looseObject({
+    name: z.string().nullish(),
+});
 
 /** `billing.OrderDetail` as returned by the API. */
 export interface BillingOrderDetail {
@@ -133,20 +98,16 @@ export interface BillingOrderDetail {
     unitPrice: OrderPrice;
     [extra: string]: unknown;
 }
-export function billingOrderDetailSchema(): z.ZodType<BillingOrderDetail> {
-    return memo("billing.OrderDetail", () =>
-        z.looseObject({
-            cancelled: z.boolean(),
-            description: z.string(),
-            detailType: z.lazy(() => orderOrderDetailTypeEnumSchema()).nullish(),
-            domain: z.string(),
-            orderDetailId: z.number().int(),
-            quantity: z.string(),
-            totalPrice: z.lazy(() => orderPriceSchema()),
-            unitPrice: z.lazy(() => orderPriceSchema()),
-        }),
-    );
-}
+export const billingOrderDetailSchema: z.ZodType<BillingOrderDetail> = z.looseObject({
+    cancelled: z.boolean(),
+    description: z.string(),
+    detailType: z.lazy(() => orderOrderDetailTypeEnumSchema).nullish(),
+    domain: z.string(),
+    orderDetailId: z.number().int(),
+    quantity: z.string(),
+    totalPrice: z.lazy(() => orderPriceSchema),
+    unitPrice: z.lazy(() => orderPriceSchema),
+});
 
 /** `billing.ReusablePaymentMeanEnum`. */
 export const BILLING_REUSABLE_PAYMENT_MEAN_ENUM = [
@@ -167,9 +128,7 @@ export const BILLING_REUSABLE_PAYMENT_MEAN_ENUM = [
     "paypal",
 ] as const;
 export type BillingReusablePaymentMeanEnum = (typeof BILLING_REUSABLE_PAYMENT_MEAN_ENUM)[number];
-export function billingReusablePaymentMeanEnumSchema() {
-    return memo("billing.ReusablePaymentMeanEnum", () => z.enum(BILLING_REUSABLE_PAYMENT_MEAN_ENUM));
-}
+export const billingReusablePaymentMeanEnumSchema = z.enum(BILLING_REUSABLE_PAYMENT_MEAN_ENUM);
 
 /** `billing.order.OrderStatusEnum`. */
 export const BILLING_ORDER_ORDER_STATUS_ENUM = [
@@ -183,9 +142,7 @@ export const BILLING_ORDER_ORDER_STATUS_ENUM = [
     "unknown",
 ] as const;
 export type BillingOrderOrderStatusEnum = (typeof BILLING_ORDER_ORDER_STATUS_ENUM)[number];
-export function billingOrderOrderStatusEnumSchema() {
-    return memo("billing.order.OrderStatusEnum", () => z.enum(BILLING_ORDER_ORDER_STATUS_ENUM));
-}
+export const billingOrderOrderStatusEnumSchema = z.enum(BILLING_ORDER_ORDER_STATUS_ENUM);
 
 /** `billing.order.PayWithPaymentMethod` as sent to the API. */
 export interface BillingOrderPayWithPaymentMethod {
@@ -201,24 +158,18 @@ export interface IamResourceMetadata {
     urn: string;
     [extra: string]: unknown;
 }
-export function iamResourceMetadataSchema(): z.ZodType<IamResourceMetadata> {
-    return memo("iam.ResourceMetadata", () =>
-        z.looseObject({
-            displayName: z.string().nullish(),
-            id: z.string(),
-            state: z.lazy(() => iamResourceMetadataStateEnumSchema()).nullish(),
-            tags: z.record(z.string(), z.string()).nullish(),
-            urn: z.string(),
-        }),
-    );
-}
+export const iamResourceMetadataSchema: z.ZodType<IamResourceMetadata> = z.looseObject({
+    displayName: z.string().nullish(),
+    id: z.string(),
+    state: z.lazy(() => iamResourceMetadataStateEnumSchema).nullish(),
+    tags: z.record(z.string(), z.string()).nullish(),
+    urn: z.string(),
+});
 
 /** `iam.ResourceMetadata.StateEnum`. */
 export const IAM_RESOURCE_METADATA_STATE_ENUM = ["EXPIRED", "IN_CREATION", "OK", "SUSPENDED"] as const;
 export type IamResourceMetadataStateEnum = (typeof IAM_RESOURCE_METADATA_STATE_ENUM)[number];
-export function iamResourceMetadataStateEnumSchema() {
-    return memo("iam.ResourceMetadata.StateEnum", () => z.enum(IAM_RESOURCE_METADATA_STATE_ENUM));
-}
+export const iamResourceMetadataStateEnumSchema = z.enum(IAM_RESOURCE_METADATA_STATE_ENUM);
 
 /** `nichandle.CountryEnum`. */
 export const NICHANDLE_COUNTRY_ENUM = [
@@ -478,9 +429,7 @@ export const NICHANDLE_COUNTRY_ENUM = [
     "ZW",
 ] as const;
 export type NichandleCountryEnum = (typeof NICHANDLE_COUNTRY_ENUM)[number];
-export function nichandleCountryEnumSchema() {
-    return memo("nichandle.CountryEnum", () => z.enum(NICHANDLE_COUNTRY_ENUM));
-}
+export const nichandleCountryEnumSchema = z.enum(NICHANDLE_COUNTRY_ENUM);
 
 /** `nichandle.Currency` as returned by the API. */
 export interface NichandleCurrency {
@@ -488,14 +437,10 @@ export interface NichandleCurrency {
     symbol: string;
     [extra: string]: unknown;
 }
-export function nichandleCurrencySchema(): z.ZodType<NichandleCurrency> {
-    return memo("nichandle.Currency", () =>
-        z.looseObject({
-            code: z.string(),
-            symbol: z.string(),
-        }),
-    );
-}
+export const nichandleCurrencySchema: z.ZodType<NichandleCurrency> = z.looseObject({
+    code: z.string(),
+    symbol: z.string(),
+});
 
 /** `nichandle.EmailNotification` as returned by the API. */
 export interface NichandleEmailNotification {
@@ -505,23 +450,17 @@ export interface NichandleEmailNotification {
     subject: string;
     [extra: string]: unknown;
 }
-export function nichandleEmailNotificationSchema(): z.ZodType<NichandleEmailNotification> {
-    return memo("nichandle.EmailNotification", () =>
-        z.looseObject({
-            body: z.string(),
-            date: z.string(),
-            id: z.number().int(),
-            subject: z.string(),
-        }),
-    );
-}
+export const nichandleEmailNotificationSchema: z.ZodType<NichandleEmailNotification> = z.looseObject({
+    body: z.string(),
+    date: z.string(),
+    id: z.number().int(),
+    subject: z.string(),
+});
 
 /** `nichandle.GenderEnum`. */
 export const NICHANDLE_GENDER_ENUM = ["female", "male"] as const;
 export type NichandleGenderEnum = (typeof NICHANDLE_GENDER_ENUM)[number];
-export function nichandleGenderEnumSchema() {
-    return memo("nichandle.GenderEnum", () => z.enum(NICHANDLE_GENDER_ENUM));
-}
+export const nichandleGenderEnumSchema = z.enum(NICHANDLE_GENDER_ENUM);
 
 /** `nichandle.LanguageEnum`. */
 export const NICHANDLE_LANGUAGE_ENUM = [
@@ -546,9 +485,7 @@ export const NICHANDLE_LANGUAGE_ENUM = [
     "pt_PT",
 ] as const;
 export type NichandleLanguageEnum = (typeof NICHANDLE_LANGUAGE_ENUM)[number];
-export function nichandleLanguageEnumSchema() {
-    return memo("nichandle.LanguageEnum", () => z.enum(NICHANDLE_LANGUAGE_ENUM));
-}
+export const nichandleLanguageEnumSchema = z.enum(NICHANDLE_LANGUAGE_ENUM);
 
 /** `nichandle.LegalFormEnum`. */
 export const NICHANDLE_LEGAL_FORM_ENUM = [
@@ -560,9 +497,7 @@ export const NICHANDLE_LEGAL_FORM_ENUM = [
     "personalcorporation",
 ] as const;
 export type NichandleLegalFormEnum = (typeof NICHANDLE_LEGAL_FORM_ENUM)[number];
-export function nichandleLegalFormEnumSchema() {
-    return memo("nichandle.LegalFormEnum", () => z.enum(NICHANDLE_LEGAL_FORM_ENUM));
-}
+export const nichandleLegalFormEnumSchema = z.enum(NICHANDLE_LEGAL_FORM_ENUM);
 
 /** `nichandle.Nichandle` as returned by the API. */
 export interface NichandleNichandle {
@@ -601,52 +536,46 @@ export interface NichandleNichandle {
     zip?: string | null;
     [extra: string]: unknown;
 }
-export function nichandleNichandleSchema(): z.ZodType<NichandleNichandle> {
-    return memo("nichandle.Nichandle", () =>
-        z.looseObject({
-            address: z.string().nullish(),
-            area: z.string().nullish(),
-            birthCity: z.string().nullish(),
-            birthDay: z.string().nullish(),
-            city: z.string().nullish(),
-            companyNationalIdentificationNumber: z.string().nullish(),
-            complementaryAddress: z.string().nullish(),
-            corporationType: z.string().nullish(),
-            country: z.lazy(() => nichandleCountryEnumSchema()),
-            currency: z.lazy(() => nichandleCurrencySchema()),
-            customerCode: z.string().nullish(),
-            email: z.string(),
-            fax: z.string().nullish(),
-            firstname: z.string().nullish(),
-            italianSDI: z.string().nullish(),
-            kycValidated: z.boolean().nullish(),
-            language: z.lazy(() => nichandleLanguageEnumSchema()).nullish(),
-            legalform: z.lazy(() => nichandleLegalFormEnumSchema()),
-            name: z.string().nullish(),
-            nationalIdentificationNumber: z.string().nullish(),
-            nichandle: z.string(),
-            organisation: z.string().nullish(),
-            ovhCompany: z.lazy(() => nichandleOvhCompanyEnumSchema()),
-            ovhSubsidiary: z.lazy(() => nichandleOvhSubsidiaryEnumSchema()),
-            phone: z.string().nullish(),
-            phoneCountry: z.lazy(() => nichandleCountryEnumSchema()).nullish(),
-            phoneType: z.lazy(() => nichandlePhoneTypeEnumSchema()).nullish(),
-            purposeOfPurchase: z.string().nullish(),
-            sex: z.lazy(() => nichandleGenderEnumSchema()).nullish(),
-            spareEmail: z.string().nullish(),
-            state: z.lazy(() => nichandleStateEnumSchema()),
-            vat: z.string().nullish(),
-            zip: z.string().nullish(),
-        }),
-    );
-}
+export const nichandleNichandleSchema: z.ZodType<NichandleNichandle> = z.looseObject({
+    address: z.string().nullish(),
+    area: z.string().nullish(),
+    birthCity: z.string().nullish(),
+    birthDay: z.string().nullish(),
+    city: z.string().nullish(),
+    companyNationalIdentificationNumber: z.string().nullish(),
+    complementaryAddress: z.string().nullish(),
+    corporationType: z.string().nullish(),
+    country: z.lazy(() => nichandleCountryEnumSchema),
+    currency: z.lazy(() => nichandleCurrencySchema),
+    customerCode: z.string().nullish(),
+    email: z.string(),
+    fax: z.string().nullish(),
+    firstname: z.string().nullish(),
+    italianSDI: z.string().nullish(),
+    kycValidated: z.boolean().nullish(),
+    language: z.lazy(() => nichandleLanguageEnumSchema).nullish(),
+    legalform: z.lazy(() => nichandleLegalFormEnumSchema),
+    name: z.string().nullish(),
+    nationalIdentificationNumber: z.string().nullish(),
+    nichandle: z.string(),
+    organisation: z.string().nullish(),
+    ovhCompany: z.lazy(() => nichandleOvhCompanyEnumSchema),
+    ovhSubsidiary: z.lazy(() => nichandleOvhSubsidiaryEnumSchema),
+    phone: z.string().nullish(),
+    phoneCountry: z.lazy(() => nichandleCountryEnumSchema).nullish(),
+    phoneType: z.lazy(() => nichandlePhoneTypeEnumSchema).nullish(),
+    purposeOfPurchase: z.string().nullish(),
+    sex: z.lazy(() => nichandleGenderEnumSchema).nullish(),
+    spareEmail: z.string().nullish(),
+    state: z.lazy(() => nichandleStateEnumSchema),
+    vat: z.string().nullish(),
+    zip: z.string().nullish(),
+});
 
 /** `nichandle.OvhCompanyEnum`. */
 export const NICHANDLE_OVH_COMPANY_ENUM = ["kimsufi", "ovh", "soyoustart"] as const;
 export type NichandleOvhCompanyEnum = (typeof NICHANDLE_OVH_COMPANY_ENUM)[number];
-export function nichandleOvhCompanyEnumSchema() {
-    return memo("nichandle.OvhCompanyEnum", () => z.enum(NICHANDLE_OVH_COMPANY_ENUM));
-}
+export const nichandleOvhCompanyEnumSchema = z.enum(NICHANDLE_OVH_COMPANY_ENUM);
 
 /** `nichandle.OvhSubsidiaryEnum`. */
 export const NICHANDLE_OVH_SUBSIDIARY_ENUM = [
@@ -668,37 +597,27 @@ export const NICHANDLE_OVH_SUBSIDIARY_ENUM = [
     "TN",
 ] as const;
 export type NichandleOvhSubsidiaryEnum = (typeof NICHANDLE_OVH_SUBSIDIARY_ENUM)[number];
-export function nichandleOvhSubsidiaryEnumSchema() {
-    return memo("nichandle.OvhSubsidiaryEnum", () => z.enum(NICHANDLE_OVH_SUBSIDIARY_ENUM));
-}
+export const nichandleOvhSubsidiaryEnumSchema = z.enum(NICHANDLE_OVH_SUBSIDIARY_ENUM);
 
 /** `nichandle.PhoneTypeEnum`. */
 export const NICHANDLE_PHONE_TYPE_ENUM = ["landline", "mobile"] as const;
 export type NichandlePhoneTypeEnum = (typeof NICHANDLE_PHONE_TYPE_ENUM)[number];
-export function nichandlePhoneTypeEnumSchema() {
-    return memo("nichandle.PhoneTypeEnum", () => z.enum(NICHANDLE_PHONE_TYPE_ENUM));
-}
+export const nichandlePhoneTypeEnumSchema = z.enum(NICHANDLE_PHONE_TYPE_ENUM);
 
 /** `nichandle.StateEnum`. */
 export const NICHANDLE_STATE_ENUM = ["complete", "incomplete"] as const;
 export type NichandleStateEnum = (typeof NICHANDLE_STATE_ENUM)[number];
-export function nichandleStateEnumSchema() {
-    return memo("nichandle.StateEnum", () => z.enum(NICHANDLE_STATE_ENUM));
-}
+export const nichandleStateEnumSchema = z.enum(NICHANDLE_STATE_ENUM);
 
 /** `okms.CertificateTypeEnum`. */
 export const OKMS_CERTIFICATE_TYPE_ENUM = ["ECDSA", "RSA"] as const;
 export type OkmsCertificateTypeEnum = (typeof OKMS_CERTIFICATE_TYPE_ENUM)[number];
-export function okmsCertificateTypeEnumSchema() {
-    return memo("okms.CertificateTypeEnum", () => z.enum(OKMS_CERTIFICATE_TYPE_ENUM));
-}
+export const okmsCertificateTypeEnumSchema = z.enum(OKMS_CERTIFICATE_TYPE_ENUM);
 
 /** `okms.CredentialStatusEnum`. */
 export const OKMS_CREDENTIAL_STATUS_ENUM = ["CREATING", "DELETING", "ERROR", "EXPIRED", "READY"] as const;
 export type OkmsCredentialStatusEnum = (typeof OKMS_CREDENTIAL_STATUS_ENUM)[number];
-export function okmsCredentialStatusEnumSchema() {
-    return memo("okms.CredentialStatusEnum", () => z.enum(OKMS_CREDENTIAL_STATUS_ENUM));
-}
+export const okmsCredentialStatusEnumSchema = z.enum(OKMS_CREDENTIAL_STATUS_ENUM);
 
 /** `okms.KeyAlgEnum`. */
 export const OKMS_KEY_ALG_ENUM = [
@@ -713,16 +632,12 @@ export const OKMS_KEY_ALG_ENUM = [
     "RS512",
 ] as const;
 export type OkmsKeyAlgEnum = (typeof OKMS_KEY_ALG_ENUM)[number];
-export function okmsKeyAlgEnumSchema() {
-    return memo("okms.KeyAlgEnum", () => z.enum(OKMS_KEY_ALG_ENUM));
-}
+export const okmsKeyAlgEnumSchema = z.enum(OKMS_KEY_ALG_ENUM);
 
 /** `okms.KeyCurveEnum`. */
 export const OKMS_KEY_CURVE_ENUM = ["P-256", "P-384", "P-521"] as const;
 export type OkmsKeyCurveEnum = (typeof OKMS_KEY_CURVE_ENUM)[number];
-export function okmsKeyCurveEnumSchema() {
-    return memo("okms.KeyCurveEnum", () => z.enum(OKMS_KEY_CURVE_ENUM));
-}
+export const okmsKeyCurveEnumSchema = z.enum(OKMS_KEY_CURVE_ENUM);
 
 /** `okms.KeyDeactivationReasonEnum`. */
 export const OKMS_KEY_DEACTIVATION_REASON_ENUM = [
@@ -735,34 +650,26 @@ export const OKMS_KEY_DEACTIVATION_REASON_ENUM = [
     "UNSPECIFIED",
 ] as const;
 export type OkmsKeyDeactivationReasonEnum = (typeof OKMS_KEY_DEACTIVATION_REASON_ENUM)[number];
-export function okmsKeyDeactivationReasonEnumSchema() {
-    return memo("okms.KeyDeactivationReasonEnum", () => z.enum(OKMS_KEY_DEACTIVATION_REASON_ENUM));
-}
+export const okmsKeyDeactivationReasonEnumSchema = z.enum(OKMS_KEY_DEACTIVATION_REASON_ENUM);
 
 /** `okms.KeyOpsEnum`. */
 export const OKMS_KEY_OPS_ENUM = ["decrypt", "encrypt", "sign", "unwrapKey", "verify", "wrapKey"] as const;
 export type OkmsKeyOpsEnum = (typeof OKMS_KEY_OPS_ENUM)[number];
-export function okmsKeyOpsEnumSchema() {
-    return memo("okms.KeyOpsEnum", () => z.enum(OKMS_KEY_OPS_ENUM));
-}
+export const okmsKeyOpsEnumSchema = z.enum(OKMS_KEY_OPS_ENUM);
 
 /** `okms.KeySizeEnum`. */
 export const OKMS_KEY_SIZE_ENUM = [128, 192, 256, 384, 521, 2048, 3072, 4096] as const;
 export type OkmsKeySizeEnum = (typeof OKMS_KEY_SIZE_ENUM)[number];
-export function okmsKeySizeEnumSchema() {
-    return memo("okms.KeySizeEnum", () =>
-        z.union([
-            z.literal(128),
-            z.literal(192),
-            z.literal(256),
-            z.literal(384),
-            z.literal(521),
-            z.literal(2048),
-            z.literal(3072),
-            z.literal(4096),
-        ]),
-    );
-}
+export const okmsKeySizeEnumSchema = z.union([
+    z.literal(128),
+    z.literal(192),
+    z.literal(256),
+    z.literal(384),
+    z.literal(521),
+    z.literal(2048),
+    z.literal(3072),
+    z.literal(4096),
+]);
 
 /** `okms.KeyStateEnum`. */
 export const OKMS_KEY_STATE_ENUM = [
@@ -775,30 +682,22 @@ export const OKMS_KEY_STATE_ENUM = [
     "PRE_ACTIVE",
 ] as const;
 export type OkmsKeyStateEnum = (typeof OKMS_KEY_STATE_ENUM)[number];
-export function okmsKeyStateEnumSchema() {
-    return memo("okms.KeyStateEnum", () => z.enum(OKMS_KEY_STATE_ENUM));
-}
+export const okmsKeyStateEnumSchema = z.enum(OKMS_KEY_STATE_ENUM);
 
 /** `okms.KeyStateUpdateEnum`. */
 export const OKMS_KEY_STATE_UPDATE_ENUM = ["ACTIVE", "COMPROMISED", "DEACTIVATED"] as const;
 export type OkmsKeyStateUpdateEnum = (typeof OKMS_KEY_STATE_UPDATE_ENUM)[number];
-export function okmsKeyStateUpdateEnumSchema() {
-    return memo("okms.KeyStateUpdateEnum", () => z.enum(OKMS_KEY_STATE_UPDATE_ENUM));
-}
+export const okmsKeyStateUpdateEnumSchema = z.enum(OKMS_KEY_STATE_UPDATE_ENUM);
 
 /** `okms.KeyTypeEnum`. */
 export const OKMS_KEY_TYPE_ENUM = ["EC", "RSA", "oct"] as const;
 export type OkmsKeyTypeEnum = (typeof OKMS_KEY_TYPE_ENUM)[number];
-export function okmsKeyTypeEnumSchema() {
-    return memo("okms.KeyTypeEnum", () => z.enum(OKMS_KEY_TYPE_ENUM));
-}
+export const okmsKeyTypeEnumSchema = z.enum(OKMS_KEY_TYPE_ENUM);
 
 /** `okms.KeyUseEnum`. */
 export const OKMS_KEY_USE_ENUM = ["enc", "sig"] as const;
 export type OkmsKeyUseEnum = (typeof OKMS_KEY_USE_ENUM)[number];
-export function okmsKeyUseEnumSchema() {
-    return memo("okms.KeyUseEnum", () => z.enum(OKMS_KEY_USE_ENUM));
-}
+export const okmsKeyUseEnumSchema = z.enum(OKMS_KEY_USE_ENUM);
 
 /** `okms.RegionEnum`. */
 export const OKMS_REGION_ENUM = [
@@ -817,9 +716,7 @@ export const OKMS_REGION_ENUM = [
     "eu-west-sbg",
 ] as const;
 export type OkmsRegionEnum = (typeof OKMS_REGION_ENUM)[number];
-export function okmsRegionEnumSchema() {
-    return memo("okms.RegionEnum", () => z.enum(OKMS_REGION_ENUM));
-}
+export const okmsRegionEnumSchema = z.enum(OKMS_REGION_ENUM);
 
 /** `okms.credential.Creation` as sent to the API. */
 export interface OkmsCredentialCreation {
@@ -845,22 +742,18 @@ export interface OkmsCredentialCreationResponse {
     status: OkmsCredentialStatusEnum;
     [extra: string]: unknown;
 }
-export function okmsCredentialCreationResponseSchema(): z.ZodType<OkmsCredentialCreationResponse> {
-    return memo("okms.credential.CreationResponse", () =>
-        z.looseObject({
-            certificateType: z.lazy(() => okmsCertificateTypeEnumSchema()),
-            createdAt: z.string(),
-            description: z.string().nullish(),
-            expiredAt: z.string(),
-            fromCSR: z.boolean(),
-            id: z.string(),
-            identityURNs: z.array(z.string()),
-            name: z.string(),
-            privateKeyPEM: z.string().nullish(),
-            status: z.lazy(() => okmsCredentialStatusEnumSchema()),
-        }),
-    );
-}
+export const okmsCredentialCreationResponseSchema: z.ZodType<OkmsCredentialCreationResponse> = z.looseObject({
+    certificateType: z.lazy(() => okmsCertificateTypeEnumSchema),
+    createdAt: z.string(),
+    description: z.string().nullish(),
+    expiredAt: z.string(),
+    fromCSR: z.boolean(),
+    id: z.string(),
+    identityURNs: z.array(z.string()),
+    name: z.string(),
+    privateKeyPEM: z.string().nullish(),
+    status: z.lazy(() => okmsCredentialStatusEnumSchema),
+});
 
 /** `okms.credential.GetResponse` as returned by the API. */
 export interface OkmsCredentialGetResponse {
@@ -876,22 +769,18 @@ export interface OkmsCredentialGetResponse {
     status: OkmsCredentialStatusEnum;
     [extra: string]: unknown;
 }
-export function okmsCredentialGetResponseSchema(): z.ZodType<OkmsCredentialGetResponse> {
-    return memo("okms.credential.GetResponse", () =>
-        z.looseObject({
-            certificatePEM: z.string().nullish(),
-            certificateType: z.lazy(() => okmsCertificateTypeEnumSchema()),
-            createdAt: z.string(),
-            description: z.string().nullish(),
-            expiredAt: z.string(),
-            fromCSR: z.boolean(),
-            id: z.string(),
-            identityURNs: z.array(z.string()),
-            name: z.string(),
-            status: z.lazy(() => okmsCredentialStatusEnumSchema()),
-        }),
-    );
-}
+export const okmsCredentialGetResponseSchema: z.ZodType<OkmsCredentialGetResponse> = z.looseObject({
+    certificatePEM: z.string().nullish(),
+    certificateType: z.lazy(() => okmsCertificateTypeEnumSchema),
+    createdAt: z.string(),
+    description: z.string().nullish(),
+    expiredAt: z.string(),
+    fromCSR: z.boolean(),
+    id: z.string(),
+    identityURNs: z.array(z.string()),
+    name: z.string(),
+    status: z.lazy(() => okmsCredentialStatusEnumSchema),
+});
 
 /** `okms.resource.ResponseWithIAM` as returned by the API. */
 export interface OkmsResourceResponseWithIAM {
@@ -910,25 +799,21 @@ export interface OkmsResourceResponseWithIAM {
     swaggerEndpoint: string;
     [extra: string]: unknown;
 }
-export function okmsResourceResponseWithIAMSchema(): z.ZodType<OkmsResourceResponseWithIAM> {
-    return memo("okms.resource.ResponseWithIAM", () =>
-        z.looseObject({
-            iam: z.lazy(() => iamResourceMetadataSchema()).nullish(),
-            id: z.string(),
-            kmipEndpoint: z.string(),
-            kmipObjectCount: z.number().int(),
-            kmipRsaEndpoint: z.string().nullish(),
-            publicCA: z.string().nullish(),
-            publicRsaCA: z.string().nullish(),
-            region: z.lazy(() => okmsRegionEnumSchema()),
-            restEndpoint: z.string(),
-            secretCount: z.number().int(),
-            secretVersionCount: z.number().int(),
-            serviceKeyCount: z.number().int(),
-            swaggerEndpoint: z.string(),
-        }),
-    );
-}
+export const okmsResourceResponseWithIAMSchema: z.ZodType<OkmsResourceResponseWithIAM> = z.looseObject({
+    iam: z.lazy(() => iamResourceMetadataSchema).nullish(),
+    id: z.string(),
+    kmipEndpoint: z.string(),
+    kmipObjectCount: z.number().int(),
+    kmipRsaEndpoint: z.string().nullish(),
+    publicCA: z.string().nullish(),
+    publicRsaCA: z.string().nullish(),
+    region: z.lazy(() => okmsRegionEnumSchema),
+    restEndpoint: z.string(),
+    secretCount: z.number().int(),
+    secretVersionCount: z.number().int(),
+    serviceKeyCount: z.number().int(),
+    swaggerEndpoint: z.string(),
+});
 
 /** `okms.serviceKey.Creation` as sent to the API. */
 export interface OkmsServiceKeyCreation {
@@ -983,42 +868,34 @@ export interface OkmsServiceKeyJsonWebKeyResponse {
     y?: string | null;
     [extra: string]: unknown;
 }
-export function okmsServiceKeyJsonWebKeyResponseSchema(): z.ZodType<OkmsServiceKeyJsonWebKeyResponse> {
-    return memo("okms.serviceKey.JsonWebKeyResponse", () =>
-        z.looseObject({
-            alg: z.lazy(() => okmsKeyAlgEnumSchema()).nullish(),
-            crv: z.lazy(() => okmsKeyCurveEnumSchema()).nullish(),
-            d: z.string().nullish(),
-            dp: z.string().nullish(),
-            dq: z.string().nullish(),
-            e: z.string().nullish(),
-            k: z.string().nullish(),
-            key_ops: z.array(z.lazy(() => okmsKeyOpsEnumSchema())).nullish(),
-            kid: z.string(),
-            kty: z.lazy(() => okmsKeyTypeEnumSchema()),
-            n: z.string().nullish(),
-            p: z.string().nullish(),
-            q: z.string().nullish(),
-            qi: z.string().nullish(),
-            use: z.lazy(() => okmsKeyUseEnumSchema()).nullish(),
-            x: z.string().nullish(),
-            y: z.string().nullish(),
-        }),
-    );
-}
+export const okmsServiceKeyJsonWebKeyResponseSchema: z.ZodType<OkmsServiceKeyJsonWebKeyResponse> = z.looseObject({
+    alg: z.lazy(() => okmsKeyAlgEnumSchema).nullish(),
+    crv: z.lazy(() => okmsKeyCurveEnumSchema).nullish(),
+    d: z.string().nullish(),
+    dp: z.string().nullish(),
+    dq: z.string().nullish(),
+    e: z.string().nullish(),
+    k: z.string().nullish(),
+    key_ops: z.array(z.lazy(() => okmsKeyOpsEnumSchema)).nullish(),
+    kid: z.string(),
+    kty: z.lazy(() => okmsKeyTypeEnumSchema),
+    n: z.string().nullish(),
+    p: z.string().nullish(),
+    q: z.string().nullish(),
+    qi: z.string().nullish(),
+    use: z.lazy(() => okmsKeyUseEnumSchema).nullish(),
+    x: z.string().nullish(),
+    y: z.string().nullish(),
+});
 
 /** `okms.serviceKey.PEM` as returned by the API. */
 export interface OkmsServiceKeyPEM {
     pem: string;
     [extra: string]: unknown;
 }
-export function okmsServiceKeyPEMSchema(): z.ZodType<OkmsServiceKeyPEM> {
-    return memo("okms.serviceKey.PEM", () =>
-        z.looseObject({
-            pem: z.string(),
-        }),
-    );
-}
+export const okmsServiceKeyPEMSchema: z.ZodType<OkmsServiceKeyPEM> = z.looseObject({
+    pem: z.string(),
+});
 
 /** `okms.serviceKey.Response` as returned by the API. */
 export interface OkmsServiceKeyResponse {
@@ -1034,22 +911,18 @@ export interface OkmsServiceKeyResponse {
     type: OkmsKeyTypeEnum;
     [extra: string]: unknown;
 }
-export function okmsServiceKeyResponseSchema(): z.ZodType<OkmsServiceKeyResponse> {
-    return memo("okms.serviceKey.Response", () =>
-        z.looseObject({
-            createdAt: z.string(),
-            curve: z.lazy(() => okmsKeyCurveEnumSchema()).nullish(),
-            id: z.string(),
-            keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema())).nullish(),
-            keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema())).nullish(),
-            name: z.string(),
-            operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema())).nullish(),
-            size: z.lazy(() => okmsKeySizeEnumSchema()).nullish(),
-            state: z.lazy(() => okmsKeyStateEnumSchema()),
-            type: z.lazy(() => okmsKeyTypeEnumSchema()),
-        }),
-    );
-}
+export const okmsServiceKeyResponseSchema: z.ZodType<OkmsServiceKeyResponse> = z.looseObject({
+    createdAt: z.string(),
+    curve: z.lazy(() => okmsKeyCurveEnumSchema).nullish(),
+    id: z.string(),
+    keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema)).nullish(),
+    keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema)).nullish(),
+    name: z.string(),
+    operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema)).nullish(),
+    size: z.lazy(() => okmsKeySizeEnumSchema).nullish(),
+    state: z.lazy(() => okmsKeyStateEnumSchema),
+    type: z.lazy(() => okmsKeyTypeEnumSchema),
+});
 
 /** `okms.serviceKey.ResponseWithIAM` as returned by the API. */
 export interface OkmsServiceKeyResponseWithIAM {
@@ -1066,23 +939,19 @@ export interface OkmsServiceKeyResponseWithIAM {
     type: OkmsKeyTypeEnum;
     [extra: string]: unknown;
 }
-export function okmsServiceKeyResponseWithIAMSchema(): z.ZodType<OkmsServiceKeyResponseWithIAM> {
-    return memo("okms.serviceKey.ResponseWithIAM", () =>
-        z.looseObject({
-            createdAt: z.string(),
-            curve: z.lazy(() => okmsKeyCurveEnumSchema()).nullish(),
-            iam: z.lazy(() => iamResourceMetadataSchema()).nullish(),
-            id: z.string(),
-            keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema())).nullish(),
-            keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema())).nullish(),
-            name: z.string(),
-            operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema())).nullish(),
-            size: z.lazy(() => okmsKeySizeEnumSchema()).nullish(),
-            state: z.lazy(() => okmsKeyStateEnumSchema()),
-            type: z.lazy(() => okmsKeyTypeEnumSchema()),
-        }),
-    );
-}
+export const okmsServiceKeyResponseWithIAMSchema: z.ZodType<OkmsServiceKeyResponseWithIAM> = z.looseObject({
+    createdAt: z.string(),
+    curve: z.lazy(() => okmsKeyCurveEnumSchema).nullish(),
+    iam: z.lazy(() => iamResourceMetadataSchema).nullish(),
+    id: z.string(),
+    keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema)).nullish(),
+    keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema)).nullish(),
+    name: z.string(),
+    operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema)).nullish(),
+    size: z.lazy(() => okmsKeySizeEnumSchema).nullish(),
+    state: z.lazy(() => okmsKeyStateEnumSchema),
+    type: z.lazy(() => okmsKeyTypeEnumSchema),
+});
 
 /** `okms.serviceKey.Update` as sent to the API. */
 export interface OkmsServiceKeyUpdate {
@@ -1098,15 +967,11 @@ export interface OrderContract {
     url: string;
     [extra: string]: unknown;
 }
-export function orderContractSchema(): z.ZodType<OrderContract> {
-    return memo("order.Contract", () =>
-        z.looseObject({
-            content: z.string(),
-            name: z.string(),
-            url: z.string(),
-        }),
-    );
-}
+export const orderContractSchema: z.ZodType<OrderContract> = z.looseObject({
+    content: z.string(),
+    name: z.string(),
+    url: z.string(),
+});
 
 /** `order.CurrencyCodeEnum`. */
 export const ORDER_CURRENCY_CODE_ENUM = [
@@ -1127,9 +992,7 @@ export const ORDER_CURRENCY_CODE_ENUM = [
     "points",
 ] as const;
 export type OrderCurrencyCodeEnum = (typeof ORDER_CURRENCY_CODE_ENUM)[number];
-export function orderCurrencyCodeEnumSchema() {
-    return memo("order.CurrencyCodeEnum", () => z.enum(ORDER_CURRENCY_CODE_ENUM));
-}
+export const orderCurrencyCodeEnumSchema = z.enum(ORDER_CURRENCY_CODE_ENUM);
 
 /** `order.Order` as returned by the API. */
 export interface OrderOrder {
@@ -1140,17 +1003,13 @@ export interface OrderOrder {
     url?: string | null;
     [extra: string]: unknown;
 }
-export function orderOrderSchema(): z.ZodType<OrderOrder> {
-    return memo("order.Order", () =>
-        z.looseObject({
-            contracts: z.array(z.lazy(() => orderContractSchema())),
-            details: z.array(z.lazy(() => orderOrderDetailSchema())),
-            orderId: z.number().int().nullish(),
-            prices: z.lazy(() => orderOrderPricesSchema()),
-            url: z.string().nullish(),
-        }),
-    );
-}
+export const orderOrderSchema: z.ZodType<OrderOrder> = z.looseObject({
+    contracts: z.array(z.lazy(() => orderContractSchema)),
+    details: z.array(z.lazy(() => orderOrderDetailSchema)),
+    orderId: z.number().int().nullish(),
+    prices: z.lazy(() => orderOrderPricesSchema),
+    url: z.string().nullish(),
+});
 
 /** `order.OrderDetail` as returned by the API. */
 export interface OrderOrderDetail {
@@ -1166,22 +1025,18 @@ export interface OrderOrderDetail {
     unitPrice: OrderPrice;
     [extra: string]: unknown;
 }
-export function orderOrderDetailSchema(): z.ZodType<OrderOrderDetail> {
-    return memo("order.OrderDetail", () =>
-        z.looseObject({
-            cartItemID: z.number().int().nullish(),
-            description: z.string(),
-            detailType: z.lazy(() => orderOrderDetailTypeEnumSchema()).nullish(),
-            domain: z.string(),
-            originalTotalPrice: z.lazy(() => orderPriceSchema()),
-            quantity: z.number().int(),
-            reductionTotalPrice: z.lazy(() => orderPriceSchema()),
-            reductions: z.array(z.lazy(() => orderReductionSchema())),
-            totalPrice: z.lazy(() => orderPriceSchema()),
-            unitPrice: z.lazy(() => orderPriceSchema()),
-        }),
-    );
-}
+export const orderOrderDetailSchema: z.ZodType<OrderOrderDetail> = z.looseObject({
+    cartItemID: z.number().int().nullish(),
+    description: z.string(),
+    detailType: z.lazy(() => orderOrderDetailTypeEnumSchema).nullish(),
+    domain: z.string(),
+    originalTotalPrice: z.lazy(() => orderPriceSchema),
+    quantity: z.number().int(),
+    reductionTotalPrice: z.lazy(() => orderPriceSchema),
+    reductions: z.array(z.lazy(() => orderReductionSchema)),
+    totalPrice: z.lazy(() => orderPriceSchema),
+    unitPrice: z.lazy(() => orderPriceSchema),
+});
 
 /** `order.OrderDetailTypeEnum`. */
 export const ORDER_ORDER_DETAIL_TYPE_ENUM = [
@@ -1207,9 +1062,7 @@ export const ORDER_ORDER_DETAIL_TYPE_ENUM = [
     "VOUCHER",
 ] as const;
 export type OrderOrderDetailTypeEnum = (typeof ORDER_ORDER_DETAIL_TYPE_ENUM)[number];
-export function orderOrderDetailTypeEnumSchema() {
-    return memo("order.OrderDetailTypeEnum", () => z.enum(ORDER_ORDER_DETAIL_TYPE_ENUM));
-}
+export const orderOrderDetailTypeEnumSchema = z.enum(ORDER_ORDER_DETAIL_TYPE_ENUM);
 
 /** `order.OrderPrices` as returned by the API. */
 export interface OrderOrderPrices {
@@ -1220,17 +1073,13 @@ export interface OrderOrderPrices {
     withoutTax: OrderPrice;
     [extra: string]: unknown;
 }
-export function orderOrderPricesSchema(): z.ZodType<OrderOrderPrices> {
-    return memo("order.OrderPrices", () =>
-        z.looseObject({
-            originalWithoutTax: z.lazy(() => orderPriceSchema()).nullish(),
-            reduction: z.lazy(() => orderPriceSchema()).nullish(),
-            tax: z.lazy(() => orderPriceSchema()),
-            withTax: z.lazy(() => orderPriceSchema()),
-            withoutTax: z.lazy(() => orderPriceSchema()),
-        }),
-    );
-}
+export const orderOrderPricesSchema: z.ZodType<OrderOrderPrices> = z.looseObject({
+    originalWithoutTax: z.lazy(() => orderPriceSchema).nullish(),
+    reduction: z.lazy(() => orderPriceSchema).nullish(),
+    tax: z.lazy(() => orderPriceSchema),
+    withTax: z.lazy(() => orderPriceSchema),
+    withoutTax: z.lazy(() => orderPriceSchema),
+});
 
 /** `order.Price` as returned by the API. */
 export interface OrderPrice {
@@ -1240,16 +1089,12 @@ export interface OrderPrice {
     value: number;
     [extra: string]: unknown;
 }
-export function orderPriceSchema(): z.ZodType<OrderPrice> {
-    return memo("order.Price", () =>
-        z.looseObject({
-            currencyCode: z.lazy(() => orderCurrencyCodeEnumSchema()),
-            priceInUcents: z.number().int().nullish(),
-            text: z.string(),
-            value: z.number(),
-        }),
-    );
-}
+export const orderPriceSchema: z.ZodType<OrderPrice> = z.looseObject({
+    currencyCode: z.lazy(() => orderCurrencyCodeEnumSchema),
+    priceInUcents: z.number().int().nullish(),
+    text: z.string(),
+    value: z.number(),
+});
 
 /** `order.Reduction` as returned by the API. */
 export interface OrderReduction {
@@ -1261,32 +1106,24 @@ export interface OrderReduction {
     value: OrderPrice;
     [extra: string]: unknown;
 }
-export function orderReductionSchema(): z.ZodType<OrderReduction> {
-    return memo("order.Reduction", () =>
-        z.looseObject({
-            context: z.lazy(() => orderReductionContextEnumSchema()),
-            description: z.string(),
-            price: z.lazy(() => orderPriceSchema()),
-            reductionDescription: z.string(),
-            type: z.lazy(() => orderReductionTypeEnumSchema()),
-            value: z.lazy(() => orderPriceSchema()),
-        }),
-    );
-}
+export const orderReductionSchema: z.ZodType<OrderReduction> = z.looseObject({
+    context: z.lazy(() => orderReductionContextEnumSchema),
+    description: z.string(),
+    price: z.lazy(() => orderPriceSchema),
+    reductionDescription: z.string(),
+    type: z.lazy(() => orderReductionTypeEnumSchema),
+    value: z.lazy(() => orderPriceSchema),
+});
 
 /** `order.ReductionContextEnum`. */
 export const ORDER_REDUCTION_CONTEXT_ENUM = ["promotion", "voucher"] as const;
 export type OrderReductionContextEnum = (typeof ORDER_REDUCTION_CONTEXT_ENUM)[number];
-export function orderReductionContextEnumSchema() {
-    return memo("order.ReductionContextEnum", () => z.enum(ORDER_REDUCTION_CONTEXT_ENUM));
-}
+export const orderReductionContextEnumSchema = z.enum(ORDER_REDUCTION_CONTEXT_ENUM);
 
 /** `order.ReductionTypeEnum`. */
 export const ORDER_REDUCTION_TYPE_ENUM = ["fixed_amount", "forced_amount", "percentage"] as const;
 export type OrderReductionTypeEnum = (typeof ORDER_REDUCTION_TYPE_ENUM)[number];
-export function orderReductionTypeEnumSchema() {
-    return memo("order.ReductionTypeEnum", () => z.enum(ORDER_REDUCTION_TYPE_ENUM));
-}
+export const orderReductionTypeEnumSchema = z.enum(ORDER_REDUCTION_TYPE_ENUM);
 
 /** `order.cart.Cart` as returned by the API. */
 export interface OrderCartCart {
@@ -1297,17 +1134,13 @@ export interface OrderCartCart {
     readOnly: boolean;
     [extra: string]: unknown;
 }
-export function orderCartCartSchema(): z.ZodType<OrderCartCart> {
-    return memo("order.cart.Cart", () =>
-        z.looseObject({
-            cartId: z.string(),
-            description: z.string(),
-            expire: z.string().nullish(),
-            items: z.array(z.number().int()),
-            readOnly: z.boolean(),
-        }),
-    );
-}
+export const orderCartCartSchema: z.ZodType<OrderCartCart> = z.looseObject({
+    cartId: z.string(),
+    description: z.string(),
+    expire: z.string().nullish(),
+    items: z.array(z.number().int()),
+    readOnly: z.boolean(),
+});
 
 /** `order.cart.Checkout` as sent to the API. */
 export interface OrderCartCheckout {
@@ -1322,15 +1155,11 @@ export interface OrderCartConfigurationItem {
     value: string;
     [extra: string]: unknown;
 }
-export function orderCartConfigurationItemSchema(): z.ZodType<OrderCartConfigurationItem> {
-    return memo("order.cart.ConfigurationItem", () =>
-        z.looseObject({
-            id: z.number().int(),
-            label: z.string(),
-            value: z.string(),
-        }),
-    );
-}
+export const orderCartConfigurationItemSchema: z.ZodType<OrderCartConfigurationItem> = z.looseObject({
+    id: z.number().int(),
+    label: z.string(),
+    value: z.string(),
+});
 
 /** `order.cart.Creation` as sent to the API. */
 export interface OrderCartCreation {
@@ -1361,22 +1190,18 @@ export interface OrderCartItem {
     settings: OrderCartItemSettings;
     [extra: string]: unknown;
 }
-export function orderCartItemSchema(): z.ZodType<OrderCartItem> {
-    return memo("order.cart.Item", () =>
-        z.looseObject({
-            cartId: z.string(),
-            configurations: z.array(z.number().int()).nullish(),
-            duration: z.string().nullish(),
-            itemId: z.number().int(),
-            offerId: z.string().nullish(),
-            options: z.array(z.number().int()),
-            parentItemId: z.number().int().nullish(),
-            prices: z.array(z.lazy(() => orderCartPriceSchema())),
-            productId: z.string(),
-            settings: z.lazy(() => orderCartItemSettingsSchema()),
-        }),
-    );
-}
+export const orderCartItemSchema: z.ZodType<OrderCartItem> = z.looseObject({
+    cartId: z.string(),
+    configurations: z.array(z.number().int()).nullish(),
+    duration: z.string().nullish(),
+    itemId: z.number().int(),
+    offerId: z.string().nullish(),
+    options: z.array(z.number().int()),
+    parentItemId: z.number().int().nullish(),
+    prices: z.array(z.lazy(() => orderCartPriceSchema)),
+    productId: z.string(),
+    settings: z.lazy(() => orderCartItemSettingsSchema),
+});
 
 /** `order.cart.ItemConfigurationCreation` as sent to the API. */
 export interface OrderCartItemConfigurationCreation {
@@ -1391,15 +1216,11 @@ export interface OrderCartItemSettings {
     quantity?: number | null;
     [extra: string]: unknown;
 }
-export function orderCartItemSettingsSchema(): z.ZodType<OrderCartItemSettings> {
-    return memo("order.cart.ItemSettings", () =>
-        z.looseObject({
-            planCode: z.string().nullish(),
-            pricingMode: z.string().nullish(),
-            quantity: z.number().int().nullish(),
-        }),
-    );
-}
+export const orderCartItemSettingsSchema: z.ZodType<OrderCartItemSettings> = z.looseObject({
+    planCode: z.string().nullish(),
+    pricingMode: z.string().nullish(),
+    quantity: z.number().int().nullish(),
+});
 
 /** `order.cart.Price` as returned by the API. */
 export interface OrderCartPrice {
@@ -1408,22 +1229,16 @@ export interface OrderCartPrice {
     promotions?: OrderCartPromotion[] | null;
     [extra: string]: unknown;
 }
-export function orderCartPriceSchema(): z.ZodType<OrderCartPrice> {
-    return memo("order.cart.Price", () =>
-        z.looseObject({
-            label: z.lazy(() => orderCartPriceLabelEnumSchema()),
-            price: z.lazy(() => orderPriceSchema()),
-            promotions: z.array(z.lazy(() => orderCartPromotionSchema())).nullish(),
-        }),
-    );
-}
+export const orderCartPriceSchema: z.ZodType<OrderCartPrice> = z.looseObject({
+    label: z.lazy(() => orderCartPriceLabelEnumSchema),
+    price: z.lazy(() => orderPriceSchema),
+    promotions: z.array(z.lazy(() => orderCartPromotionSchema)).nullish(),
+});
 
 /** `order.cart.PriceLabelEnum`. */
 export const ORDER_CART_PRICE_LABEL_ENUM = ["DISCOUNT", "FEE", "PRICE", "RENEW", "TOTAL"] as const;
 export type OrderCartPriceLabelEnum = (typeof ORDER_CART_PRICE_LABEL_ENUM)[number];
-export function orderCartPriceLabelEnumSchema() {
-    return memo("order.cart.PriceLabelEnum", () => z.enum(ORDER_CART_PRICE_LABEL_ENUM));
-}
+export const orderCartPriceLabelEnumSchema = z.enum(ORDER_CART_PRICE_LABEL_ENUM);
 
 /** `order.cart.Promotion` as returned by the API. */
 export interface OrderCartPromotion {
@@ -1437,20 +1252,16 @@ export interface OrderCartPromotion {
     type: string;
     [extra: string]: unknown;
 }
-export function orderCartPromotionSchema(): z.ZodType<OrderCartPromotion> {
-    return memo("order.cart.Promotion", () =>
-        z.looseObject({
-            bundleWithPlanCodes: z.array(z.string()),
-            condition: z.lazy(() => orderCartDomainPromotionConditionSchema()).nullish(),
-            endDate: z.string().nullish(),
-            name: z.string(),
-            price: z.lazy(() => orderPriceSchema()),
-            startDate: z.string(),
-            tags: z.array(z.string()).nullish(),
-            type: z.string(),
-        }),
-    );
-}
+export const orderCartPromotionSchema: z.ZodType<OrderCartPromotion> = z.looseObject({
+    bundleWithPlanCodes: z.array(z.string()),
+    condition: z.lazy(() => orderCartDomainPromotionConditionSchema).nullish(),
+    endDate: z.string().nullish(),
+    name: z.string(),
+    price: z.lazy(() => orderPriceSchema),
+    startDate: z.string(),
+    tags: z.array(z.string()).nullish(),
+    type: z.string(),
+});
 
 /** `order.cart.domain.Promotion.Condition` as returned by the API. */
 export interface OrderCartDomainPromotionCondition {
@@ -1464,20 +1275,16 @@ export interface OrderCartDomainPromotionCondition {
     productName?: string | null;
     [extra: string]: unknown;
 }
-export function orderCartDomainPromotionConditionSchema(): z.ZodType<OrderCartDomainPromotionCondition> {
-    return memo("order.cart.domain.Promotion.Condition", () =>
-        z.looseObject({
-            all: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema())).nullish(),
-            anyOf: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema())).nullish(),
-            discounts: z.array(z.lazy(() => orderCartDomainPromotionDiscountSchema())).nullish(),
-            minDuration: z.string().nullish(),
-            minQuantity: z.number().int().nullish(),
-            planCode: z.string().nullish(),
-            pricingMode: z.string().nullish(),
-            productName: z.string().nullish(),
-        }),
-    );
-}
+export const orderCartDomainPromotionConditionSchema: z.ZodType<OrderCartDomainPromotionCondition> = z.looseObject({
+    all: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema)).nullish(),
+    anyOf: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema)).nullish(),
+    discounts: z.array(z.lazy(() => orderCartDomainPromotionDiscountSchema)).nullish(),
+    minDuration: z.string().nullish(),
+    minQuantity: z.number().int().nullish(),
+    planCode: z.string().nullish(),
+    pricingMode: z.string().nullish(),
+    productName: z.string().nullish(),
+});
 
 /** `order.cart.domain.Promotion.Discount` as returned by the API. */
 export interface OrderCartDomainPromotionDiscount {
@@ -1495,31 +1302,25 @@ export interface OrderCartDomainPromotionDiscount {
     value: number;
     [extra: string]: unknown;
 }
-export function orderCartDomainPromotionDiscountSchema(): z.ZodType<OrderCartDomainPromotionDiscount> {
-    return memo("order.cart.domain.Promotion.Discount", () =>
-        z.looseObject({
-            currency: z.lazy(() => orderCurrencyCodeEnumSchema()),
-            discountPrice: z.number().int(),
-            discountPriceText: z.string(),
-            endQuantityIncluded: z.number().int().nullish(),
-            endYearIncluded: z.number().int().nullish(),
-            name: z.string().nullish(),
-            originalPrice: z.number().int(),
-            originalPriceText: z.string(),
-            startQuantityIncluded: z.number().int().nullish(),
-            startYearIncluded: z.number().int().nullish(),
-            type: z.lazy(() => orderReductionTypeEnumSchema()),
-            value: z.number().int(),
-        }),
-    );
-}
+export const orderCartDomainPromotionDiscountSchema: z.ZodType<OrderCartDomainPromotionDiscount> = z.looseObject({
+    currency: z.lazy(() => orderCurrencyCodeEnumSchema),
+    discountPrice: z.number().int(),
+    discountPriceText: z.string(),
+    endQuantityIncluded: z.number().int().nullish(),
+    endYearIncluded: z.number().int().nullish(),
+    name: z.string().nullish(),
+    originalPrice: z.number().int(),
+    originalPriceText: z.string(),
+    startQuantityIncluded: z.number().int().nullish(),
+    startYearIncluded: z.number().int().nullish(),
+    type: z.lazy(() => orderReductionTypeEnumSchema),
+    value: z.number().int(),
+});
 
 /** `services.expanded.Renew.ModeEnum`. */
 export const SERVICES_EXPANDED_RENEW_MODE_ENUM = ["automatic", "manual"] as const;
 export type ServicesExpandedRenewModeEnum = (typeof SERVICES_EXPANDED_RENEW_MODE_ENUM)[number];
-export function servicesExpandedRenewModeEnumSchema() {
-    return memo("services.expanded.Renew.ModeEnum", () => z.enum(SERVICES_EXPANDED_RENEW_MODE_ENUM));
-}
+export const servicesExpandedRenewModeEnumSchema = z.enum(SERVICES_EXPANDED_RENEW_MODE_ENUM);
 
 /** `services.expanded.terminationPolicyEnum`. */
 export const SERVICES_EXPANDED_TERMINATION_POLICY_ENUM = [
@@ -1528,9 +1329,7 @@ export const SERVICES_EXPANDED_TERMINATION_POLICY_ENUM = [
     "terminateAtExpirationDate",
 ] as const;
 export type ServicesExpandedTerminationPolicyEnum = (typeof SERVICES_EXPANDED_TERMINATION_POLICY_ENUM)[number];
-export function servicesExpandedTerminationPolicyEnumSchema() {
-    return memo("services.expanded.terminationPolicyEnum", () => z.enum(SERVICES_EXPANDED_TERMINATION_POLICY_ENUM));
-}
+export const servicesExpandedTerminationPolicyEnumSchema = z.enum(SERVICES_EXPANDED_TERMINATION_POLICY_ENUM);
 
 /** `services.terminate.ConfirmServiceTerminationRequest` as sent to the API. */
 export interface ServicesTerminateConfirmServiceTerminationRequest {
@@ -1542,13 +1341,9 @@ export interface ServicesTerminateTerminationAnswer {
     message: string;
     [extra: string]: unknown;
 }
-export function servicesTerminateTerminationAnswerSchema(): z.ZodType<ServicesTerminateTerminationAnswer> {
-    return memo("services.terminate.TerminationAnswer", () =>
-        z.looseObject({
-            message: z.string(),
-        }),
-    );
-}
+export const servicesTerminateTerminationAnswerSchema: z.ZodType<ServicesTerminateTerminationAnswer> = z.looseObject({
+    message: z.string(),
+});
 
 /** `services.update.Service` as sent to the API. */
 export interface ServicesUpdateService {
@@ -1564,9 +1359,7 @@ export interface ServicesUpdateServiceRenew {
 }
 
 /** `long[]`: the id lists of v1 (`/services`, order details, e-mails, payment methods). */
-export function longArraySchema() {
-    return memo("long[]", () => z.array(z.number().int()));
-}
+export const longArraySchema = z.array(z.number().int());
 
 /** Body of `POST /order/cart`. */
 export type CartCreationBody = OrderCartCreation;
