@@ -1,7 +1,8 @@
 // The benchmark's Pulumi project: a temp directory that installs this package from an `npm pack` tarball (as
-// users get it, so `__provider` is the small require-based closure) and a local program (index.js) that the
-// Node.js language host runs. One program, two kinds of stack: `keys` (an adopted KMS and N oct service keys)
-// and `floor` (N + 1 trivial dynamic resources of the same shape, whose provider returns at once).
+// users get it) and a local program (index.js) that the
+// Node.js language host runs. One program, three kinds of stack: `keys` (an adopted KMS and N oct service keys),
+// `floor` (N + 1 trivial dynamic resources of the same shape, whose provider returns at once) and `cert` (a KMS
+// ordered and a credential issued on it: the time to a usable certificate).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
@@ -37,6 +38,9 @@ if (kind === "floor") {
     for (let i = 0; i < n; i++) {
         new Trivial("r" + i, { label: "r" + i, parentLabel: root.id });
     }
+} else if (kind === "cert") {
+    const kms = new okms.Okms("kms", { region: "eu-west-rbx", displayName: "bench-cert" });
+    new okms.Credential("cred", { okmsId: kms.okmsId, name: "bench-cert", identityUrns: [cfg.require("identity")] });
 } else {
     const kms = new okms.Okms("kms", { okmsId: cfg.require("okmsId") });
     for (let i = 0; i < n; i++) {
