@@ -192,9 +192,23 @@ async function main(): Promise<void> {
         say("warm-up: one floor up with N = 1 (not measured)");
         await floorRun(p, 1, "warmup", { upOnly: true });
         const times = PHASES.has("times") ? await timesPhase(p) : { base: undefined, results: [] };
-        const latency = PHASES.has("latency") ? await latencyPhase(p) : undefined;
-        const cert = PHASES.has("cert") ? await certPhase(p) : undefined;
-        const ready = PHASES.has("ready") ? await readyPhase(p) : undefined;
+        const failed: string[] = [];
+        // A failing later phase is reported, not allowed to lose the measurements already made.
+        const guarded = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+            if (!PHASES.has(name)) {
+                return undefined;
+            }
+            try {
+                return await fn();
+            } catch (e) {
+                failed.push(`${name}: ${e instanceof Error ? e.message : String(e)}`);
+                say(`✖ phase ${name} failed: ${failed.at(-1)!}`);
+                return undefined;
+            }
+        };
+        const latency = await guarded("latency", () => latencyPhase(p));
+        const cert = await guarded("cert", () => certPhase(p));
+        const ready = await guarded("ready", () => readyPhase(p));
         const md = report({
             date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
             commit: gitRev(),
@@ -208,11 +222,15 @@ async function main(): Promise<void> {
             cert,
             ready,
             profile: fs.existsSync(PROFILE) ? fs.readFileSync(PROFILE, "utf8") : undefined,
+            failed,
         });
         fs.mkdirSync(path.dirname(OUT), { recursive: true });
         fs.writeFileSync(OUT, md);
         say(`wrote ${path.relative(process.cwd(), OUT) || OUT}`);
         process.stdout.write(`\n${md}\n`);
+        if (failed.length > 0) {
+            throw new Error(`${failed.length} phase(s) failed (reported in ${OUT})`);
+        }
     } finally {
         if (process.env.BENCH_KEEP === "1") {
             say(`kept ${p.dir}`);

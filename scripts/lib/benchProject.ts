@@ -4,6 +4,7 @@
 // `floor` (N + 1 trivial dynamic resources of the same shape, whose provider returns at once) and `cert` (a KMS
 // ordered and a credential issued on it: the time to a usable certificate).
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { makePackedProject } from "./packedProject";
@@ -97,9 +98,9 @@ export async function makeBenchProject(cliDir: string): Promise<BenchProject> {
                 PULUMI_BACKEND_URL: `file://${p.stateDir}`,
                 PULUMI_CONFIG_PASSPHRASE: "okms-bench",
             },
-            // By directory: `require.resolve("pulumi-ovh-okms", { paths })` would self-resolve to this repository
-            // (its package.json has that name and `exports`), whatever `paths` says.
-            require: <T>(id: string) => require(path.join(p.dir, "node_modules", id)) as T,
+            // As the project's program would: through the installed package's `exports` (a require from this
+            // repository would self-resolve `pulumi-ovh-okms` to the repository, whatever `paths` says).
+            require: <T>(id: string) => createRequire(path.join(p.dir, "index.js"))(id) as T,
         };
     } catch (e) {
         p.cleanup();

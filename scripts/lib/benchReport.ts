@@ -74,6 +74,8 @@ export interface ReportInput {
     ready?: ReadyResults;
     /** Hand-written analysis appended verbatim (bench/PROFILE.md), when present. */
     profile?: string;
+    /** Phases that threw (name: message); their rows are missing. */
+    failed?: string[];
 }
 
 // -- numbers -----------------------------------------------------------------------------------------------
@@ -484,6 +486,9 @@ export function report(r: ReportInput): string {
         ...callsSection(r),
         ...readySection(r),
         ...stateSection(r),
+        ...(r.failed !== undefined && r.failed.length > 0
+            ? ["## Phases that failed", "", ...r.failed.map((f) => `- ${f}`), ""]
+            : []),
         ...(r.profile !== undefined ? [r.profile.trim(), ""] : []),
     ].join("\n");
 }
