@@ -20,7 +20,7 @@ import * as nodeCrypto from "node:crypto";
 import { z } from "zod";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../okms/dataClient";
 import * as properties from "./properties";
-import { ProviderLoader } from "./loader";
+import { LoadedResource } from "./loader";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
 
@@ -307,14 +307,11 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
 /** The one provider instance every `Ciphertext` uses. */
 export const ciphertextProvider = new CiphertextProvider();
 
-/** What the `Ciphertext` resources serialize into `__provider`: a small loader (see loader.ts). */
-const ciphertextLoader = new ProviderLoader("ciphertextProvider");
-
 /**
  * A value encrypted with an OKMS service key at deploy time. Creating one is one data-plane call; an
  * unchanged `up` makes none. The output `ciphertext` is public; `plaintext` and `clientConfig` stay secret.
  */
-export class Ciphertext extends pulumi.dynamic.Resource {
+export class Ciphertext extends LoadedResource {
     /** The compact JWE: store it in the application's configuration and decrypt it with the same key. */
     declare public readonly ciphertext: pulumi.Output<string>;
     declare public readonly keyId: pulumi.Output<string>;
@@ -328,7 +325,8 @@ export class Ciphertext extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: CiphertextArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            ciphertextLoader,
+            "ciphertextProvider",
+            "Ciphertext",
             name,
             {
                 ciphertext: undefined,
@@ -340,8 +338,6 @@ export class Ciphertext extends pulumi.dynamic.Resource {
                 clientConfig: pulumi.secret(args.clientConfig),
             },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["plaintext", "clientConfig"] }),
-            "okms",
-            "Ciphertext",
         );
     }
 }

@@ -17,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
 import * as stackConfig from "./stackConfig";
-import { ProviderLoader } from "./loader";
+import { LoadedResource } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -502,14 +502,11 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
 /** The one provider instance every `Credential` uses. */
 export const credentialProvider = new CredentialProvider();
 
-/** What the `Credential` resources serialize into `__provider`: a small loader of `credentialProvider` (see loader.ts). */
-const credentialLoader = new ProviderLoader("credentialProvider");
-
 /**
  * An OKMS access certificate. By default the key pair is generated locally and only a CSR is sent; the
  * private key is the secret output `privateKeyPem`.
  */
-export class Credential extends pulumi.dynamic.Resource {
+export class Credential extends LoadedResource {
     /** The credential id (same as `id`). */
     declare public readonly credentialId: pulumi.Output<string>;
     declare public readonly okmsId: pulumi.Output<string>;
@@ -534,7 +531,8 @@ export class Credential extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: CredentialArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            credentialLoader,
+            "credentialProvider",
+            "Credential",
             name,
             {
                 credentialId: undefined,
@@ -556,8 +554,6 @@ export class Credential extends pulumi.dynamic.Resource {
             },
             // Secret whatever the caller passes: the private key must never be stored in plain text.
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["privateKeyPem"] }),
-            "okms",
-            "Credential",
         );
     }
 }

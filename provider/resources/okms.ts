@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
 import * as stackConfig from "./stackConfig";
-import { ProviderLoader } from "./loader";
+import { LoadedResource } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -293,11 +293,8 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
 /** The one provider instance every `Okms` uses. */
 export const okmsProvider = new OkmsProvider();
 
-/** What the `Okms` resources serialize into `__provider`: a small loader of `okmsProvider` (see loader.ts). */
-const okmsLoader = new ProviderLoader("okmsProvider");
-
 /** An OVHcloud KMS (ordered, or adopted with `okmsId`). */
-export class Okms extends pulumi.dynamic.Resource {
+export class Okms extends LoadedResource {
     /** The KMS id (same as `id`). */
     declare public readonly okmsId: pulumi.Output<string>;
     /** Region, lower-case (`eu-west-rbx`). */
@@ -317,7 +314,8 @@ export class Okms extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            okmsLoader,
+            "okmsProvider",
+            "Okms",
             name,
             {
                 okmsId: undefined,
@@ -334,8 +332,6 @@ export class Okms extends pulumi.dynamic.Resource {
                 ...args,
             },
             opts,
-            "okms",
-            "Okms",
         );
     }
 }

@@ -19,7 +19,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
 import * as stackConfig from "./stackConfig";
-import { ProviderLoader } from "./loader";
+import { LoadedResource } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretRules from "../okms/secretRules";
 import * as secretSchemas from "../okms/secretSchemas";
@@ -544,14 +544,11 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
 /** The one provider instance every `Secret` uses. */
 export const secretProvider = new SecretProvider();
 
-/** What the `Secret` resources serialize into `__provider`: a small loader of `secretProvider` (see loader.ts). */
-const secretLoader = new ProviderLoader("secretProvider");
-
 /**
  * A secret of the OKMS Secret Manager. Creating one is one POST; a change of `data` is one PUT (a new version);
  * an unchanged `up` makes no call. `data` never appears in state in plain text.
  */
-export class Secret extends pulumi.dynamic.Resource {
+export class Secret extends LoadedResource {
     declare public readonly okmsId: pulumi.Output<string>;
     /** The secret's path (same as `id`). */
     declare public readonly path: pulumi.Output<string>;
@@ -573,7 +570,8 @@ export class Secret extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SecretArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            secretLoader,
+            "secretProvider",
+            "Secret",
             name,
             {
                 metadata: undefined,
@@ -592,8 +590,6 @@ export class Secret extends pulumi.dynamic.Resource {
                 data: pulumi.secret(args.data),
             },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["data"] }),
-            "okms",
-            "Secret",
         );
     }
 }

@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
 import * as stackConfig from "./stackConfig";
-import { ProviderLoader } from "./loader";
+import { LoadedResource } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretSchemas from "../okms/secretSchemas";
 
@@ -194,13 +194,11 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
 /** The one provider instance every `SecretConfig` uses. */
 export const secretConfigProvider = new SecretConfigProvider();
 
-const secretConfigLoader = new ProviderLoader("secretConfigProvider");
-
 /**
  * The Secret Manager's defaults for one KMS. Only the settings given are managed; destroying the resource puts
  * them back to what they were before it changed them.
  */
-export class SecretConfig extends pulumi.dynamic.Resource {
+export class SecretConfig extends LoadedResource {
     declare public readonly okmsId: pulumi.Output<string>;
     /** Effective value on the KMS. */
     declare public readonly casRequired: pulumi.Output<boolean>;
@@ -213,7 +211,8 @@ export class SecretConfig extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SecretConfigArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            secretConfigLoader,
+            "secretConfigProvider",
+            "SecretConfig",
             name,
             {
                 casRequired: undefined,
@@ -223,8 +222,6 @@ export class SecretConfig extends pulumi.dynamic.Resource {
                 ...args,
             },
             opts,
-            "okms",
-            "SecretConfig",
         );
     }
 }

@@ -16,7 +16,7 @@ import * as nodeCrypto from "node:crypto";
 import * as properties from "./properties";
 import * as creation from "./creation";
 import * as stackConfig from "./stackConfig";
-import { ProviderLoader } from "./loader";
+import { LoadedResource } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -663,14 +663,11 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
 /** The one provider instance every `ServiceKey` uses (serialized once per program run). */
 export const serviceKeyProvider = new ServiceKeyProvider();
 
-/** What the `ServiceKey` resources serialize into `__provider`: a small loader of `serviceKeyProvider` (see loader.ts). */
-const serviceKeyLoader = new ProviderLoader("serviceKeyProvider");
-
 /**
  * An OKMS service key. Creating one is one POST plus one GET (for the public key and IAM URN); `importJwk`
  * imports your own key material; `adoptId` takes over an existing key.
  */
-export class ServiceKey extends pulumi.dynamic.Resource {
+export class ServiceKey extends LoadedResource {
     /** The key id (same as `id`). */
     declare public readonly keyId: pulumi.Output<string>;
     declare public readonly okmsId: pulumi.Output<string>;
@@ -696,7 +693,8 @@ export class ServiceKey extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: ServiceKeyArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            serviceKeyLoader,
+            "serviceKeyProvider",
+            "ServiceKey",
             name,
             {
                 keyId: undefined,
@@ -719,8 +717,6 @@ export class ServiceKey extends pulumi.dynamic.Resource {
             },
             // importJwk stays secret through annotateSecrets when given as a secret; this makes sure of it.
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["importJwk"] }),
-            "okms",
-            "ServiceKey",
         );
     }
 }

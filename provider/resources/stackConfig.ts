@@ -45,7 +45,7 @@ export function snapshotStackConfig(config: dynamic.Config): OvhStackConfig {
  */
 export function checkOvhConfig(stack: OvhStackConfig | undefined): dynamic.CheckFailure[] {
     try {
-        resolveOvhConfig(stack);
+        clientFor(stack);
         return [];
     } catch (e) {
         const err = e as { code?: string; message?: string; problems?: readonly string[] };
@@ -66,21 +66,45 @@ function stackReader(stack: OvhStackConfig | undefined): ovhConfig.StackConfigLi
     return { get: (key: string) => values[key] };
 }
 
-/** The OVH configuration from stack config (or the environment, or ovh.conf). Throws `ERR_OVH_CONFIG`. */
-export function resolveOvhConfig(stack: OvhStackConfig | undefined): ovhConfig.ResolvedOvhConfig {
-    return ovhConfig.resolveOvhConfig(undefined, stackReader(stack), process.env);
-}
-
 /** The client type the providers use. */
 export type Client = ovhClient.OvhClient;
 
-/** Runs `fn` with a client created for this call (never shared, never captured), and closes it afterwards. */
-export async function withClient<T>(stack: OvhStackConfig | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
-    // Clients are per call; the time delta and OAuth2 token they need are shared by the process.
-    const client = new ovhClient.OvhClient({ stackConfig: stackReader(stack), env: process.env, shareAuthState: true });
-    try {
-        return await fn(client);
-    } finally {
-        await client.close();
+/**
+ * The process's clients, one per configuration: the stack snapshot and the `OVH_*` environment it is resolved
+ * with (ovh.conf is read once, when the client is made). A test process that starts many emulators gets one
+ * client per endpoint; the oldest beyond {@link MAX_CLIENTS} is closed.
+ */
+const clients = new Map<string, Client>();
+const MAX_CLIENTS = 8;
+
+function clientKey(stack: OvhStackConfig | undefined): string {
+    const env = Object.entries(process.env).filter(([k]) => k.startsWith("OVH_"));
+    return JSON.stringify([Object.entries(stack ?? {}).sort(), env.sort()]);
+}
+
+/**
+ * The keep-alive client of this configuration, made on first use (throws `ERR_OVH_CONFIG` like
+ * `OvhClient`'s constructor). Shared by every call of the process and closed nowhere per call: undici unrefs
+ * idle sockets, so an open pool does not keep the provider host alive.
+ */
+export function clientFor(stack: OvhStackConfig | undefined): Client {
+    const key = clientKey(stack);
+    let client = clients.get(key);
+    if (client === undefined) {
+        client = new ovhClient.OvhClient({ stackConfig: stackReader(stack), env: process.env, shareAuthState: true });
+        clients.set(key, client);
+        for (const [oldKey, old] of clients) {
+            if (clients.size <= MAX_CLIENTS) {
+                break;
+            }
+            clients.delete(oldKey);
+            void old.close().catch(() => undefined);
+        }
     }
+    return client;
+}
+
+/** Runs `fn` with this configuration's process-wide client ({@link clientFor}). */
+export async function withClient<T>(stack: OvhStackConfig | undefined, fn: (client: Client) => Promise<T>): Promise<T> {
+    return fn(clientFor(stack));
 }

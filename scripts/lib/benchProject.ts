@@ -1,8 +1,10 @@
 // The benchmark's Pulumi project: a temp directory that installs this package from an `npm pack` tarball (as
-// users get it, so `__provider` is the small require-based closure) and a local program (index.js) that the
-// Node.js language host runs. One program, two kinds of stack: `keys` (an adopted KMS and N oct service keys)
-// and `floor` (N + 1 trivial dynamic resources of the same shape, whose provider returns at once).
+// users get it) and a local program (index.js) that the
+// Node.js language host runs. One program, three kinds of stack: `keys` (an adopted KMS and N oct service keys),
+// `floor` (N + 1 trivial dynamic resources of the same shape, whose provider returns at once) and `cert` (a KMS
+// ordered and a credential issued on it: the time to a usable certificate).
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { makePackedProject } from "./packedProject";
@@ -37,6 +39,9 @@ if (kind === "floor") {
     for (let i = 0; i < n; i++) {
         new Trivial("r" + i, { label: "r" + i, parentLabel: root.id });
     }
+} else if (kind === "cert") {
+    const kms = new okms.Okms("kms", { region: "eu-west-rbx", displayName: "bench-cert" });
+    new okms.Credential("cred", { okmsId: kms.okmsId, name: "bench-cert", identityUrns: [cfg.require("identity")] });
 } else {
     const kms = new okms.Okms("kms", { okmsId: cfg.require("okmsId") });
     for (let i = 0; i < n; i++) {
@@ -93,9 +98,9 @@ export async function makeBenchProject(cliDir: string): Promise<BenchProject> {
                 PULUMI_BACKEND_URL: `file://${p.stateDir}`,
                 PULUMI_CONFIG_PASSPHRASE: "okms-bench",
             },
-            // By directory: `require.resolve("pulumi-ovh-okms", { paths })` would self-resolve to this repository
-            // (its package.json has that name and `exports`), whatever `paths` says.
-            require: <T>(id: string) => require(path.join(p.dir, "node_modules", id)) as T,
+            // As the project's program would: through the installed package's `exports` (a require from this
+            // repository would self-resolve `pulumi-ovh-okms` to the repository, whatever `paths` says).
+            require: <T>(id: string) => createRequire(path.join(p.dir, "index.js"))(id) as T,
         };
     } catch (e) {
         p.cleanup();
