@@ -327,7 +327,7 @@ function certSection(r: ReportInput): string[] {
         "",
         `A stack with an ordered \`Okms\` and a \`Credential\` on it (emulator: \`orderDeliveryMs\` = ` +
             `${c.orderDeliveryMs}, \`credentialReadyMs\` = ${c.credentialReadyMs}). Instants from \`up\`'s start; ` +
-            '"done after" = `up` resolved − the later of (order delivered, credential READY), emulator clock = wall clock.',
+            "\"done after\" = the `pulumi up` command's last line of output − the later of (order delivered, credential READY), emulator clock = wall clock. `stack.up()` resolves 1–2 s later, after the Automation API's own `stack output` and `stack history` runs.",
         "",
         "| run | delivered at | READY at | `up` wall time | done after |",
         "|---:|---:|---:|---:|---:|",
