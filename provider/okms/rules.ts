@@ -3,8 +3,7 @@
  * keys, and the limits of credentials. Both the resources' `check` and the emulator enforce exactly these,
  * so a rule is changed here or nowhere.
  *
- * Plain data and pure functions only: no zod instances, no module state that a serialized dynamic provider
- * would have to capture (see toolchain reference §2.2).
+ * Plain data and pure functions only (no zod): the emulator enforces these rules without the resources' schemas.
  */
 import * as wire from "./wire.generated";
 
@@ -50,6 +49,17 @@ export const DEACTIVATION_REASONS = [
     "UNSPECIFIED",
 ] as const;
 export type DeactivationReason = (typeof DEACTIVATION_REASONS)[number];
+
+/**
+ * What destroying a resource does to the object, where there is a choice (`deletionPolicy`, one word for all
+ * resources). A KMS is kept unless told otherwise: terminating it destroys every key in it.
+ */
+export const OKMS_DELETION_POLICIES = ["retain", "terminate"] as const;
+export type OkmsDeletionPolicy = (typeof OKMS_DELETION_POLICIES)[number];
+
+/** `deletionPolicy` of a service key: delete the material (after deactivating it), or only deactivate it. */
+export const SERVICE_KEY_DELETION_POLICIES = ["delete", "deactivate"] as const;
+export type ServiceKeyDeletionPolicy = (typeof SERVICE_KEY_DELETION_POLICIES)[number];
 
 /** `okms.ProtectionLevelEnum`. */
 export const PROTECTION_LEVELS = ["SOFTWARE", "HSM", "MANAGED_HSM"] as const;

@@ -88,7 +88,7 @@ export function clientConfigSchema() {
             .regex(new RegExp(`-----BEGIN ${label}-----`), { error: `must be a PEM ${what}` });
     return z.object({
         endpoint: z.url({ protocol: /^https$/, error: "must be an https URL (the KMS restEndpoint)" }),
-        okmsId: schemas.serviceKeyInputsSchema().shape.okmsId,
+        okmsId: schemas.serviceKeyInputsSchema.shape.okmsId,
         caPem: pem("CERTIFICATE", "CA certificate (the KMS publicCaPem)"),
         certificatePem: pem("CERTIFICATE", "certificate (the credential's certificatePem)"),
         privateKeyPem: pem(
@@ -117,7 +117,7 @@ function plaintextMaxBytes(): number {
 export function ciphertextInputsSchema() {
     const max = plaintextMaxBytes();
     return z.object({
-        keyId: schemas.serviceKeyInputsSchema().shape.okmsId,
+        keyId: schemas.serviceKeyInputsSchema.shape.okmsId,
         clientConfig: clientConfigSchema(),
         plaintext: z
             .string()
@@ -132,7 +132,7 @@ export function ciphertextInputsSchema() {
 export function decryptArgsSchema() {
     return z.object({
         clientConfig: clientConfigSchema(),
-        keyId: schemas.serviceKeyInputsSchema().shape.okmsId,
+        keyId: schemas.serviceKeyInputsSchema.shape.okmsId,
         ciphertext: z
             .string()
             .min(1, { error: "must not be empty" })

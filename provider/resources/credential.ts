@@ -242,7 +242,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
     ): Promise<pulumi.dynamic.CheckResult<CredentialInputs>> {
         const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = schemas.credentialInputsSchema().safeParse(raw);
+        const parsed = schemas.credentialInputsSchema.safeParse(raw);
         if (!parsed.success) {
             failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }

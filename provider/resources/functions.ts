@@ -97,7 +97,7 @@ function outputForm<A extends object, R>(fn: (args: A) => Promise<R>): (args: In
 
 /** Arguments that identify a KMS by id, with the resources' id rule. */
 function okmsIdSchema() {
-    return schemas.serviceKeyInputsSchema().shape.okmsId;
+    return schemas.serviceKeyInputsSchema.shape.okmsId;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ export interface GetOkmsListResult {
 
 /** Every KMS these credentials can see, optionally in one region. One API call (`GET /v2/okms/resource`, paged). */
 export async function getOkmsList(args: GetOkmsListArgs = {}): Promise<GetOkmsListResult> {
-    const { region } = parseArgs("getOkmsList", z.object({ region: schemas.okmsInputsSchema().shape.region }), args);
+    const { region } = parseArgs("getOkmsList", z.object({ region: schemas.okmsInputsSchema.shape.region }), args);
     return withProgramClient("getOkmsList", async (client) => {
         const all = (await api.listOkms(client)).map((kms) => okmsResult(kms, client.plate));
         const kept = region === undefined ? all : all.filter((k) => k.region === region);
@@ -250,7 +250,7 @@ export interface GetServiceKeyResult {
 }
 
 function serviceKeyArgsSchema() {
-    const shape = schemas.serviceKeyInputsSchema().shape;
+    const shape = schemas.serviceKeyInputsSchema.shape;
     return z
         .object({ okmsId: shape.okmsId, keyId: shape.adoptId, name: shape.name.optional() })
         .superRefine((a, ctx) => {
@@ -364,7 +364,7 @@ export interface GetCredentialResult {
 
 /** A credential: status, expiry, certificate. One API call (`GET …/credential/{credentialId}`). */
 export async function getCredential(args: GetCredentialArgs): Promise<GetCredentialResult> {
-    const shape = schemas.credentialInputsSchema().shape;
+    const shape = schemas.credentialInputsSchema.shape;
     const { okmsId, credentialId } = parseArgs(
         "getCredential",
         z.object({ okmsId: shape.okmsId, credentialId: okmsIdSchema() }),

@@ -121,7 +121,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
     async check(_olds: OkmsInputs, news: OkmsInputs): Promise<pulumi.dynamic.CheckResult<OkmsInputs>> {
         const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = schemas.okmsInputsSchema().safeParse(raw);
+        const parsed = schemas.okmsInputsSchema.safeParse(raw);
         if (!parsed.success) {
             failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }

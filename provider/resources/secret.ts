@@ -282,7 +282,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                 });
             }
         }
-        const parsed = secretSchemas.secretInputsSchema().safeParse(raw);
+        const parsed = secretSchemas.secretInputsSchema.safeParse(raw);
         if (!parsed.success) {
             // Left out: a data issue when the string was already reported, a missing path (reported below).
             const dataReported = failures.length > 0;

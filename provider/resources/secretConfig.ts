@@ -93,7 +93,7 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
     ): Promise<pulumi.dynamic.CheckResult<SecretConfigInputs>> {
         const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = secretSchemas.secretConfigInputsSchema().safeParse(raw);
+        const parsed = secretSchemas.secretConfigInputsSchema.safeParse(raw);
         if (!parsed.success) {
             failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }

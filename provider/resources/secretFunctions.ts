@@ -68,7 +68,7 @@ function programStackConfig(): stackConfig.OvhStackConfig {
  * `ERR_SECRET_NO_DATA`.
  */
 export async function getSecret(args: GetSecretArgs): Promise<GetSecretResult> {
-    const parsed = secretSchemas.getSecretArgsSchema().safeParse(args);
+    const parsed = secretSchemas.getSecretArgsSchema.safeParse(args);
     if (!parsed.success) {
         const failures = properties.issuesToFailures(parsed.error.issues, args);
         throw secretError(

@@ -322,7 +322,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
     ): Promise<pulumi.dynamic.CheckResult<ServiceKeyInputs>> {
         const raw = properties.withoutProvider(news) as Record<string, unknown>;
         const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = schemas.serviceKeyInputsSchema().safeParse(raw);
+        const parsed = schemas.serviceKeyInputsSchema.safeParse(raw);
         if (!parsed.success) {
             failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
         }
