@@ -9,6 +9,7 @@ import * as stackConfig from "./stackConfig";
 import * as secretApi from "../okms/secretApi";
 import type * as secretRules from "../okms/secretRules";
 import * as secretSchemas from "../okms/secretSchemas";
+import { programStackConfig } from "./functions";
 import { metadataOf, secretError, type SecretMetadataInputs } from "./secret";
 
 /** Arguments of {@link getSecret}. */
@@ -44,21 +45,6 @@ export interface GetSecretResult {
     metadata: SecretMetadataInputs;
     createdAt: string;
     iamUrn?: string;
-}
-
-/**
- * The `ovh:*` stack config of the running program, read now (outside a program: none). Through
- * `runtime.getConfig`, which returns the value as is: `Config.get` would warn about every secret key.
- */
-function programStackConfig(): stackConfig.OvhStackConfig {
-    const out: stackConfig.OvhStackConfig = {};
-    for (const key of stackConfig.ovhConfigKeys()) {
-        const value = pulumi.runtime.getConfig(key);
-        if (value !== undefined && value !== "") {
-            out[key] = value;
-        }
-    }
-    return out;
 }
 
 /**
