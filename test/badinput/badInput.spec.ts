@@ -15,13 +15,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { RunningEmulator } from "../../emulator";
-import { credentialProvider, Credential } from "../../provider/resources/credential";
-import { okmsProvider, Okms } from "../../provider/resources/okms";
-import { secretProvider, Secret } from "../../provider/resources/secret";
-import { secretConfigProvider } from "../../provider/resources/secretConfig";
-import { serviceKeyProvider, ServiceKey } from "../../provider/resources/serviceKey";
+import { Credential } from "../../provider/resources/credential";
+import { Okms } from "../../provider/resources/okms";
+import { Secret } from "../../provider/resources/secret";
+import { ServiceKey } from "../../provider/resources/serviceKey";
 import { inlineStack, makeWorkspace, requirePulumiCli, setOvhConfig, type E2eWorkspace } from "../e2e/harness";
-import { ProviderHost, repoRoot, serializeProvider, urnOf, type CheckReply } from "../helpers/hostHarness";
+import { ProviderHost, repoRoot, serializeLoader, urnOf, type CheckReply } from "../helpers/hostHarness";
 import { ovhStackConfig, requestCount, startProviderTestEmulator } from "../helpers/providerHarness";
 import {
     BAD_INPUT_CASES,
@@ -104,11 +103,11 @@ describe("bad input: rejected by check through the SDK's dynamic-provider host, 
         assert.ok(!fs.existsSync("/etc/ovh.conf"), "/etc/ovh.conf exists: it would leak into the no-credentials row");
         emulator = await startProviderTestEmulator();
         fx = await makeFixtures(emulator.okmsIds[0]!, ovhStackConfig(emulator));
-        text.Okms = await serializeProvider(okmsProvider);
-        text.ServiceKey = await serializeProvider(serviceKeyProvider);
-        text.Credential = await serializeProvider(credentialProvider);
-        text.Secret = await serializeProvider(secretProvider);
-        text.SecretConfig = await serializeProvider(secretConfigProvider);
+        text.Okms = await serializeLoader("okmsProvider");
+        text.ServiceKey = await serializeLoader("serviceKeyProvider");
+        text.Credential = await serializeLoader("credentialProvider");
+        text.Secret = await serializeLoader("secretProvider");
+        text.SecretConfig = await serializeLoader("secretConfigProvider");
         // Start every host up front, in parallel (each one loads the SDK).
         const configs = [
             fx.validStackConfig,

@@ -186,7 +186,7 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
         const { OvhClient } = await import("../../provider/ovh");
         const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "with-secrets" });
         const bundle = new KmsBundle("vault", {
-            okmsId: existing,
+            adoptId: existing,
             secrets: {
                 db: { data: { password: "pw-db-1" } },
                 api: { path: "app/api", data: '{"token":"tk-1"}', metadata: { maxVersions: 3 } },
@@ -225,14 +225,14 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
     it("adopts an existing KMS by id and rejects ambiguous or missing KMS arguments", async () => {
         const { KmsBundle } = await import("../../components/kmsBundle");
         const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "pre-existing" });
-        const bundle = new KmsBundle("adopted", { okmsId: existing, keys: { k: { type: "oct" } } });
+        const bundle = new KmsBundle("adopted", { adoptId: existing, keys: { k: { type: "oct" } } });
         assert.equal(await unwrap(bundle.okmsId), existing);
         const keys = await unwrap(bundle.keys);
         assert.equal(emu.state().serviceKeys[keys.k!.id]?.okmsId, existing, "the key went into the adopted KMS");
         assert.equal(await unwrap(bundle.region), "eu-west-rbx");
         assert.equal(await unwrap(bundle.credentialId), undefined);
         assert.equal(await unwrap(bundle.clientConfig), undefined);
-        assert.throws(() => new KmsBundle("both", { okmsId: existing, region: "eu-west-rbx" }), /mutually exclusive/);
-        assert.throws(() => new KmsBundle("neither", {}), /set \[okmsId\].*or \[region\]/);
+        assert.throws(() => new KmsBundle("both", { adoptId: existing, region: "eu-west-rbx" }), /mutually exclusive/);
+        assert.throws(() => new KmsBundle("neither", {}), /set \[adoptId\].*or \[region\]/);
     });
 });

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { ProviderLoader, type ProviderKind } from "../../provider/resources/loader";
 
 // The generated gRPC modules ship without precise typings for this use; keep their surface local and typed.
 const provrpc = require("@pulumi/pulumi/proto/provider_grpc_pb") as {
@@ -37,6 +38,14 @@ export const repoRoot = path.resolve(__dirname, "../..");
 /** `(await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text`, as the SDK does. */
 export async function serializeProvider(provider: object): Promise<string> {
     return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
+}
+
+/**
+ * The `__provider` text the resources write: their loader of `kind`, serialized as the SDK does. In the host it
+ * loads the built package through the self-link node_modules/pulumi-ovh-okms (run `npm run build` first).
+ */
+export async function serializeLoader(kind: ProviderKind): Promise<string> {
+    return serializeProvider(new ProviderLoader(kind));
 }
 
 /** A struct, or an empty one. */

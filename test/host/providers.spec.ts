@@ -1,17 +1,13 @@
 import * as assert from "node:assert/strict";
 import type { RunningEmulator } from "../../emulator";
-import { credentialProvider } from "../../provider/resources/credential";
-import { okmsProvider } from "../../provider/resources/okms";
 import * as pki from "../../provider/okms/pki";
 import { OvhClient } from "../../provider/ovh";
-import { secretProvider } from "../../provider/resources/secret";
-import { serviceKeyProvider } from "../../provider/resources/serviceKey";
-import { DIFF, ProviderHost, serializeProvider, urnOf } from "../helpers/hostHarness";
+import { DIFF, ProviderHost, serializeLoader, urnOf } from "../helpers/hostHarness";
 import { UNKNOWN, ovhStackConfig, startProviderTestEmulator } from "../helpers/providerHarness";
 
 const URN = "urn:v1:eu:identity:account:ab12345-ovh";
 
-describe("providers through the SDK's dynamic-provider gRPC host (serialized from source)", function () {
+describe("providers through the SDK's dynamic-provider gRPC host (the loaders the resources serialize)", function () {
     this.timeout(120_000);
     let emulator: RunningEmulator;
     let host: ProviderHost;
@@ -21,10 +17,10 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
     before(async () => {
         emulator = await startProviderTestEmulator();
         okmsId = emulator.okmsIds[0]!;
-        text.okms = await serializeProvider(okmsProvider);
-        text.serviceKey = await serializeProvider(serviceKeyProvider);
-        text.credential = await serializeProvider(credentialProvider);
-        text.secret = await serializeProvider(secretProvider);
+        text.okms = await serializeLoader("okmsProvider");
+        text.serviceKey = await serializeLoader("serviceKeyProvider");
+        text.credential = await serializeLoader("credentialProvider");
+        text.secret = await serializeLoader("secretProvider");
         host = await ProviderHost.start();
         await host.configure(ovhStackConfig(emulator));
     });
@@ -35,7 +31,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
 
     it("serialized providers carry no credentials (stack config is read in configure, in the host)", () => {
         const sizes = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, Buffer.byteLength(v)]));
-        console.log(`      __provider sizes from source (local modules by value): ${JSON.stringify(sizes)} bytes`);
+        console.log(`      __provider sizes (loaders): ${JSON.stringify(sizes)} bytes`);
         for (const [type, t] of Object.entries(text)) {
             for (const secret of Object.values(emulator.credentials)) {
                 assert.ok(!t.includes(secret), `${type}: a credential leaked into __provider`);
@@ -90,12 +86,14 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
             assert.equal(updated.displayName, "A");
             assert.equal(updated.__provider, text.okms);
 
-            await host.delete(id, urn, { ...updated, terminateOnDelete: true });
+            // Outputs as 0.1 recorded them (`terminateOnDelete`, no `deletionPolicy`): destroy terminates the KMS.
+            const { deletionPolicy: _policy, ...outputs01 } = updated;
+            await host.delete(id, urn, { ...outputs01, terminateOnDelete: true });
             const gone = await host.read(id, urn, updated);
             assert.equal(gone.id, "");
         });
 
-        it("delete without terminateOnDelete leaves the KMS and says so in the host output", async () => {
+        it("delete with the default deletionPolicy (retain) leaves the KMS and says so in the host output", async () => {
             const checked = await host.check(urn, {}, { __provider: text.okms, region: "eu-west-lim" });
             const created = await host.create(urn, checked.inputs);
             await host.delete(created.id, urn, created.properties);
@@ -198,7 +196,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
             assert.equal(checked.inputs.renewBeforeDays, 5);
             const created = await host.create(urn, checked.inputs);
             const id = created.id;
-            assert.equal(created.properties.status, "READY");
+            assert.equal(created.properties.state, "READY");
             assert.ok(
                 pki.privateKeyMatchesCertificate(
                     String(created.properties.privateKeyPem),
@@ -249,10 +247,9 @@ describe("providers through the SDK's dynamic-provider gRPC host (serialized fro
                 assert.equal(typeof failure.id, "string");
                 assert.equal(failure.properties!.credentialId, failure.id);
                 assert.match(String(failure.properties!.privateKeyPem), /PRIVATE KEY/);
-                // Serialized from source, the provider is ~100 kB: too large to travel with the error (Node's
-                // HTTP/2 header limit), so it is left out and the message says how to finish the resource.
-                assert.equal(failure.properties!.__provider, undefined);
-                assert.match(failure.message, /run `pulumi up` again/);
+                // The loader is small enough to travel with the error: the engine records the resource whole.
+                assert.equal(failure.properties!.__provider, text.credential);
+                assert.doesNotMatch(failure.message, /run `pulumi up` again/);
                 await host.delete(failure.id!, urn, { ...failure.properties!, __provider: text.credential });
             } finally {
                 emulator.admin.configure({ credentialReadyMs: 50 });
