@@ -234,5 +234,34 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
         assert.equal(await unwrap(bundle.clientConfig), undefined);
         assert.throws(() => new KmsBundle("both", { adoptId: existing, region: "eu-west-rbx" }), /mutually exclusive/);
         assert.throws(() => new KmsBundle("neither", {}), /set \[adoptId\].*or \[region\]/);
+        // One clear line in `pulumi preview`: a ResourceError that hides its stack.
+        assert.throws(
+            () => new KmsBundle("neither-again", {}),
+            (e: unknown) => pulumi.ResourceError.isInstance(e) && e.hideStack === true,
+        );
+    });
+
+    it("passes deletionPolicy to the KMS; with the user's CSR there is no clientConfig and no encrypt", async () => {
+        const { KmsBundle } = await import("../../components/kmsBundle");
+        const { generateKeyAndCsr } = await import("../../provider/okms/pki");
+        const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "csr-bundle" });
+        const { csrPem } = await generateKeyAndCsr("ECDSA", existing);
+        const bundle = new KmsBundle("csr", {
+            adoptId: existing,
+            deletionPolicy: "terminate",
+            keys: { k: { type: "oct" } },
+            credential: { name: "csr-app", identityUrns: ["urn:v1:eu:identity:account:ab12345-ovh"], csr: csrPem },
+        });
+        assert.equal(await unwrap(bundle.kms.deletionPolicy), "terminate");
+        assert.equal(await unwrap(bundle.kms.adoptId), existing);
+        assert.match((await unwrap(bundle.certificatePem)) ?? "", /BEGIN CERTIFICATE/);
+        assert.equal(await unwrap(bundle.privateKeyPem), undefined, "the key never reached Pulumi");
+        assert.equal(await unwrap(bundle.clientConfig), undefined, "no TLS without the private key");
+        assert.throws(
+            () => bundle.encrypt("x", "v"),
+            (e: unknown) =>
+                pulumi.ResourceError.isInstance(e) &&
+                /needs the bundle's \[credential\] with its private key/.test(e.message),
+        );
     });
 });
