@@ -12,7 +12,6 @@ export type {
     KmsBundleKeyArgs,
     KmsBundleSecret,
     KmsBundleSecretArgs,
-    KmsClientConfig,
 } from "./components/kmsBundle";
 export * as rules from "./provider/okms/rules";
 export {

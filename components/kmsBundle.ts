@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { OkmsDataClientConfig } from "../provider/okms/dataClient";
+import type * as rules from "../provider/okms/rules";
 import { Ciphertext } from "../provider/resources/ciphertext";
 import { Credential, CredentialArgs } from "../provider/resources/credential";
-import { Okms } from "../provider/resources/okms";
+import { Okms, type OkmsDeletionPolicy } from "../provider/resources/okms";
 import { Secret, SecretArgs } from "../provider/resources/secret";
 import { ServiceKey, ServiceKeyArgs } from "../provider/resources/serviceKey";
 
@@ -23,21 +25,22 @@ export interface KmsBundleSecret {
 
 export interface KmsBundleArgs {
     /**
-     * Use this existing KMS instead of ordering one (adoption: the KMS is read, never ordered or terminated).
-     * Exactly one of `okmsId` and `region` must be set.
+     * Adopt this existing KMS (its id) instead of ordering one: the KMS is read, never ordered, and terminated
+     * only with `deletionPolicy: "terminate"`. Exactly one of `adoptId` and `region` must be set.
      */
-    okmsId?: pulumi.Input<string>;
-    /** Region to order a new KMS in, e.g. `eu-west-rbx`. Exactly one of `okmsId` and `region` must be set. */
+    adoptId?: pulumi.Input<string>;
+    /** Region to order a new KMS in, e.g. `eu-west-rbx`. Exactly one of `adoptId` and `region` must be set. */
     region?: pulumi.Input<string>;
-    /** OVH subsidiary used to order the KMS. Defaults to `FR`. Ignored when adopting. */
+    /** OVH subsidiary used to order the KMS. Default: the account's own subsidiary. Ignored when adopting. */
     ovhSubsidiary?: pulumi.Input<string>;
     /** Display name of the KMS, changed in place. Defaults to the name OVH assigns. */
     displayName?: pulumi.Input<string>;
     /**
-     * Terminate the KMS when the bundle is destroyed. Irreversible: every key in it is destroyed, including keys
-     * not managed by this stack. Defaults to `false` (the KMS is left in place and the deletion says so).
+     * What destroying the bundle does to the KMS (the `Okms` child's `deletionPolicy`): `retain` (default)
+     * leaves it in place and the deletion says so; `terminate` terminates it, irreversibly: every key in it is
+     * destroyed, including keys not managed by this stack.
      */
-    terminateOnDelete?: pulumi.Input<boolean>;
+    deletionPolicy?: pulumi.Input<OkmsDeletionPolicy>;
     /**
      * Service keys, by logical name. The logical name becomes the child resource name (`<bundle>-<name>`) and,
      * unless `name` is given, the key's name in OKMS. A plain map (not an Input) because each entry is a child
@@ -57,22 +60,10 @@ export interface KmsBundleArgs {
 /** What the bundle exposes for each key. */
 export interface KmsBundleKey {
     id: string;
-    type: string;
-    state: string;
+    type: rules.KeyType;
+    state: rules.KeyState;
     /** Public key PEM for RSA and EC keys; absent for `oct`. */
     publicKeyPem?: string;
-}
-
-/** Everything an application needs to call the KMS data plane over mutual TLS. Secret (it holds the key). */
-export interface KmsClientConfig {
-    /** Base URL of the data plane (`restEndpoint`); routes are under `/api/<okmsId>/v1/`. */
-    endpoint: string;
-    okmsId: string;
-    /** CA that signs the data plane's server certificate: trust it. */
-    caPem: string;
-    certificatePem: string;
-    /** Empty when the credential was made from the user's own CSR (the key never reached Pulumi). */
-    privateKeyPem: string;
 }
 
 /** Options of {@link KmsBundle.encrypt}. */
@@ -81,6 +72,16 @@ export interface KmsBundleEncryptOptions {
     key?: string;
     /** Additional authenticated data (≤ 64 characters), needed again to decrypt. Default none. */
     context?: pulumi.Input<string>;
+}
+
+/** A mistake in the arguments: one line in `pulumi preview`, no stack trace. */
+function argumentError(message: string): pulumi.ResourceError {
+    return new pulumi.ResourceError(message, undefined, true);
+}
+
+/** Whether the credential's private key never reaches Pulumi (own CSR, adopted), as far as the arguments tell. */
+function keyOutsidePulumi(credential: KmsBundleCredentialArgs): boolean {
+    return credential.adoptId !== undefined || credential.csr !== undefined || credential.privateKeySource === "csr";
 }
 
 /**
@@ -111,57 +112,46 @@ export class KmsBundle extends pulumi.ComponentResource {
     public readonly certificatePem: pulumi.Output<string | undefined>;
     /** When the access certificate expires (ISO 8601). */
     public readonly expiredAt: pulumi.Output<string | undefined>;
-    /** The certificate's private key. Secret. Empty when the key never reached Pulumi (user CSR, adopted). */
+    /** The certificate's private key. Secret. `undefined` when the key never reached Pulumi (own CSR, adopted). */
     public readonly privateKeyPem: pulumi.Output<string | undefined>;
-    /** Ready-to-use data-plane client configuration. Secret. Undefined without a credential. */
-    public readonly clientConfig: pulumi.Output<KmsClientConfig | undefined>;
+    /**
+     * Ready-to-use data-plane client configuration. Secret. `undefined` unless it can open a TLS connection:
+     * without a credential, or when the credential's private key never reached Pulumi.
+     */
+    public readonly clientConfig: pulumi.Output<OkmsDataClientConfig | undefined>;
     /** The component's name: children are named `<name>-<logical name>`. */
     private readonly bundleName: string;
+    /** Whether the credential's private key is known to stay outside Pulumi (see {@link keyOutsidePulumi}). */
+    private readonly keyOutside: boolean;
 
     constructor(name: string, args: KmsBundleArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validated before registering anything, so a mistake leaves no half-built component behind.
-        if (args.okmsId === undefined && args.region === undefined) {
-            throw new Error(`KmsBundle ${name}: set [okmsId] to use an existing KMS or [region] to order one.`);
+        if (args.adoptId === undefined && args.region === undefined) {
+            throw argumentError(`KmsBundle ${name}: set [adoptId] to use an existing KMS or [region] to order one.`);
         }
-        if (args.okmsId !== undefined && args.region !== undefined) {
-            throw new Error(`KmsBundle ${name}: [okmsId] and [region] are mutually exclusive; set only one.`);
+        if (args.adoptId !== undefined && args.region !== undefined) {
+            throw argumentError(`KmsBundle ${name}: [adoptId] and [region] are mutually exclusive; set only one.`);
         }
         // No args to super(): they would be recorded as the component's inputs in state (and `keys` may
         // hold an imported JWK).
         super("okms:index:KmsBundle", name, {}, opts);
         this.bundleName = name;
+        this.keyOutside = args.credential !== undefined && keyOutsidePulumi(args.credential);
 
+        const { adoptId, region, ovhSubsidiary, displayName, deletionPolicy } = args;
         this.kms = new Okms(
             `${name}-kms`,
-            {
-                okmsId: args.okmsId,
-                region: args.region,
-                ovhSubsidiary: args.ovhSubsidiary,
-                displayName: args.displayName,
-                terminateOnDelete: args.terminateOnDelete,
-            },
+            { adoptId, region, ovhSubsidiary, displayName, deletionPolicy },
             { parent: this },
         );
         const okmsId = this.kms.okmsId;
-
-        this.serviceKeys = {};
-        for (const [logical, keyArgs] of Object.entries(args.keys ?? {})) {
-            this.serviceKeys[logical] = new ServiceKey(
-                `${name}-${logical}`,
-                { ...keyArgs, name: keyArgs.name ?? logical, okmsId },
-                { parent: this },
-            );
-        }
-
-        this.secretResources = {};
-        for (const [logical, secretArgs] of Object.entries(args.secrets ?? {})) {
-            this.secretResources[logical] = new Secret(
-                `${name}-${logical}`,
-                { ...secretArgs, path: secretArgs.path ?? secretArgs.adoptId ?? logical, okmsId },
-                { parent: this },
-            );
-        }
-
+        this.serviceKeys = this.children(args.keys, (logical, keyArgs, childName) => {
+            return new ServiceKey(childName, { ...keyArgs, name: keyArgs.name ?? logical, okmsId }, { parent: this });
+        });
+        this.secretResources = this.children(args.secrets, (logical, secretArgs, childName) => {
+            const path = secretArgs.path ?? secretArgs.adoptId ?? logical;
+            return new Secret(childName, { ...secretArgs, path, okmsId }, { parent: this });
+        });
         if (args.credential !== undefined) {
             this.credential = new Credential(`${name}-credential`, { ...args.credential, okmsId }, { parent: this });
         }
@@ -170,49 +160,25 @@ export class KmsBundle extends pulumi.ComponentResource {
         this.region = this.kms.region;
         this.restEndpoint = this.kms.restEndpoint;
         this.publicCaPem = this.kms.publicCaPem;
-        this.keys = pulumi.all(
-            Object.fromEntries(
-                Object.entries(this.serviceKeys).map(([logical, key]) => [
-                    logical,
-                    pulumi
-                        .all([key.keyId, key.type, key.state, key.publicKeyPem])
-                        .apply(([id, type, state, publicKeyPem]) => ({
-                            id,
-                            type,
-                            state,
-                            ...(publicKeyPem ? { publicKeyPem } : {}),
-                        })),
-                ]),
-            ),
+        this.keys = outputsByName(this.serviceKeys, (key) =>
+            pulumi.all([key.keyId, key.type, key.state, key.publicKeyPem]).apply(([id, type, state, publicKeyPem]) => ({
+                id,
+                type,
+                state,
+                ...(publicKeyPem ? { publicKeyPem } : {}),
+            })),
         );
-        this.secrets = pulumi.all(
-            Object.fromEntries(
-                Object.entries(this.secretResources).map(([logical, secret]) => [
-                    logical,
-                    pulumi
-                        .all([secret.path, secret.currentVersion, secret.iamUrn])
-                        .apply(([path, currentVersion, iamUrn]) => ({ path, currentVersion, iamUrn })),
-                ]),
-            ),
+        this.secrets = outputsByName(this.secretResources, (secret) =>
+            pulumi
+                .all([secret.path, secret.currentVersion, secret.iamUrn])
+                .apply(([path, currentVersion, iamUrn]) => ({ path, currentVersion, iamUrn })),
         );
         const cred = this.credential;
         this.credentialId = cred ? cred.credentialId : pulumi.output(undefined);
         this.certificatePem = cred ? cred.certificatePem : pulumi.output(undefined);
         this.expiredAt = cred ? cred.expiredAt : pulumi.output(undefined);
         this.privateKeyPem = pulumi.secret(cred ? cred.privateKeyPem : pulumi.output(undefined));
-        this.clientConfig = pulumi.secret(
-            cred
-                ? pulumi
-                      .all([this.restEndpoint, okmsId, this.publicCaPem, cred.certificatePem, cred.privateKeyPem])
-                      .apply(([endpoint, id, caPem, certificatePem, privateKeyPem]) => ({
-                          endpoint,
-                          okmsId: id,
-                          caPem,
-                          certificatePem,
-                          privateKeyPem: privateKeyPem ?? "",
-                      }))
-                : pulumi.output(undefined),
-        );
+        this.clientConfig = pulumi.secret(cred ? this.clientConfigOf(cred) : pulumi.output(undefined));
 
         this.registerOutputs({
             okmsId: this.okmsId,
@@ -229,6 +195,28 @@ export class KmsBundle extends pulumi.ComponentResource {
         });
     }
 
+    /** One child per entry of a plain map, named `<bundle>-<logical name>`. */
+    private children<A, R>(
+        entries: Record<string, A> | undefined,
+        make: (logical: string, args: A, childName: string) => R,
+    ): Record<string, R> {
+        return Object.fromEntries(
+            Object.entries(entries ?? {}).map(([logical, a]) => [
+                logical,
+                make(logical, a, `${this.bundleName}-${logical}`),
+            ]),
+        );
+    }
+
+    /** The data-plane configuration over the credential; `undefined` while its private key is (no TLS without it). */
+    private clientConfigOf(cred: Credential): pulumi.Output<OkmsDataClientConfig | undefined> {
+        return pulumi
+            .all([this.restEndpoint, this.okmsId, this.publicCaPem, cred.certificatePem, cred.privateKeyPem])
+            .apply(([endpoint, okmsId, caPem, certificatePem, privateKeyPem]) =>
+                privateKeyPem ? { endpoint, okmsId, caPem, certificatePem, privateKeyPem } : undefined,
+            );
+    }
+
     /**
      * Encrypts `plaintext` at deploy time with one of the bundle's keys over the bundle's own access
      * certificate: a {@link Ciphertext} child named `<bundle>-<name>`, whose public `ciphertext` output is what
@@ -239,23 +227,36 @@ export class KmsBundle extends pulumi.ComponentResource {
         const keyName = opts?.key ?? (logicalNames.length === 1 ? logicalNames[0] : undefined);
         const key = keyName === undefined ? undefined : this.serviceKeys[keyName];
         if (key === undefined) {
-            throw new Error(
+            throw new pulumi.ResourceError(
                 `KmsBundle ${this.bundleName}: encrypt(${JSON.stringify(name)}) needs [key], one of the bundle's keys: ` +
                     `${logicalNames.join(", ") || "(none)"}${keyName !== undefined ? ` (not ${JSON.stringify(keyName)})` : ""}`,
+                this,
+                true,
             );
         }
-        if (this.credential === undefined) {
-            throw new Error(
+        if (this.credential === undefined || this.keyOutside) {
+            throw new pulumi.ResourceError(
                 `KmsBundle ${this.bundleName}: encrypt(${JSON.stringify(name)}) needs the bundle's [credential] ` +
-                    `(the data plane is reached with its certificate)`,
+                    `with its private key in Pulumi (the data plane is reached with its certificate)`,
+                this,
+                true,
             );
         }
-        // Defined whenever the bundle has a credential (checked above); still secret through apply.
-        const clientConfig = this.clientConfig.apply((c) => c as KmsClientConfig);
+        // Undefined only if the private key turns out to be missing, which Ciphertext's check then reports.
+        const clientConfig = this.clientConfig.apply((c) => c as OkmsDataClientConfig);
         return new Ciphertext(
             `${this.bundleName}-${name}`,
             { keyId: key.keyId, clientConfig, plaintext, context: opts?.context },
             { parent: this },
         );
     }
+}
+
+/** A map of outputs by logical name, as one output. */
+function outputsByName<C, T>(
+    children: Record<string, C>,
+    output: (child: C) => pulumi.Output<T>,
+): pulumi.Output<Record<string, T>> {
+    const entries = Object.entries(children).map(([logical, child]) => [logical, output(child)] as const);
+    return pulumi.all(Object.fromEntries(entries)) as pulumi.Output<Record<string, T>>;
 }

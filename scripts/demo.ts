@@ -158,7 +158,7 @@ async function main(): Promise<void> {
             "ovh:consumerKey": { value: emu.credentials.consumerKey, secret: true },
             "okms-quickstart:identityUrn": { value: `urn:v1:eu:identity:account:${EMULATOR_NIC}` },
             "okms-quickstart:region": { value: "eu-west-rbx" },
-            "okms-quickstart:terminateOnDelete": { value: "true" },
+            "okms-quickstart:deletionPolicy": { value: "terminate" },
             "okms-quickstart:greeting": { value: greeting },
         });
         const print = (s: string) => process.stdout.write(s);

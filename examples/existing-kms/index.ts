@@ -8,7 +8,7 @@ const config = new pulumi.Config();
 const okmsId = config.require("okmsId");
 
 const bundle = new KmsBundle("existing", {
-    okmsId,
+    adoptId: okmsId,
     keys: {
         backups: { type: "oct", size: 256, operations: ["wrapKey", "unwrapKey"] },
         "release-signing": { type: "RSA", size: 3072, operations: ["sign", "verify"] },

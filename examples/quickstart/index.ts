@@ -8,7 +8,8 @@ const config = new pulumi.Config();
 const bundle = new KmsBundle("quickstart", {
     region: config.get("region") ?? "eu-west-rbx",
     ovhSubsidiary: config.get("ovhSubsidiary") ?? "FR",
-    terminateOnDelete: config.getBoolean("terminateOnDelete") ?? false,
+    // `terminate` makes `pulumi destroy` terminate the KMS (irreversible); by default it is retained.
+    deletionPolicy: config.get("deletionPolicy") === "terminate" ? "terminate" : "retain",
     keys: {
         data: { type: "oct", size: 256, operations: ["encrypt", "decrypt"] },
         signing: { type: "EC", curve: "P-256", operations: ["sign", "verify"] },

@@ -4,7 +4,7 @@ import type { SigningAlgorithm } from "./rules";
 import { dataPlaneSecretSchema } from "./secretSchemas";
 
 /** A secret as the data plane's v2 routes return it (`GetSecretV2Response`; version states in lower case). */
-export type OkmsDataPlaneSecret = z.infer<ReturnType<typeof dataPlaneSecretSchema>>;
+export type OkmsDataPlaneSecret = z.infer<typeof dataPlaneSecretSchema>;
 
 /** How to reach one KMS's data plane: what `KmsBundle.clientConfig` provides. */
 export interface OkmsDataClientConfig {
@@ -167,7 +167,7 @@ export class OkmsDataClient {
     async getSecret(path: string, version?: number): Promise<OkmsDataPlaneSecret> {
         const query = `includeData=true${version !== undefined ? `&version=${version}` : ""}`;
         const body = await this.call<unknown>("GET", `secret/${encodeURIComponent(path)}?${query}`, undefined, "v2");
-        const parsed = dataPlaneSecretSchema().safeParse(body);
+        const parsed = dataPlaneSecretSchema.safeParse(body);
         if (!parsed.success) {
             throw new Error(
                 `unexpected response from the data plane for secret ${path}: ` +

@@ -41,6 +41,17 @@ export type KeyDesiredState = (typeof KEY_DESIRED_STATES)[number];
 export const DEACTIVATION_REASONS = wire.OKMS_KEY_DEACTIVATION_REASON_ENUM;
 export type DeactivationReason = (typeof DEACTIVATION_REASONS)[number];
 
+/**
+ * What destroying a resource does to the object, where there is a choice (`deletionPolicy`, one word for all
+ * resources). A KMS is kept unless told otherwise: terminating it destroys every key in it.
+ */
+export const OKMS_DELETION_POLICIES = ["retain", "terminate"] as const;
+export type OkmsDeletionPolicy = (typeof OKMS_DELETION_POLICIES)[number];
+
+/** `deletionPolicy` of a service key: delete the material (after deactivating it), or only deactivate it. */
+export const SERVICE_KEY_DELETION_POLICIES = ["delete", "deactivate"] as const;
+export type ServiceKeyDeletionPolicy = (typeof SERVICE_KEY_DELETION_POLICIES)[number];
+
 /** `okms.ProtectionLevelEnum`. */
 export const PROTECTION_LEVELS = ["SOFTWARE", "HSM", "MANAGED_HSM"] as const;
 export type ProtectionLevel = (typeof PROTECTION_LEVELS)[number];

@@ -2,44 +2,20 @@
  * zod schemas of the OKMS resources' inputs. The API's responses are parsed with the schemas generated from
  * OVH's published schemas (`wire.generated.ts`, `npm run gen:api`).
  *
- * Every schema is built by a factory function, never held in a module-level constant: the dynamic providers
- * are serialized with the functions they call, and a zod instance cannot be serialized (pulumi/pulumi#5294,
- * toolchain-and-style.md §2.2). The factories build once per process ({@link memo}). Constraints come from `rules.ts`; nothing here restates a limit.
+ * Plain module-level constants: the providers are never serialized by value (only their loader is,
+ * provider/resources/loader.ts), so nothing here has to survive closure serialization. Constraints come from
+ * `rules.ts`; nothing here restates a limit.
  */
 import { z } from "zod";
 import * as rules from "./rules";
 
-/**
- * One instance of a schema per process: zod compiles a schema on its first parse, so building one per call
- * costs ~1 ms where a built one parses in ~10 µs. Kept on `globalThis`, so serialized providers never
- * capture an instance (they capture this function, which is plain code).
- */
-export function memo<T>(name: string, build: () => T): T {
-    const g = globalThis as unknown as Record<symbol, Map<string, unknown> | undefined>;
-    const key = Symbol.for("pulumi-ovh-okms.schemas");
-    let cache = g[key];
-    if (cache === undefined) {
-        cache = new Map();
-        g[key] = cache;
-    }
-    let schema = cache.get(name) as T | undefined;
-    if (schema === undefined) {
-        schema = build();
-        cache.set(name, schema);
-    }
-    return schema;
-}
-
-/** A non-empty string, trimmed of nothing (ids are passed verbatim to the API). */
-export function id(): z.ZodString {
-    // OKMS, service-key and credential ids are UUIDs; z.guid() accepts any version (we don't control them).
-    return z
-        .string()
-        .min(1, { error: "must not be empty" })
-        .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
-            error: "must be a UUID like 2c5463d3-540a-428b-94a8-44ddb61c6e05",
-        });
-}
+/** An id, passed verbatim to the API. OKMS, service-key and credential ids are UUIDs of any version. */
+export const idSchema = z
+    .string()
+    .min(1, { error: "must not be empty" })
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+        error: "must be a UUID like 2c5463d3-540a-428b-94a8-44ddb61c6e05",
+    });
 
 /** ASCII printable text of bounded length, as the API requires for names and descriptions. */
 function printable(min: number, max: number): z.ZodString {
@@ -55,113 +31,98 @@ function printable(min: number, max: number): z.ZodString {
 // ---------------------------------------------------------------------------------------------------------
 
 /** Inputs of `Okms`. Region presence and format are checked by the provider (old format accepted). */
-export function okmsInputsSchema() {
-    return memo("okmsInputsSchema", () => {
-        return z.object({
-            region: z
-                .preprocess((v) => (typeof v === "string" ? rules.normalizeRegion(v) : v), z.enum(rules.REGIONS))
-                .optional(),
-            ovhSubsidiary: z.enum(rules.OVH_SUBSIDIARIES).optional(),
-            displayName: printable(1, 255).optional(),
-            okmsId: id().optional(),
-            terminateOnDelete: z.boolean().optional(),
-        });
-    });
-}
+export const okmsInputsSchema = z.object({
+    region: z
+        .preprocess((v) => (typeof v === "string" ? rules.normalizeRegion(v) : v), z.enum(rules.REGIONS))
+        .optional(),
+    ovhSubsidiary: z.enum(rules.OVH_SUBSIDIARIES).optional(),
+    displayName: printable(1, 255).optional(),
+    adoptId: idSchema.optional(),
+    deletionPolicy: z.enum(rules.OKMS_DELETION_POLICIES).optional(),
+});
+
+const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "must be base64url without padding" });
 
 /** A JSON Web Key to import (BYOK): the members the API accepts, all base64url strings. */
-export function importJwkSchema() {
-    return memo("importJwkSchema", () => {
-        const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "must be base64url without padding" });
-        return z.looseObject({
-            kty: z.enum(rules.KEY_TYPES),
-            key_ops: z.array(z.enum(rules.KEY_OPERATIONS)).optional(),
-            alg: z.enum(rules.SIGNING_ALGORITHMS).optional(),
-            use: z.enum(["enc", "sig"]).optional(),
-            kid: z.string().optional(),
-            crv: z.enum(rules.KEY_CURVES).optional(),
-            k: b64url.optional(),
-            n: b64url.optional(),
-            e: b64url.optional(),
-            d: b64url.optional(),
-            p: b64url.optional(),
-            q: b64url.optional(),
-            dp: b64url.optional(),
-            dq: b64url.optional(),
-            qi: b64url.optional(),
-            x: b64url.optional(),
-            y: b64url.optional(),
-        });
-    });
-}
+export const importJwkSchema = z.looseObject({
+    kty: z.enum(rules.KEY_TYPES),
+    key_ops: z.array(z.enum(rules.KEY_OPERATIONS)).optional(),
+    alg: z.enum(rules.SIGNING_ALGORITHMS).optional(),
+    use: z.enum(["enc", "sig"]).optional(),
+    kid: z.string().optional(),
+    crv: z.enum(rules.KEY_CURVES).optional(),
+    k: b64url.optional(),
+    n: b64url.optional(),
+    e: b64url.optional(),
+    d: b64url.optional(),
+    p: b64url.optional(),
+    q: b64url.optional(),
+    dp: b64url.optional(),
+    dq: b64url.optional(),
+    qi: b64url.optional(),
+    x: b64url.optional(),
+    y: b64url.optional(),
+});
 
 /** Inputs of `ServiceKey`. The type ↔ size/curve/operations rules are `rules.validateKeySpec`. */
-export function serviceKeyInputsSchema() {
-    return memo("serviceKeyInputsSchema", () => {
-        return z.object({
-            okmsId: id(),
-            name: printable(1, rules.LIMITS.serviceKeyNameMax),
-            type: z.enum(rules.KEY_TYPES).optional(),
-            size: z.number().int().optional(),
-            curve: z.enum(rules.KEY_CURVES).optional(),
-            operations: z.array(z.enum(rules.KEY_OPERATIONS)).optional(),
-            context: z
-                .string()
-                .max(rules.LIMITS.serviceKeyContextMax, {
-                    error: `must be at most ${rules.LIMITS.serviceKeyContextMax} characters`,
-                })
-                .optional(),
-            state: z.enum(rules.KEY_DESIRED_STATES).optional(),
-            deactivationReason: z.enum(rules.DEACTIVATION_REASONS).optional(),
-            importJwk: importJwkSchema().optional(),
-            adoptId: id().optional(),
-            deletionPolicy: z.enum(["delete", "deactivate"]).optional(),
-        });
-    });
-}
+export const serviceKeyInputsSchema = z.object({
+    okmsId: idSchema,
+    name: printable(1, rules.LIMITS.serviceKeyNameMax),
+    type: z.enum(rules.KEY_TYPES).optional(),
+    size: z.number().int().optional(),
+    curve: z.enum(rules.KEY_CURVES).optional(),
+    operations: z.array(z.enum(rules.KEY_OPERATIONS)).optional(),
+    context: z
+        .string()
+        .max(rules.LIMITS.serviceKeyContextMax, {
+            error: `must be at most ${rules.LIMITS.serviceKeyContextMax} characters`,
+        })
+        .optional(),
+    state: z.enum(rules.KEY_DESIRED_STATES).optional(),
+    deactivationReason: z.enum(rules.DEACTIVATION_REASONS).optional(),
+    importJwk: importJwkSchema.optional(),
+    adoptId: idSchema.optional(),
+    deletionPolicy: z.enum(rules.SERVICE_KEY_DELETION_POLICIES).optional(),
+});
 
 /** Where a credential's private key comes from. */
 export const PRIVATE_KEY_SOURCES = ["local", "ovh", "csr"] as const;
 export type PrivateKeySource = (typeof PRIVATE_KEY_SOURCES)[number];
 
 /** Inputs of `Credential`. */
-export function credentialInputsSchema() {
-    return memo("credentialInputsSchema", () => {
-        return z.object({
-            okmsId: id(),
-            name: printable(1, rules.LIMITS.credentialNameMax),
-            identityUrns: z
-                .array(
-                    z.string().regex(rules.IDENTITY_URN_PATTERN, {
-                        error: "must be an identity URN: urn:v1:<eu|ca|us>:identity:account:<nic>, …:user:<nic>/<login>, …:group:<nic>/<group> or …:credential:<nic>/oauth2-<clientId>",
-                    }),
-                )
-                .min(1, { error: "must contain at least one identity URN" })
-                .max(rules.LIMITS.credentialIdentityUrnsMax, {
-                    error: `must contain at most ${rules.LIMITS.credentialIdentityUrnsMax} identity URNs`,
-                })
-                // Required unless adopting: the provider reports it, with that condition in the message.
-                .optional(),
-            description: printable(0, rules.LIMITS.credentialDescriptionMax).optional(),
-            validity: z
-                .number()
-                .int()
-                .min(rules.LIMITS.credentialValidityMinDays, {
-                    error: `must be between ${rules.LIMITS.credentialValidityMinDays} and ${rules.LIMITS.credentialValidityMaxDays} days`,
-                })
-                .max(rules.LIMITS.credentialValidityMaxDays, {
-                    error: `must be between ${rules.LIMITS.credentialValidityMinDays} and ${rules.LIMITS.credentialValidityMaxDays} days`,
-                })
-                .optional(),
-            certificateType: z.enum(rules.CERTIFICATE_TYPES).optional(),
-            privateKeySource: z.enum(PRIVATE_KEY_SOURCES).optional(),
-            csr: z
-                .string()
-                .regex(/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/, { error: "must be a PEM certificate request" })
-                .optional(),
-            renewBeforeDays: z.number().int().min(0).max(rules.LIMITS.credentialValidityMaxDays).optional(),
-            adoptId: id().optional(),
-            readyTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
-        });
-    });
-}
+export const credentialInputsSchema = z.object({
+    okmsId: idSchema,
+    name: printable(1, rules.LIMITS.credentialNameMax),
+    identityUrns: z
+        .array(
+            z.string().regex(rules.IDENTITY_URN_PATTERN, {
+                error: "must be an identity URN: urn:v1:<eu|ca|us>:identity:account:<nic>, …:user:<nic>/<login>, …:group:<nic>/<group> or …:credential:<nic>/oauth2-<clientId>",
+            }),
+        )
+        .min(1, { error: "must contain at least one identity URN" })
+        .max(rules.LIMITS.credentialIdentityUrnsMax, {
+            error: `must contain at most ${rules.LIMITS.credentialIdentityUrnsMax} identity URNs`,
+        })
+        // Required unless adopting: the provider reports it, with that condition in the message.
+        .optional(),
+    description: printable(0, rules.LIMITS.credentialDescriptionMax).optional(),
+    validity: z
+        .number()
+        .int()
+        .min(rules.LIMITS.credentialValidityMinDays, {
+            error: `must be between ${rules.LIMITS.credentialValidityMinDays} and ${rules.LIMITS.credentialValidityMaxDays} days`,
+        })
+        .max(rules.LIMITS.credentialValidityMaxDays, {
+            error: `must be between ${rules.LIMITS.credentialValidityMinDays} and ${rules.LIMITS.credentialValidityMaxDays} days`,
+        })
+        .optional(),
+    certificateType: z.enum(rules.CERTIFICATE_TYPES).optional(),
+    privateKeySource: z.enum(PRIVATE_KEY_SOURCES).optional(),
+    csr: z
+        .string()
+        .regex(/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/, { error: "must be a PEM certificate request" })
+        .optional(),
+    renewBeforeDays: z.number().int().min(0).max(rules.LIMITS.credentialValidityMaxDays).optional(),
+    adoptId: idSchema.optional(),
+    readyTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+});

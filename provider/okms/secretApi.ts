@@ -8,11 +8,11 @@ import { okmsPath, parse, type ApiClient } from "./api";
 import * as schemas from "./secretSchemas";
 import type { SecretState } from "./secretRules";
 
-export type SecretResponse = z.infer<ReturnType<typeof schemas.secretSchema>>;
-export type SecretPostResponse = z.infer<ReturnType<typeof schemas.secretPostResponseSchema>>;
-export type SecretMetadataResponse = z.infer<ReturnType<typeof schemas.secretMetadataSchema>>;
-export type SecretVersionResponse = z.infer<ReturnType<typeof schemas.secretVersionSchema>>;
-export type SecretConfigResponse = z.infer<ReturnType<typeof schemas.secretConfigSchema>>;
+export type SecretResponse = z.infer<typeof schemas.secretSchema>;
+export type SecretPostResponse = z.infer<typeof schemas.secretPostResponseSchema>;
+export type SecretMetadataResponse = z.infer<typeof schemas.secretMetadataSchema>;
+export type SecretVersionResponse = z.infer<typeof schemas.secretVersionSchema>;
+export type SecretConfigResponse = z.infer<typeof schemas.secretConfigSchema>;
 
 /** `okms.secret.MetadataRequest`. */
 export interface SecretMetadataRequest {
@@ -53,7 +53,7 @@ export async function createSecret(
     body: SecretCreation,
 ): Promise<SecretPostResponse> {
     const route = `${okmsPath(okmsId)}/secret`;
-    return parse(schemas.secretPostResponseSchema(), await client.post(route, body), `POST ${route}`);
+    return parse(schemas.secretPostResponseSchema, await client.post(route, body), `POST ${route}`);
 }
 
 /** `GET …/secret/{path}[?includeData=true][&version=N]`. */
@@ -72,7 +72,7 @@ export async function getSecret(
         query.version = options.version;
     }
     return parse(
-        schemas.secretSchema(),
+        schemas.secretSchema,
         await client.get(route, Object.keys(query).length > 0 ? { query } : undefined),
         `GET ${route}`,
     );
@@ -88,7 +88,7 @@ export async function updateSecret(
 ): Promise<SecretPostResponse> {
     const route = secretPath(okmsId, path);
     return parse(
-        schemas.secretPostResponseSchema(),
+        schemas.secretPostResponseSchema,
         await client.put(route, body, cas !== undefined ? { query: { cas } } : undefined),
         `PUT ${route}`,
     );
@@ -107,7 +107,7 @@ export async function listSecretVersions(
 ): Promise<SecretVersionResponse[]> {
     const route = `${secretPath(okmsId, path)}/version`;
     const items = await client.listAll(route);
-    return items.map((item) => parse(schemas.secretVersionSchema(), item, `GET ${route}`));
+    return items.map((item) => parse(schemas.secretVersionSchema, item, `GET ${route}`));
 }
 
 /** `GET …/secret/{path}/version/{version}[?includeData=true]`. */
@@ -120,7 +120,7 @@ export async function getSecretVersion(
 ): Promise<SecretVersionResponse> {
     const route = `${secretPath(okmsId, path)}/version/${version}`;
     return parse(
-        schemas.secretVersionSchema(),
+        schemas.secretVersionSchema,
         await client.get(route, includeData ? { query: { includeData: "true" } } : undefined),
         `GET ${route}`,
     );
@@ -135,13 +135,13 @@ export async function setSecretVersionState(
     state: SecretState,
 ): Promise<SecretVersionResponse> {
     const route = `${secretPath(okmsId, path)}/version/${version}`;
-    return parse(schemas.secretVersionSchema(), await client.put(route, { state }), `PUT ${route}`);
+    return parse(schemas.secretVersionSchema, await client.put(route, { state }), `PUT ${route}`);
 }
 
 /** `GET …/secretConfig`. */
 export async function getSecretConfig(client: ApiClient, okmsId: string): Promise<SecretConfigResponse> {
     const route = `${okmsPath(okmsId)}/secretConfig`;
-    return parse(schemas.secretConfigSchema(), await client.get(route), `GET ${route}`);
+    return parse(schemas.secretConfigSchema, await client.get(route), `GET ${route}`);
 }
 
 /** `PUT …/secretConfig`. */
@@ -151,5 +151,5 @@ export async function updateSecretConfig(
     body: SecretConfigUpdate,
 ): Promise<SecretConfigResponse> {
     const route = `${okmsPath(okmsId)}/secretConfig`;
-    return parse(schemas.secretConfigSchema(), await client.put(route, body), `PUT ${route}`);
+    return parse(schemas.secretConfigSchema, await client.put(route, body), `PUT ${route}`);
 }

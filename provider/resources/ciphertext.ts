@@ -20,6 +20,7 @@ import * as nodeCrypto from "node:crypto";
 import { z } from "zod";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../okms/dataClient";
 import * as properties from "./properties";
+import * as lifecycle from "./lifecycle";
 import { LoadedResource } from "./loader";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -55,9 +56,7 @@ export interface CiphertextOutputs extends CiphertextInputs {
 }
 
 /** Input keys: each one replaces the resource when it changes. */
-export function ciphertextInputKeys(): string[] {
-    return ["keyId", "clientConfig", "plaintext", "context"];
-}
+export const CIPHERTEXT_INPUT_KEYS = ["keyId", "clientConfig", "plaintext", "context"] as const;
 
 /** An error with a stable code (`ERR_OKMS_*`), for the functions and the resource of this module and functions.ts. */
 export class OkmsError extends Error {
@@ -76,83 +75,73 @@ export class OkmsError extends Error {
     }
 }
 
+const pem = (label: string, what: string) =>
+    z
+        .string({ error: `must be a PEM ${what}` })
+        .min(1, { error: `must not be empty (a PEM ${what})` })
+        .regex(new RegExp(`-----BEGIN ${label}-----`), { error: `must be a PEM ${what}` });
+
 /**
  * `OkmsDataClientConfig`, validated. The id rule is the resources' (a UUID); the PEM checks only catch the
  * usual mistakes (a credential made from the user's own CSR has no private key in Pulumi).
  */
-export function clientConfigSchema() {
-    const pem = (label: string, what: string) =>
-        z
-            .string({ error: `must be a PEM ${what}` })
-            .min(1, { error: `must not be empty (a PEM ${what})` })
-            .regex(new RegExp(`-----BEGIN ${label}-----`), { error: `must be a PEM ${what}` });
-    return z.object({
-        endpoint: z.url({ protocol: /^https$/, error: "must be an https URL (the KMS restEndpoint)" }),
-        okmsId: schemas.serviceKeyInputsSchema().shape.okmsId,
-        caPem: pem("CERTIFICATE", "CA certificate (the KMS publicCaPem)"),
-        certificatePem: pem("CERTIFICATE", "certificate (the credential's certificatePem)"),
-        privateKeyPem: pem(
-            "([A-Z]+ )?PRIVATE KEY",
-            "private key (a credential made from your own CSR has none in Pulumi: build the client configuration with your key)",
-        ),
-    });
-}
+export const clientConfigSchema = z.object({
+    endpoint: z.url({ protocol: /^https$/, error: "must be an https URL (the KMS restEndpoint)" }),
+    okmsId: schemas.idSchema,
+    caPem: pem("CERTIFICATE", "CA certificate (the KMS publicCaPem)"),
+    certificatePem: pem("CERTIFICATE", "certificate (the credential's certificatePem)"),
+    privateKeyPem: pem(
+        "([A-Z]+ )?PRIVATE KEY",
+        "private key (a credential made from your own CSR has none in Pulumi: build the client configuration with your key)",
+    ),
+});
 
 /** `context` as the data plane accepts it (same limit as a service key's context). */
-function contextSchema() {
-    return z
-        .string()
-        .max(rules.LIMITS.serviceKeyContextMax, {
-            error: `must be at most ${rules.LIMITS.serviceKeyContextMax} characters`,
-        })
-        .optional();
-}
+const contextSchema = z
+    .string()
+    .max(rules.LIMITS.serviceKeyContextMax, {
+        error: `must be at most ${rules.LIMITS.serviceKeyContextMax} characters`,
+    })
+    .optional();
 
 /** The largest plaintext in bytes: the data plane takes at most this much base64 (EncryptRequest.plaintext). */
-function plaintextMaxBytes(): number {
-    return Math.floor(rules.DATA_PLANE_LIMITS.plaintextBase64Max / 4) * 3;
-}
+const PLAINTEXT_MAX_BYTES = Math.floor(rules.DATA_PLANE_LIMITS.plaintextBase64Max / 4) * 3;
 
 /** Inputs of `Ciphertext`. */
-export function ciphertextInputsSchema() {
-    const max = plaintextMaxBytes();
-    return z.object({
-        keyId: schemas.serviceKeyInputsSchema().shape.okmsId,
-        clientConfig: clientConfigSchema(),
-        plaintext: z
-            .string()
-            .min(1, { error: "must not be empty" })
-            // Never the value in a message: it is a secret.
-            .refine((v) => Buffer.byteLength(v, "utf8") <= max, { error: `must be at most ${max} bytes as UTF-8` }),
-        context: contextSchema(),
-    });
-}
+export const ciphertextInputsSchema = z.object({
+    keyId: schemas.idSchema,
+    clientConfig: clientConfigSchema,
+    plaintext: z
+        .string()
+        .min(1, { error: "must not be empty" })
+        // Never the value in a message: it is a secret.
+        .refine((v) => Buffer.byteLength(v, "utf8") <= PLAINTEXT_MAX_BYTES, {
+            error: `must be at most ${PLAINTEXT_MAX_BYTES} bytes as UTF-8`,
+        }),
+    context: contextSchema,
+});
 
 /** Arguments of `decrypt` (functions.ts). */
-export function decryptArgsSchema() {
-    return z.object({
-        clientConfig: clientConfigSchema(),
-        keyId: schemas.serviceKeyInputsSchema().shape.okmsId,
-        ciphertext: z
-            .string()
-            .min(1, { error: "must not be empty" })
-            .max(rules.DATA_PLANE_LIMITS.ciphertextMax, {
-                error: `must be at most ${rules.DATA_PLANE_LIMITS.ciphertextMax} characters`,
-            })
-            .regex(/^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){4}$/, { error: "must be a compact JWE (five base64url parts)" }),
-        context: contextSchema(),
-    });
-}
+export const decryptArgsSchema = z.object({
+    clientConfig: clientConfigSchema,
+    keyId: schemas.idSchema,
+    ciphertext: z
+        .string()
+        .min(1, { error: "must not be empty" })
+        .max(rules.DATA_PLANE_LIMITS.ciphertextMax, {
+            error: `must be at most ${rules.DATA_PLANE_LIMITS.ciphertextMax} characters`,
+        })
+        .regex(/^[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){4}$/, { error: "must be a compact JWE (five base64url parts)" }),
+    context: contextSchema,
+});
 
 /** `GetServiceKeyResponse` of the data plane, as far as we read it (`attributes.state` is lower-case). */
-function dataPlaneKeySchema() {
-    return z.looseObject({
-        id: z.string(),
-        name: z.string(),
-        type: z.string(),
-        attributes: z.looseObject({ state: z.string().optional() }).nullish(),
-    });
-}
+const dataPlaneKeySchema = z.looseObject({
+    id: z.string(),
+    name: z.string(),
+    type: z.string(),
+    attributes: z.looseObject({ state: z.string().optional() }).nullish(),
+});
 
 /** Runs `fn` with a data-plane client for this call, closed afterwards (no client outlives a call). */
 export async function withDataClient<T>(
@@ -178,7 +167,7 @@ export async function dataPlaneKeyState(client: OkmsDataClient, keyId: string): 
         }
         throw e;
     }
-    const parsed = dataPlaneKeySchema().safeParse(raw);
+    const parsed = dataPlaneKeySchema.safeParse(raw);
     if (!parsed.success) {
         throw new Error(`unexpected response from the data plane's GET servicekey/${keyId}: ${parsed.error.message}`);
     }
@@ -240,21 +229,18 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
         _olds: CiphertextInputs,
         news: CiphertextInputs,
     ): Promise<pulumi.dynamic.CheckResult<CiphertextInputs>> {
-        const raw = properties.withoutProvider(news) as Record<string, unknown>;
-        const parsed = ciphertextInputsSchema().safeParse(raw);
-        const failures = parsed.success ? [] : properties.issuesToFailures(parsed.error.issues, raw);
+        const { raw, failures } = lifecycle.validate(ciphertextInputsSchema, news);
         // The plaintext and the access key material are secret: no failure may make the engine print them.
-        return {
-            inputs: properties.jsonClean(raw) as CiphertextInputs,
-            failures: properties.hideSecretValues(failures, ["plaintext", "clientConfig"]),
-        };
+        return lifecycle.checkResult(raw, failures, { stack: null, secretFields: ["plaintext", "clientConfig"] });
     }
 
     async diff(_id: string, olds: CiphertextOutputs, news: CiphertextInputs): Promise<pulumi.dynamic.DiffResult> {
-        const o = olds as Record<string, unknown>;
+        const o = lifecycle.oldOutputs<Record<string, unknown>>(olds);
         const n = news as Record<string, unknown>;
-        const replaces = ciphertextInputKeys().filter((k) => properties.inputChanged(o, n, k));
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
+        return lifecycle.diffResult(
+            CIPHERTEXT_INPUT_KEYS.filter((k) => properties.inputChanged(o, n, k)),
+            [],
+        );
     }
 
     async create(inputs: CiphertextInputs): Promise<pulumi.dynamic.CreateResult<CiphertextOutputs>> {
@@ -267,7 +253,7 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
             // The id names nothing remote (the ciphertext lives only in state): a fresh one per encryption.
             id: nodeCrypto.randomUUID(),
             outs: properties.jsonClean({
-                ...properties.pickInputs(inputs as Record<string, unknown>, ciphertextInputKeys()),
+                ...properties.pickInputs(inputs as Record<string, unknown>, CIPHERTEXT_INPUT_KEYS),
                 okmsId,
                 ciphertext,
             }) as CiphertextOutputs,
@@ -275,8 +261,8 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
     }
 
     async read(id: string, props?: CiphertextOutputs): Promise<pulumi.dynamic.ReadResult<CiphertextOutputs>> {
-        const p = (props ?? {}) as Record<string, unknown>;
-        const config = clientConfigSchema().safeParse(p.clientConfig);
+        const p = lifecycle.oldOutputs<Record<string, unknown>>(props);
+        const config = clientConfigSchema.safeParse(p.clientConfig);
         const keyId = p.keyId;
         if (!config.success || typeof keyId !== "string") {
             throw new Error(`cannot refresh ciphertext ${id}: its state has no valid keyId and clientConfig`);
@@ -291,7 +277,7 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
                     `the key) and run pulumi up to encrypt again`,
             );
         }
-        const inputs = properties.pickInputs(p, ciphertextInputKeys());
+        const inputs = properties.pickInputs(p, CIPHERTEXT_INPUT_KEYS);
         return {
             id,
             props: properties.jsonClean(p) as CiphertextOutputs,

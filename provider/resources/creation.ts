@@ -48,15 +48,14 @@ export interface CreatedButFailedError extends Error {
 }
 
 /** Clock slack when matching a server `createdAt` against the local start of a create (skew, rounding). */
-export function creationSlackMs(): number {
-    return 120_000;
-}
+export const CREATION_SLACK_MS = 120_000;
 
 /** Whether a server `createdAt` falls in the window of a create that started at `startedMs` (local clock). */
 export function createdSince(createdAt: unknown, startedMs: number): boolean {
     const created = parseDate(createdAt);
-    const slack = creationSlackMs();
-    return created !== undefined && created >= startedMs - slack && created <= Date.now() + slack;
+    return (
+        created !== undefined && created >= startedMs - CREATION_SLACK_MS && created <= Date.now() + CREATION_SLACK_MS
+    );
 }
 
 /**
@@ -74,10 +73,16 @@ export interface Recovery<T> {
     name: string;
     okmsId: string;
     /**
-     * Objects the lost POST could have made: same name and requested attributes, created since `startedMs`
-     * (with {@link creationSlackMs}). Anything else is provably not the POST's.
+     * Every object of this kind in the KMS (listed only when an outcome is unknown). The lost POST could have
+     * made those of them with the same name, still alive, created since it started (with
+     * {@link CREATION_SLACK_MS}) and with the attributes it asked for: anything else is provably not its.
      */
-    candidates(startedMs: number): Promise<T[]>;
+    list(): Promise<T[]>;
+    nameOf(candidate: T): string;
+    /** False for an object on its way out (a destroyed key, a credential being deleted). */
+    alive(candidate: T): boolean;
+    /** Whether it has the attributes the POST asked for. */
+    requested(candidate: T): boolean;
     /**
      * What proves an object is this create's (a public key), when anything does. Public by construction: it
      * is written to the attempt journal (see {@link journaledCreate}).
@@ -127,6 +132,17 @@ function unresolvedCreate<T>(
     return err;
 }
 
+/** The objects a create that started at `startedMs` may have made (see {@link Recovery.list}). */
+async function candidates<T>(recovery: Recovery<T>, startedMs: number): Promise<T[]> {
+    return (await recovery.list()).filter(
+        (c) =>
+            recovery.nameOf(c) === recovery.name &&
+            recovery.alive(c) &&
+            createdSince(recovery.createdAtOf(c), startedMs) &&
+            recovery.requested(c),
+    );
+}
+
 /** `recovery.prove` with the given proof, or "unknown" when this kind of create has none. */
 async function proveOwnership<T>(
     recovery: Recovery<T>,
@@ -154,9 +170,7 @@ interface AttemptRecord {
 }
 
 /** Where attempts are journaled: machine-local (a process death, not a machine's, is what it covers). */
-export function attemptJournalDir(): string {
-    return path.join(os.tmpdir(), "pulumi-ovh-okms-attempts");
-}
+export const ATTEMPT_JOURNAL_DIR = path.join(os.tmpdir(), "pulumi-ovh-okms-attempts");
 
 function attemptPrefix(what: string, okmsId: string, name: string): string {
     return nodeCrypto.createHash("sha256").update(`${what}\0${okmsId}\0${name}`).digest("hex").slice(0, 32);
@@ -173,7 +187,7 @@ function processAlive(pid: number): boolean {
 
 /** Journaled attempts of this create whose process is gone (a live one is a concurrent create: not ours). */
 async function interruptedAttempts(recovery: Recovery<unknown>): Promise<{ file: string; record: AttemptRecord }[]> {
-    const dir = attemptJournalDir();
+    const dir = ATTEMPT_JOURNAL_DIR;
     const prefix = attemptPrefix(recovery.what, recovery.okmsId, recovery.name);
     let names: string[];
     try {
@@ -212,7 +226,7 @@ export async function journaledCreate<T, R>(
     let adopted: T | undefined;
     for (const { file, record } of await interruptedAttempts(recovery as Recovery<unknown>)) {
         const possible: { id: string; createdAt?: string; why: string }[] = [];
-        for (const candidate of await recovery.candidates(record.startedAt)) {
+        for (const candidate of await candidates(recovery, record.startedAt)) {
             const proof = await proveOwnership(recovery, candidate, record.proof);
             if (proof.verdict === "ours" && recovery.interruptedProven === "adopt" && adopted === undefined) {
                 adopted = proof.object;
@@ -236,7 +250,7 @@ export async function journaledCreate<T, R>(
             );
         }
     }
-    const dir = attemptJournalDir();
+    const dir = ATTEMPT_JOURNAL_DIR;
     const file = path.join(
         dir,
         `${attemptPrefix(recovery.what, recovery.okmsId, recovery.name)}-${process.pid}-${nodeCrypto.randomUUID()}.json`,
@@ -288,7 +302,7 @@ export async function createWithRecovery<T>(post: () => Promise<T>, recovery: Re
                 throw e;
             }
             const possible: { id: string; createdAt?: string; why: string }[] = [];
-            for (const candidate of await recovery.candidates(started)) {
+            for (const candidate of await candidates(recovery, started)) {
                 const id = recovery.idOf(candidate);
                 if (notOurs.has(id)) {
                     continue;
@@ -318,16 +332,14 @@ export async function createWithRecovery<T>(post: () => Promise<T>, recovery: Re
  * it base64-encoded in the `grpc-status-details-bin` header, and Node's HTTP/2 refuses header blocks over
  * 64 KiB (measured: beyond that the call never completes).
  */
-export function initFailureBudgetBytes(): number {
-    return 40_000;
-}
+export const INIT_FAILURE_BUDGET_BYTES = 40_000;
 
 /**
  * The error to throw when the object was created but a later step failed (waiting for READY, renaming, ...).
  * It carries `id` and the full JSON-clean outputs (including any private key, which can't be fetched again),
  * plus the `__provider` of the inputs: the engine records the resource, so nothing is orphaned, and a later
  * `delete` (which loads the provider from the recorded outputs) can remove it. When `__provider` would push
- * the payload over {@link initFailureBudgetBytes} (provider code serialized by value, e.g. from a symlinked
+ * the payload over {@link INIT_FAILURE_BUDGET_BYTES} (provider code serialized by value, e.g. from a symlinked
  * package), it is left out and the message says to run `pulumi up` again, whose update records it.
  */
 export function createdButFailed(
@@ -342,7 +354,7 @@ export function createdButFailed(
     let note = "";
     if (typeof inputs.__provider === "string") {
         const size = Buffer.byteLength(JSON.stringify(properties)) + Buffer.byteLength(inputs.__provider);
-        if (size <= initFailureBudgetBytes()) {
+        if (size <= INIT_FAILURE_BUDGET_BYTES) {
             properties.__provider = inputs.__provider;
         } else {
             note =

@@ -11,11 +11,12 @@
  * | `okmsId`, `name`, `identityUrns`, `description`, `validity`, `certificateType`, `privateKeySource`, `csr` | replace |
  * | `adoptId` | replace when set to another credential id (removing it keeps the credential) |
  * | `renewBeforeDays`, `readyTimeoutSeconds` | update (recorded only) |
- * | (expiry within `renewBeforeDays`, or status `EXPIRED`) | replace (`expiredAt`) |
+ * | (expiry within `renewBeforeDays`, or state `EXPIRED`) | replace (`expiredAt`) |
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
+import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
 import { LoadedResource } from "./loader";
 import * as api from "../okms/api";
@@ -23,8 +24,8 @@ import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
 import * as pki from "../okms/pki";
 
-/** Where the certificate's private key comes from. */
-export type PrivateKeySource = "local" | "ovh" | "csr";
+/** Where the certificate's private key comes from: `local`, `ovh` or `csr`. */
+export type PrivateKeySource = schemas.PrivateKeySource;
 
 /** Arguments of {@link Credential}. Every one of them except the last two replaces the credential. */
 export interface CredentialArgs {
@@ -68,7 +69,7 @@ export interface CredentialArgs {
     readyTimeoutSeconds?: pulumi.Input<number>;
 }
 
-/** Inputs as the provider sees them. */
+/** Inputs as the provider sees them (after `check`). */
 export interface CredentialInputs {
     okmsId: string;
     name: string;
@@ -80,14 +81,21 @@ export interface CredentialInputs {
     csr?: string;
     renewBeforeDays?: number;
     adoptId?: string;
-    readyTimeoutSeconds?: number;
+    readyTimeoutSeconds: number;
     [key: string]: unknown;
 }
+
+/** Inputs of a credential to create, not adopt: `check` sets these. */
+type NewCredentialInputs = CredentialInputs & {
+    privateKeySource: PrivateKeySource;
+    certificateType: rules.CertificateType;
+};
 
 /** Outputs: the inputs plus what OKMS reports (and the local private key). */
 export interface CredentialOutputs extends CredentialInputs {
     credentialId: string;
-    status: rules.CredentialStatus;
+    /** OVH's `status`. */
+    state: rules.CredentialStatus;
     certificatePem?: string;
     privateKeyPem?: string;
     fromCsr: boolean;
@@ -96,14 +104,29 @@ export interface CredentialOutputs extends CredentialInputs {
 }
 
 /** Inputs that reach OKMS: the API can't change a credential, so a change to any of them replaces it. */
-export function credentialReplaceKeys(): string[] {
-    return ["okmsId", "name", "identityUrns", "description", "validity", "certificateType", "privateKeySource", "csr"];
-}
+const REPLACE_KEYS = [
+    "okmsId",
+    "name",
+    "identityUrns",
+    "description",
+    "validity",
+    "certificateType",
+    "privateKeySource",
+    "csr",
+] as const;
 
 /** Input keys (what `read` hands back as `inputs`). */
-export function credentialInputKeys(): string[] {
-    return [...credentialReplaceKeys(), "renewBeforeDays", "adoptId", "readyTimeoutSeconds"];
-}
+export const CREDENTIAL_INPUT_KEYS = [...REPLACE_KEYS, "renewBeforeDays", "adoptId", "readyTimeoutSeconds"] as const;
+
+/** 0.1 spelled OVH's names (`identityURNs`, `fromCSR`) and recorded the lifecycle state as `status`. */
+export const CREDENTIAL_RENAMES: lifecycle.Renames = [
+    { from: "identityURNs", to: "identityUrns" },
+    { from: "fromCSR", to: "fromCsr" },
+    { from: "status", to: "state" },
+];
+
+/** Inputs of 0.1, reported when a program still passes them. */
+const RENAMED_INPUTS = { identityURNs: "use identityUrns" };
 
 const DAY_MS = 86_400_000;
 
@@ -115,20 +138,20 @@ function toOutputs(
     previous?: Record<string, unknown>,
 ): CredentialOutputs {
     return properties.jsonClean({
-        ...properties.pickInputs(inputs, credentialInputKeys()),
+        ...properties.pickInputs(inputs, CREDENTIAL_INPUT_KEYS),
         okmsId: inputs.okmsId as string,
         credentialId: c.id,
         name: c.name,
         identityUrns: c.identityURNs,
         description: c.description ?? (inputs.description as string | undefined),
-        status: c.status as rules.CredentialStatus,
+        state: c.status as rules.CredentialStatus,
         certificatePem: c.certificatePEM ?? (previous?.certificatePem as string | undefined),
         privateKeyPem,
         fromCsr: c.fromCSR,
         certificateType: (c.certificateType ?? inputs.certificateType) as rules.CertificateType | undefined,
         createdAt: c.createdAt,
         expiredAt: c.expiredAt,
-    });
+    }) as CredentialOutputs;
 }
 
 /** Waits until the credential is READY; ERROR (or any status other than CREATING) fails at once. */
@@ -173,17 +196,14 @@ function credentialRecovery(
         what: "credential",
         name: body.name,
         okmsId,
-        // Same name, identities and description, and a CSR exactly when we sent one: anything else is not ours.
-        candidates: async (startedMs) =>
-            (await api.listCredentials(client, okmsId)).filter(
-                (c) =>
-                    c.name === body.name &&
-                    c.status !== "DELETING" &&
-                    creation.createdSince(c.createdAt, startedMs) &&
-                    c.fromCSR === (body.csr !== undefined) &&
-                    properties.sameSet(c.identityURNs, body.identityURNs) &&
-                    properties.sameValue(c.description, body.description),
-            ),
+        list: () => api.listCredentials(client, okmsId),
+        nameOf: (c) => c.name,
+        alive: (c) => c.status !== "DELETING",
+        // The same identities and description, and a CSR exactly when we sent one: anything else is not ours.
+        requested: (c) =>
+            c.fromCSR === (body.csr !== undefined) &&
+            properties.sameSet(c.identityURNs, body.identityURNs) &&
+            properties.sameValue(c.description, body.description),
         proof: ourPublicKey,
         prove: async (c, proof) => {
             let ready: api.CredentialResponse;
@@ -211,20 +231,71 @@ function credentialRecovery(
     };
 }
 
-/** Differences between an adopted credential and the inputs that describe it. */
-function adoptMismatches(c: api.CredentialResponse, inputs: CredentialInputs): string[] {
-    const out: string[] = [];
-    const compare = (field: string, wanted: unknown, actual: unknown, equal = properties.sameValue) => {
-        if (wanted !== undefined && !equal(wanted, actual)) {
-            out.push(
-                `${field}: inputs say ${JSON.stringify(wanted)}, credential has ${JSON.stringify(actual ?? null)}`,
-            );
+/** The key pair and CSR of a credential to create, and the public key that will prove it ours. */
+async function keyMaterial(
+    inputs: NewCredentialInputs,
+): Promise<{ privateKeyPem?: string; csr?: string; ourPublicKey?: string }> {
+    if (inputs.privateKeySource === "local") {
+        const local = await pki.generateKeyAndCsr(inputs.certificateType, inputs.okmsId);
+        return { privateKeyPem: local.privateKeyPem, csr: local.csrPem, ourPublicKey: local.publicKeySpki };
+    }
+    if (inputs.privateKeySource === "csr" && inputs.csr !== undefined) {
+        return { csr: inputs.csr, ourPublicKey: pki.csrPublicKey(inputs.csr) };
+    }
+    return {};
+}
+
+/** `privateKeySource` and its CSR: `csr` goes with, and only with, a CSR that parses (its key type wins). */
+async function checkKeySource(raw: Record<string, unknown>, out: Record<string, unknown>) {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    const source = raw.privateKeySource ?? (raw.csr !== undefined ? "csr" : "local");
+    out.privateKeySource = source;
+    if (source === "csr" && raw.csr === undefined) {
+        failures.push({ property: "csr", reason: 'csr is required with privateKeySource "csr"' });
+    }
+    if ((source === "local" || source === "ovh") && raw.csr !== undefined) {
+        failures.push({
+            property: "csr",
+            reason: `csr is only used with privateKeySource "csr" (privateKeySource is "${String(source)}"); allowed values: local, ovh, csr`,
+        });
+    }
+    // With a CSR the certificate type is the CSR's key type. Checked whatever else is wrong.
+    let fromCsr: rules.CertificateType | undefined;
+    if (source === "csr" && typeof raw.csr === "string" && !properties.isUnknown(raw.csr)) {
+        try {
+            fromCsr = await pki.verifyCsr(raw.csr);
+        } catch (e) {
+            failures.push({ property: "csr", reason: `csr cannot be parsed: ${(e as Error).message}` });
         }
-    };
-    compare("identityUrns", inputs.identityUrns, c.identityURNs, properties.sameSet);
-    compare("description", inputs.description, c.description);
-    compare("certificateType", inputs.certificateType, c.certificateType);
-    return out;
+    }
+    const explicit = raw.certificateType;
+    if (fromCsr !== undefined && explicit !== undefined && !properties.isUnknown(explicit) && explicit !== fromCsr) {
+        failures.push({
+            property: "certificateType",
+            reason: `certificateType ${String(explicit)} conflicts with the CSR's ${fromCsr} key`,
+        });
+    }
+    out.certificateType = explicit ?? fromCsr ?? "ECDSA";
+    return failures;
+}
+
+/** `validity` and `renewBeforeDays` (by default 30 days, or half the validity when that is shorter). */
+function checkRenewal(raw: Record<string, unknown>, out: Record<string, unknown>): pulumi.dynamic.CheckFailure[] {
+    const validity = raw.validity ?? rules.LIMITS.credentialValidityDefaultDays;
+    out.validity = validity;
+    if (raw.renewBeforeDays === undefined) {
+        out.renewBeforeDays = typeof validity === "number" ? Math.min(30, Math.floor(validity / 2)) : 30;
+        return [];
+    }
+    if (typeof raw.renewBeforeDays === "number" && typeof validity === "number" && raw.renewBeforeDays >= validity) {
+        return [
+            {
+                property: "renewBeforeDays",
+                reason: `renewBeforeDays (${raw.renewBeforeDays}) must be less than validity (${validity} days), or every update would renew the credential`,
+            },
+        ];
+    }
+    return [];
 }
 
 /** The dynamic provider of {@link Credential}. One instance per process (`credentialProvider`). */
@@ -240,224 +311,142 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         _olds: CredentialInputs,
         news: CredentialInputs,
     ): Promise<pulumi.dynamic.CheckResult<CredentialInputs>> {
-        const raw = properties.withoutProvider(news) as Record<string, unknown>;
-        const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = schemas.credentialInputsSchema().safeParse(raw);
-        if (!parsed.success) {
-            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
-        }
+        const { raw, failures } = lifecycle.validate(schemas.credentialInputsSchema, news, RENAMED_INPUTS);
         const out: Record<string, unknown> = { ...raw };
-        const adopting = raw.adoptId !== undefined;
-        if (!adopting && raw.identityUrns === undefined) {
-            failures.push({
-                property: "identityUrns",
-                reason: "identityUrns is required (1 to 25 identity URNs), unless adoptId is set",
-            });
-        }
-        if (!adopting) {
-            const csrKnown = typeof raw.csr === "string" && !properties.isUnknown(raw.csr);
-            const source = raw.privateKeySource ?? (raw.csr !== undefined ? "csr" : "local");
-            out.privateKeySource = source;
-            if (source === "csr" && raw.csr === undefined) {
-                failures.push({ property: "csr", reason: 'csr is required with privateKeySource "csr"' });
-            }
-            if ((source === "local" || source === "ovh") && raw.csr !== undefined) {
+        // An adopted credential is what it is: nothing to default, nothing to generate.
+        if (raw.adoptId === undefined) {
+            if (raw.identityUrns === undefined) {
                 failures.push({
-                    property: "csr",
-                    reason: `csr is only used with privateKeySource "csr" (privateKeySource is "${String(source)}"); allowed values: local, ovh, csr`,
+                    property: "identityUrns",
+                    reason: "identityUrns is required (1 to 25 identity URNs), unless adoptId is set",
                 });
             }
-            // With a CSR the certificate type is the CSR's key type.
-            let fromCsr: rules.CertificateType | undefined;
-            // Checked whatever else is wrong, so one mistake never hides another.
-            if (source === "csr" && csrKnown) {
-                try {
-                    fromCsr = await pki.verifyCsr(raw.csr as string);
-                } catch (e) {
-                    failures.push({ property: "csr", reason: `csr cannot be parsed: ${(e as Error).message}` });
-                }
-            }
-            if (
-                fromCsr !== undefined &&
-                raw.certificateType !== undefined &&
-                !properties.isUnknown(raw.certificateType)
-            ) {
-                if (raw.certificateType !== fromCsr) {
-                    failures.push({
-                        property: "certificateType",
-                        reason: `certificateType ${String(raw.certificateType)} conflicts with the CSR's ${fromCsr} key`,
-                    });
-                }
-            }
-            out.certificateType = raw.certificateType ?? fromCsr ?? "ECDSA";
-            out.validity = raw.validity ?? rules.LIMITS.credentialValidityDefaultDays;
-            const validity = out.validity;
-            if (raw.renewBeforeDays === undefined) {
-                out.renewBeforeDays = typeof validity === "number" ? Math.min(30, Math.floor(validity / 2)) : 30;
-            } else if (
-                typeof raw.renewBeforeDays === "number" &&
-                typeof validity === "number" &&
-                raw.renewBeforeDays >= validity
-            ) {
-                failures.push({
-                    property: "renewBeforeDays",
-                    reason: `renewBeforeDays (${raw.renewBeforeDays}) must be less than validity (${validity} days), or every update would renew the credential`,
-                });
-            }
+            failures.push(...(await checkKeySource(raw, out)), ...checkRenewal(raw, out));
         }
         out.readyTimeoutSeconds = raw.readyTimeoutSeconds ?? 120;
-        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
-        return { inputs: properties.jsonClean(out) as CredentialInputs, failures };
+        return lifecycle.checkResult(out, failures, { stack: this.stackConfig });
     }
 
     async diff(_id: string, olds: CredentialOutputs, news: CredentialInputs): Promise<pulumi.dynamic.DiffResult> {
-        const o = olds as Record<string, unknown>;
+        const o = lifecycle.oldOutputs<Record<string, unknown>>(olds, CREDENTIAL_RENAMES);
         const n = news as Record<string, unknown>;
         const adopting = n.adoptId !== undefined;
-        const replaces: string[] = [];
-        for (const key of credentialReplaceKeys()) {
-            // An adopted credential is what it is: only inputs pinned explicitly are compared (the name, which
-            // defaults to the resource name, never).
-            if (adopting && key !== "okmsId" && (n[key] === undefined || key === "name")) {
-                continue;
-            }
-            if (
-                properties.inputChanged(o, n, key, key === "identityUrns" ? properties.sameSet : properties.sameValue)
-            ) {
-                replaces.push(key);
-            }
-        }
-        if (
-            n.adoptId !== undefined &&
-            !properties.sameValue(n.adoptId, o.adoptId) &&
-            !properties.sameValue(n.adoptId, o.credentialId)
-        ) {
+        // An adopted credential is what it is: only inputs pinned explicitly are compared (the name, which
+        // defaults to the resource name, never).
+        const replaces: string[] = REPLACE_KEYS.filter(
+            (k) =>
+                !(adopting && k !== "okmsId" && (n[k] === undefined || k === "name")) &&
+                properties.inputChanged(o, n, k, k === "identityUrns" ? properties.sameSet : properties.sameValue),
+        );
+        if (lifecycle.adoptsAnother(o, n, "credentialId")) {
             replaces.push("adoptId");
         }
         // Renewal. An adopted credential is not renewed: re-creating it would adopt the same one again.
         if (!adopting && o.adoptId === undefined) {
             const expires = properties.parseDate(o.expiredAt);
-            const renewDays = typeof n.renewBeforeDays === "number" ? n.renewBeforeDays : 30;
-            if (o.status === "EXPIRED" || (expires !== undefined && expires - Date.now() <= renewDays * DAY_MS)) {
+            const renewMs = Number(news.renewBeforeDays) * DAY_MS;
+            if (o.state === "EXPIRED" || (expires !== undefined && expires - Date.now() <= renewMs)) {
                 replaces.push("expiredAt");
             }
         }
         const updates = ["renewBeforeDays", "readyTimeoutSeconds"].filter((k) => properties.inputChanged(o, n, k));
-        return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+        return lifecycle.diffResult(replaces, updates);
     }
 
     async create(inputs: CredentialInputs): Promise<pulumi.dynamic.CreateResult<CredentialOutputs>> {
-        const okmsId = inputs.okmsId;
-        const timeoutMs = (inputs.readyTimeoutSeconds ?? 120) * 1000;
+        const { okmsId, adoptId } = inputs;
+        const timeoutMs = inputs.readyTimeoutSeconds * 1000;
         return stackConfig.withClient(this.stackConfig, async (client) => {
-            if (inputs.adoptId !== undefined) {
-                let c: api.CredentialResponse;
-                try {
-                    c = await api.getCredential(client, okmsId, inputs.adoptId);
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        throw new Error(`adoptId: credential ${inputs.adoptId} does not exist in KMS ${okmsId}`);
-                    }
-                    throw e;
-                }
-                const mismatches = adoptMismatches(c, inputs);
-                if (mismatches.length > 0) {
-                    throw new Error(
-                        `adoptId: credential ${inputs.adoptId} does not match the inputs (${mismatches.join("; ")})`,
-                    );
-                }
-                if (c.status === "CREATING") {
-                    c = await waitReady(client, okmsId, c.id, timeoutMs);
-                }
-                return { id: c.id, outs: toOutputs(c, inputs, undefined) };
+            if (adoptId === undefined) {
+                return this.createNew(client, inputs as NewCredentialInputs);
             }
-
-            const source = inputs.privateKeySource ?? "local";
-            const certificateType = inputs.certificateType ?? "ECDSA";
-            let privateKeyPem: string | undefined;
-            let csr: string | undefined;
-            let ourPublicKey: string | undefined;
-            if (source === "local") {
-                const local = await pki.generateKeyAndCsr(certificateType, okmsId);
-                privateKeyPem = local.privateKeyPem;
-                csr = local.csrPem;
-                ourPublicKey = local.publicKeySpki;
-            } else if (source === "csr") {
-                csr = inputs.csr;
-                ourPublicKey = csr ? pki.csrPublicKey(csr) : undefined;
-            }
-            const body: api.CredentialCreation = properties.jsonClean({
-                name: inputs.name,
-                identityURNs: inputs.identityUrns ?? [],
-                description: inputs.description,
-                validity: inputs.validity,
-                csr,
-                // With a CSR the type is the CSR's; OVH infers it.
-                certificateType: csr === undefined ? certificateType : undefined,
+            const c = await lifecycle.adopt({
+                kind: "credential",
+                id: adoptId,
+                where: `in KMS ${okmsId}`,
+                get: () => api.getCredential(client, okmsId, adoptId),
+                pinned: (found) => [
+                    {
+                        field: "identityUrns",
+                        wanted: inputs.identityUrns,
+                        actual: found.identityURNs,
+                        equal: properties.sameSet,
+                    },
+                    { field: "description", wanted: inputs.description, actual: found.description },
+                    { field: "certificateType", wanted: inputs.certificateType, actual: found.certificateType },
+                ],
             });
+            const ready = c.status === "CREATING" ? await waitReady(client, okmsId, c.id, timeoutMs) : c;
+            return { id: c.id, outs: toOutputs(ready, inputs, undefined) };
+        });
+    }
 
-            const recovery = credentialRecovery(client, okmsId, body, ourPublicKey, source === "local", timeoutMs);
-            return creation.journaledCreate(recovery, async (interrupted) => {
-                const created =
-                    interrupted ??
-                    (await creation.createWithRecovery(() => api.createCredential(client, okmsId, body), recovery));
-                const id = created.id;
-                privateKeyPem ??= created.privateKeyPEM ?? undefined;
-                let ready: api.CredentialResponse;
-                try {
-                    ready =
-                        created.status === "READY" && created.certificatePEM
-                            ? created
-                            : await waitReady(client, okmsId, id, timeoutMs);
-                    if (
-                        privateKeyPem !== undefined &&
-                        !pki.privateKeyMatchesCertificate(privateKeyPem, ready.certificatePEM ?? "")
-                    ) {
-                        throw new Error("the issued certificate does not carry our public key");
-                    }
-                } catch (e) {
-                    throw creation.createdButFailed(
-                        `credential ${id} was created in KMS ${okmsId} but did not become READY`,
-                        id,
-                        toOutputs(created, inputs, privateKeyPem),
-                        inputs,
-                        e,
-                    );
+    /** Creates a credential (never a duplicate: creation.ts) and waits for its certificate. */
+    private async createNew(
+        client: stackConfig.Client,
+        inputs: NewCredentialInputs,
+    ): Promise<pulumi.dynamic.CreateResult<CredentialOutputs>> {
+        const { okmsId } = inputs;
+        const timeoutMs = inputs.readyTimeoutSeconds * 1000;
+        const material = await keyMaterial(inputs);
+        const body: api.CredentialCreation = properties.jsonClean({
+            name: inputs.name,
+            identityURNs: inputs.identityUrns ?? [],
+            description: inputs.description,
+            validity: inputs.validity,
+            csr: material.csr,
+            // With a CSR the type is the CSR's; OVH infers it.
+            certificateType: material.csr === undefined ? inputs.certificateType : undefined,
+        });
+        const local = inputs.privateKeySource === "local";
+        const recovery = credentialRecovery(client, okmsId, body, material.ourPublicKey, local, timeoutMs);
+        return creation.journaledCreate(recovery, async (interrupted) => {
+            const created =
+                interrupted ??
+                (await creation.createWithRecovery(() => api.createCredential(client, okmsId, body), recovery));
+            const id = created.id;
+            const privateKeyPem = material.privateKeyPem ?? created.privateKeyPEM ?? undefined;
+            try {
+                const ready =
+                    created.status === "READY" && created.certificatePEM
+                        ? created
+                        : await waitReady(client, okmsId, id, timeoutMs);
+                if (
+                    privateKeyPem !== undefined &&
+                    !pki.privateKeyMatchesCertificate(privateKeyPem, ready.certificatePEM ?? "")
+                ) {
+                    throw new Error("the issued certificate does not carry our public key");
                 }
                 return { id, outs: toOutputs(ready, inputs, privateKeyPem) };
-            });
+            } catch (e) {
+                throw creation.createdButFailed(
+                    `credential ${id} was created in KMS ${okmsId} but did not become READY`,
+                    id,
+                    toOutputs(created, inputs, privateKeyPem),
+                    inputs,
+                    e,
+                );
+            }
         });
     }
 
     async read(id: string, props?: CredentialOutputs): Promise<pulumi.dynamic.ReadResult<CredentialOutputs>> {
-        const p = (props ?? {}) as Record<string, unknown>;
+        const p = lifecycle.oldOutputs<Record<string, unknown>>(props, CREDENTIAL_RENAMES);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
             throw new Error(`cannot read credential ${id}: its state has no okmsId`);
         }
-        const inputs = properties.pickInputs(p, credentialInputKeys());
+        const inputs = properties.pickInputs(p, CREDENTIAL_INPUT_KEYS);
         return stackConfig.withClient(
             this.stackConfig,
             async (client): Promise<pulumi.dynamic.ReadResult<CredentialOutputs>> => {
-                let c: api.CredentialResponse;
-                try {
-                    c = await api.getCredential(client, okmsId, id);
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        return {};
-                    }
-                    throw e;
-                }
-                if (c.status === "DELETING") {
-                    // Revoked and on its way out: as good as gone.
+                const c = await lifecycle.live(() => api.getCredential(client, okmsId, id));
+                // DELETING: revoked and on its way out, as good as gone.
+                if (c === undefined || c.status === "DELETING") {
                     return {};
                 }
                 const privateKeyPem = typeof p.privateKeyPem === "string" ? p.privateKeyPem : undefined;
-                return {
-                    id,
-                    props: toOutputs(c, inputs, privateKeyPem, p),
-                    inputs: inputs as unknown as CredentialOutputs,
-                };
+                return { id, props: toOutputs(c, inputs, privateKeyPem, p), inputs: inputs as CredentialOutputs };
             },
         );
     }
@@ -470,26 +459,21 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         // Only provider-side settings can change in place (everything else replaces): no API call, unless
         // an earlier create was recorded before the certificate was issued (the engine retries such a
         // resource with an update): then finish it, keeping the private key recorded at creation.
-        const base = { ...properties.withoutProvider(olds as Record<string, unknown>) };
-        for (const key of credentialInputKeys()) {
-            delete base[key];
-        }
-        const merged = properties.withoutProvider(news as Record<string, unknown>);
-        const o = olds as Record<string, unknown>;
-        if (o.status !== "READY" && typeof o.okmsId === "string" && typeof o.certificatePem !== "string") {
+        const o = lifecycle.oldOutputs<Record<string, unknown>>(olds, CREDENTIAL_RENAMES);
+        if (o.state !== "READY" && typeof o.okmsId === "string" && typeof o.certificatePem !== "string") {
             const okmsId = o.okmsId;
-            const timeoutMs = (news.readyTimeoutSeconds ?? 120) * 1000;
             const privateKeyPem = typeof o.privateKeyPem === "string" ? o.privateKeyPem : undefined;
             return stackConfig.withClient(this.stackConfig, async (client) => {
-                const ready = await waitReady(client, okmsId, id, timeoutMs);
-                return { outs: toOutputs(ready, { ...o, ...merged }, privateKeyPem, o) };
+                const ready = await waitReady(client, okmsId, id, news.readyTimeoutSeconds * 1000);
+                const merged = { ...o, ...properties.withoutProvider(news as Record<string, unknown>) };
+                return { outs: toOutputs(ready, merged, privateKeyPem, o) };
             });
         }
-        return { outs: properties.jsonClean({ ...base, ...merged }) as CredentialOutputs };
+        return { outs: lifecycle.mergeOutputs(o, news, CREDENTIAL_INPUT_KEYS) };
     }
 
     async delete(id: string, props: CredentialOutputs): Promise<void> {
-        const okmsId = (props as Record<string, unknown>).okmsId;
+        const okmsId = lifecycle.oldOutputs<Record<string, unknown>>(props, CREDENTIAL_RENAMES).okmsId;
         if (typeof okmsId !== "string") {
             return;
         }
@@ -514,8 +498,8 @@ export class Credential extends LoadedResource {
     declare public readonly identityUrns: pulumi.Output<string[]>;
     declare public readonly description: pulumi.Output<string | undefined>;
     declare public readonly validity: pulumi.Output<number | undefined>;
-    /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR`, as last read. */
-    declare public readonly status: pulumi.Output<rules.CredentialStatus>;
+    /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR`, as last read (OVH's `status`). */
+    declare public readonly state: pulumi.Output<rules.CredentialStatus>;
     /** The client certificate (PEM). */
     declare public readonly certificatePem: pulumi.Output<string>;
     /** The certificate's private key (PKCS#8 PEM for a local key). Secret. Absent for `csr` and adopted credentials. */
@@ -539,7 +523,7 @@ export class Credential extends LoadedResource {
                 identityUrns: undefined,
                 description: undefined,
                 validity: undefined,
-                status: undefined,
+                state: undefined,
                 certificatePem: undefined,
                 privateKeyPem: undefined,
                 fromCsr: undefined,

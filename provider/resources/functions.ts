@@ -32,7 +32,7 @@ import * as serviceKey from "./serviceKey";
  * The program's `ovh:*` stack config, read with the same key list and snapshot the providers take in
  * `configure` (stackConfig.ts). `runtime.getConfig` because `Config.get` warns on secret values, which these are.
  */
-function programStackConfig(): stackConfig.OvhStackConfig {
+export function programStackConfig(): stackConfig.OvhStackConfig {
     const get = (key: string) => pulumi.runtime.getConfig(key);
     return stackConfig.snapshotStackConfig({
         get,
@@ -95,10 +95,8 @@ function outputForm<A extends object, R>(fn: (args: A) => Promise<R>): (args: In
     return (args) => pulumi.output(args).apply((resolved) => fn(resolved as unknown as A));
 }
 
-/** Arguments that identify a KMS by id, with the resources' id rule. */
-function okmsIdSchema() {
-    return schemas.serviceKeyInputsSchema().shape.okmsId;
-}
+/** Arguments that identify an object by id, with the resources' id rule. */
+const idSchema = schemas.idSchema;
 
 // ---------------------------------------------------------------------------------------------------------
 // getOkms / getOkmsList
@@ -133,19 +131,17 @@ export interface GetOkmsResult {
 }
 
 /** The counts of `okms.resource.ResponseWithIAM` (all optional: the spec marks none required). */
-function okmsCountsSchema() {
-    const count = z.number().int().nonnegative().optional();
-    return z.looseObject({
-        serviceKeyCount: count,
-        secretCount: count,
-        secretVersionCount: count,
-        kmipObjectCount: count,
-    });
-}
+const count = z.number().int().nonnegative().optional();
+const okmsCountsSchema = z.looseObject({
+    serviceKeyCount: count,
+    secretCount: count,
+    secretVersionCount: count,
+    kmipObjectCount: count,
+});
 
 /** The resource's own outputs for a KMS (okms.ts), plus its counts. */
 function okmsResult(kms: api.OkmsResource, plate: string): GetOkmsResult {
-    const counts = okmsCountsSchema().safeParse(kms);
+    const counts = okmsCountsSchema.safeParse(kms);
     const out = okms.toOutputs(kms, {}, plate);
     return properties.jsonClean({
         okmsId: out.okmsId,
@@ -163,7 +159,7 @@ function okmsResult(kms: api.OkmsResource, plate: string): GetOkmsResult {
 
 /** A KMS by id: endpoints, CA, region, IAM URN and counts. One API call (`GET /v2/okms/resource/{id}`). */
 export async function getOkms(args: GetOkmsArgs): Promise<GetOkmsResult> {
-    const { okmsId } = parseArgs("getOkms", z.object({ okmsId: okmsIdSchema() }), args);
+    const { okmsId } = parseArgs("getOkms", z.object({ okmsId: idSchema }), args);
     return withProgramClient("getOkms", async (client) =>
         okmsResult(await orNotFound(`getOkms: KMS ${okmsId}`, () => api.getOkms(client, okmsId)), client.plate),
     );
@@ -190,7 +186,7 @@ export interface GetOkmsListResult {
 
 /** Every KMS these credentials can see, optionally in one region. One API call (`GET /v2/okms/resource`, paged). */
 export async function getOkmsList(args: GetOkmsListArgs = {}): Promise<GetOkmsListResult> {
-    const { region } = parseArgs("getOkmsList", z.object({ region: schemas.okmsInputsSchema().shape.region }), args);
+    const { region } = parseArgs("getOkmsList", z.object({ region: schemas.okmsInputsSchema.shape.region }), args);
     return withProgramClient("getOkmsList", async (client) => {
         const all = (await api.listOkms(client)).map((kms) => okmsResult(kms, client.plate));
         const kept = region === undefined ? all : all.filter((k) => k.region === region);
@@ -249,20 +245,17 @@ export interface GetServiceKeyResult {
     publicKeyPem?: string;
 }
 
-function serviceKeyArgsSchema() {
-    const shape = schemas.serviceKeyInputsSchema().shape;
-    return z
-        .object({ okmsId: shape.okmsId, keyId: shape.adoptId, name: shape.name.optional() })
-        .superRefine((a, ctx) => {
-            if ((a.keyId === undefined) === (a.name === undefined)) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["keyId"],
-                    message: "set exactly one of keyId and name",
-                });
-            }
-        });
-}
+const serviceKeyArgsSchema = z
+    .object({
+        okmsId: idSchema,
+        keyId: idSchema.optional(),
+        name: schemas.serviceKeyInputsSchema.shape.name.optional(),
+    })
+    .superRefine((a, ctx) => {
+        if ((a.keyId === undefined) === (a.name === undefined)) {
+            ctx.addIssue({ code: "custom", path: ["keyId"], message: "set exactly one of keyId and name" });
+        }
+    });
 
 /** Maps a key with the resource's own output mapping (serviceKey.ts), for the key's KMS. */
 function serviceKeyResult(
@@ -289,7 +282,7 @@ function serviceKeyResult(
  * destroyed keys are never matched.
  */
 export async function getServiceKey(args: GetServiceKeyArgs): Promise<GetServiceKeyResult> {
-    const a = parseArgs("getServiceKey", serviceKeyArgsSchema(), args);
+    const a = parseArgs("getServiceKey", serviceKeyArgsSchema, args);
     const okmsId = a.okmsId;
     return withProgramClient("getServiceKey", async (client) => {
         if (a.keyId !== undefined) {
@@ -350,8 +343,8 @@ export interface GetCredentialResult {
     name: string;
     description?: string;
     identityUrns: string[];
-    /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR`. */
-    status: string;
+    /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR` (OVH's `status`). */
+    state: rules.CredentialStatus;
     /** The client certificate (PEM), once READY. */
     certificatePem?: string;
     certificateType?: string;
@@ -364,10 +357,9 @@ export interface GetCredentialResult {
 
 /** A credential: status, expiry, certificate. One API call (`GET …/credential/{credentialId}`). */
 export async function getCredential(args: GetCredentialArgs): Promise<GetCredentialResult> {
-    const shape = schemas.credentialInputsSchema().shape;
     const { okmsId, credentialId } = parseArgs(
         "getCredential",
-        z.object({ okmsId: shape.okmsId, credentialId: okmsIdSchema() }),
+        z.object({ okmsId: idSchema, credentialId: idSchema }),
         args,
     );
     return withProgramClient("getCredential", async (client) => {
@@ -380,7 +372,7 @@ export async function getCredential(args: GetCredentialArgs): Promise<GetCredent
             name: c.name,
             description: c.description ?? undefined,
             identityUrns: c.identityURNs,
-            status: c.status,
+            state: c.status,
             certificatePem: c.certificatePEM ?? undefined,
             certificateType: c.certificateType ?? undefined,
             fromCsr: c.fromCSR,
@@ -417,7 +409,7 @@ export interface DecryptArgs {
 export function decrypt(args: DecryptArgs): pulumi.Output<string> {
     return pulumi.secret(
         pulumi.output(args).apply(async (resolved) => {
-            const a = parseArgs("decrypt", ciphertext.decryptArgsSchema(), resolved);
+            const a = parseArgs("decrypt", ciphertext.decryptArgsSchema, resolved);
             const okmsId = a.clientConfig.okmsId;
             const plain = await ciphertext.withDataClient(a.clientConfig, (client) =>
                 ciphertext.withKeyDiagnosis(client, okmsId, a.keyId, "decrypt", () =>

@@ -2,7 +2,7 @@
 export { Credential } from "./credential";
 export type { CredentialArgs, CredentialOutputs, PrivateKeySource } from "./credential";
 export { Okms } from "./okms";
-export type { OkmsArgs, OkmsOutputs } from "./okms";
+export type { OkmsArgs, OkmsDeletionPolicy, OkmsOutputs } from "./okms";
 export { ServiceKey } from "./serviceKey";
 export type { ImportJwk, ServiceKeyArgs, ServiceKeyDeletionPolicy, ServiceKeyOutputs } from "./serviceKey";
 export { Ciphertext, OkmsError } from "./ciphertext";

@@ -5,27 +5,31 @@
  * | input | change means |
  * |---|---|
  * | `region` | replace, unless only the format changed (`EU_WEST_RBX` → `eu-west-rbx`) |
- * | `okmsId` | replace when set to another KMS (removing it keeps the KMS) |
+ * | `adoptId` | replace when set to another KMS (removing it keeps the KMS) |
  * | `displayName` | update in place (`PUT /services/{id}`, then wait for `iam.displayName`) |
- * | `ovhSubsidiary`, `terminateOnDelete` | update (recorded only) |
+ * | `ovhSubsidiary`, `deletionPolicy` | update (recorded only) |
  *
- * Deleting terminates the KMS only with `terminateOnDelete: true` (irreversible: every key in it is
- * destroyed); otherwise the KMS is left in place and the deletion says so.
+ * Deleting terminates the KMS only with `deletionPolicy: "terminate"` (irreversible: every key in it is
+ * destroyed); otherwise (`retain`, the default) the KMS is left in place and the deletion says so.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
+import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
 import { LoadedResource } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
 
-/** Arguments of {@link Okms}. Set `region` to order a KMS, or `okmsId` to adopt an existing one. */
+/** What destroying an {@link Okms} does: `retain` (default) leaves the KMS, `terminate` ends the service. */
+export type OkmsDeletionPolicy = rules.OkmsDeletionPolicy;
+
+/** Arguments of {@link Okms}. Set `region` to order a KMS, or `adoptId` to adopt an existing one. */
 export interface OkmsArgs {
     /**
      * Region to order the KMS in, e.g. `eu-west-rbx` (the pre-2024 `EU_WEST_RBX` format is accepted and
-     * normalised). Required unless `okmsId` is set; with `okmsId` it must match the KMS if given. Changing it
+     * normalised). Required unless `adoptId` is set; with `adoptId` it must match the KMS if given. Changing it
      * replaces the KMS.
      */
     region?: pulumi.Input<string>;
@@ -37,24 +41,25 @@ export interface OkmsArgs {
     /** Display name, changed in place. Default: whatever the KMS is called (not managed). */
     displayName?: pulumi.Input<string>;
     /**
-     * Adopt this existing KMS instead of ordering one (`pulumi import` can't work for dynamic resources). Create
-     * then only reads it. Default none. Setting it to another id replaces the resource.
+     * Adopt this existing KMS (its id) instead of ordering one (`pulumi import` can't work for dynamic
+     * resources). Create then only reads it. Default none. Setting it to another id replaces the resource.
      */
-    okmsId?: pulumi.Input<string>;
+    adoptId?: pulumi.Input<string>;
     /**
-     * Terminate the KMS on delete. Irreversible: every key in it is destroyed, including keys not managed by this
-     * stack. Default `false`: the KMS is left in place and the deletion logs that it was.
+     * `retain` (default): destroying the resource leaves the KMS in place, and the deletion logs that it did.
+     * `terminate`: terminate the KMS, irreversibly: every key in it is destroyed, including keys not managed by
+     * this stack.
      */
-    terminateOnDelete?: pulumi.Input<boolean>;
+    deletionPolicy?: pulumi.Input<OkmsDeletionPolicy>;
 }
 
-/** Inputs as the provider sees them. */
+/** Inputs as the provider sees them (after `check`). */
 export interface OkmsInputs {
     region?: string;
     ovhSubsidiary?: string;
     displayName?: string;
-    okmsId?: string;
-    terminateOnDelete?: boolean;
+    adoptId?: string;
+    deletionPolicy: OkmsDeletionPolicy;
     [key: string]: unknown;
 }
 
@@ -73,19 +78,26 @@ export interface OkmsOutputs extends OkmsInputs {
 }
 
 /** Input keys (what `read` hands back as `inputs`). */
-export function okmsInputKeys(): string[] {
-    return ["region", "ovhSubsidiary", "displayName", "okmsId", "terminateOnDelete"];
-}
+export const OKMS_INPUT_KEYS = ["region", "ovhSubsidiary", "displayName", "adoptId", "deletionPolicy"] as const;
 
-/** Deadlines (Terraform's, okms-api.md §5.6). */
-function deadlines() {
-    return { orderMs: 30 * 60_000, visibleMs: 2 * 60_000, displayNameMs: 60_000, terminateMs: 30 * 60_000 };
-}
+/** 0.1 recorded `terminateOnDelete: boolean` (`check` defaulted it to `false`). */
+export const OKMS_RENAMES: lifecycle.Renames = [
+    { from: "terminateOnDelete", to: "deletionPolicy", value: (v) => (v === true ? "terminate" : "retain") },
+];
+
+/** Inputs of 0.1, reported when a program still passes them. */
+const RENAMED_INPUTS = {
+    okmsId: "adopt an existing KMS with adoptId (okmsId is the output)",
+    terminateOnDelete: 'use deletionPolicy: "terminate" (or "retain", the default)',
+};
+
+/** Deadlines (Terraform's). */
+const DEADLINES = { orderMs: 30 * 60_000, visibleMs: 2 * 60_000, displayNameMs: 60_000, terminateMs: 30 * 60_000 };
 
 /** Outputs from an API response, over the inputs (with no inputs: what `getOkms` returns, functions.ts). */
 export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>, plate: string): OkmsOutputs {
     return properties.jsonClean({
-        ...properties.pickInputs(inputs, okmsInputKeys()),
+        ...properties.pickInputs(inputs, OKMS_INPUT_KEYS),
         okmsId: kms.id,
         region: rules.normalizeRegion(kms.region),
         restEndpoint: kms.restEndpoint,
@@ -96,7 +108,7 @@ export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>
         iamUrn: kms.iam?.urn ?? rules.okmsUrn(plate, kms.id),
         displayName: kms.iam?.displayName ?? undefined,
         state: kms.iam?.state ?? undefined,
-    });
+    }) as OkmsOutputs;
 }
 
 /** Sets the display name and waits until the v2 resource shows it. */
@@ -105,8 +117,40 @@ async function rename(client: stackConfig.Client, okmsId: string, displayName: s
     return api.waitFor(
         () => api.getOkms(client, okmsId),
         (k) => k.iam?.displayName === displayName,
-        { deadlineMs: deadlines().displayNameMs, what: `KMS ${okmsId} to show the display name "${displayName}"` },
+        { deadlineMs: DEADLINES.displayNameMs, what: `KMS ${okmsId} to show the display name "${displayName}"` },
     );
+}
+
+/** Orders a KMS and waits until it is visible (and named); a delivered KMS whose set-up fails is recorded. */
+async function order(client: stackConfig.Client, inputs: OkmsInputs, region: string): Promise<api.OkmsResource> {
+    const { okmsId } = await api.orderOkms(client, {
+        region,
+        ovhSubsidiary: inputs.ovhSubsidiary,
+        deadlineMs: DEADLINES.orderMs,
+    });
+    try {
+        // A delivered order is visible in API v2 a little later; until then GET answers 404.
+        const kms = await api.waitFor(
+            () => api.getOkms(client, okmsId),
+            (k) => k.id === okmsId,
+            {
+                deadlineMs: DEADLINES.visibleMs,
+                what: `KMS ${okmsId} to be visible in /v2/okms/resource`,
+                retryIf: (e) => api.isTransientError(e) || creation.isGone(e),
+            },
+        );
+        return inputs.displayName !== undefined && kms.iam?.displayName !== inputs.displayName
+            ? await rename(client, okmsId, inputs.displayName)
+            : kms;
+    } catch (e) {
+        throw creation.createdButFailed(
+            `KMS ${okmsId} was ordered and delivered but setting it up failed`,
+            okmsId,
+            { ...inputs, okmsId, region },
+            inputs,
+            e,
+        );
+    }
 }
 
 /** The dynamic provider of {@link Okms}. One instance per process (`okmsProvider`). */
@@ -119,30 +163,24 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
     }
 
     async check(_olds: OkmsInputs, news: OkmsInputs): Promise<pulumi.dynamic.CheckResult<OkmsInputs>> {
-        const raw = properties.withoutProvider(news) as Record<string, unknown>;
-        const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = schemas.okmsInputsSchema().safeParse(raw);
-        if (!parsed.success) {
-            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
-        }
+        const { raw, failures } = lifecycle.validate(schemas.okmsInputsSchema, news, RENAMED_INPUTS);
         const out: Record<string, unknown> = { ...raw };
-        if (raw.region === undefined && raw.okmsId === undefined) {
+        if (raw.region === undefined && raw.adoptId === undefined) {
             failures.push({
                 property: "region",
-                reason: `region is required to order a KMS (or set okmsId to adopt an existing one); allowed values: ${rules.REGIONS.join(", ")}`,
+                reason: `region is required to order a KMS (or set adoptId to adopt an existing one); allowed values: ${rules.REGIONS.join(", ")}`,
             });
         }
         if (typeof raw.region === "string" && !properties.isUnknown(raw.region)) {
             out.region = rules.normalizeRegion(raw.region);
         }
         // No default here: the account's own subsidiary is read when ordering (GET /me).
-        out.terminateOnDelete = raw.terminateOnDelete ?? false;
-        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
-        return { inputs: properties.jsonClean(out) as OkmsInputs, failures };
+        out.deletionPolicy = raw.deletionPolicy ?? "retain";
+        return lifecycle.checkResult(out, failures, { stack: this.stackConfig });
     }
 
     async diff(_id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.DiffResult> {
-        const o = olds as Record<string, unknown>;
+        const o = lifecycle.oldOutputs<Record<string, unknown>>(olds, OKMS_RENAMES);
         const n = news as Record<string, unknown>;
         const replaces: string[] = [];
         // Only the region itself matters, not its format (EU_WEST_RBX and eu-west-rbx are the same region).
@@ -153,81 +191,41 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         if (n.region !== undefined && properties.inputChanged(o, n, "region", sameRegion)) {
             replaces.push("region");
         }
-        if (n.okmsId !== undefined && properties.inputChanged(o, n, "okmsId")) {
-            replaces.push("okmsId");
+        if (lifecycle.adoptsAnother(o, n, "okmsId")) {
+            replaces.push("adoptId");
         }
-        // An unset subsidiary is no change: it only matters when ordering (0.1 recorded a defaulted `FR`).
-        const updates = ["ovhSubsidiary", "terminateOnDelete"].filter(
-            (k) => (k !== "ovhSubsidiary" || n[k] !== undefined) && properties.inputChanged(o, n, k),
+        // An unset subsidiary or display name is no change: neither is managed then (0.1 recorded a defaulted `FR`).
+        const updates = ["ovhSubsidiary", "deletionPolicy", "displayName"].filter(
+            (k) => (k === "deletionPolicy" || n[k] !== undefined) && properties.inputChanged(o, n, k),
         );
-        if (n.displayName !== undefined && properties.inputChanged(o, n, "displayName")) {
-            updates.push("displayName");
-        }
-        return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+        return lifecycle.diffResult(replaces, updates);
     }
 
     async create(inputs: OkmsInputs): Promise<pulumi.dynamic.CreateResult<OkmsOutputs>> {
         return stackConfig.withClient(this.stackConfig, async (client) => {
-            if (inputs.okmsId !== undefined) {
-                // Adopt: read only. Never ordered here, never terminated unless terminateOnDelete says so.
-                let kms: api.OkmsResource;
-                try {
-                    kms = await api.getOkms(client, inputs.okmsId);
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        throw new Error(
-                            `okmsId: KMS ${inputs.okmsId} does not exist (or is not visible to these credentials)`,
-                        );
-                    }
-                    throw e;
-                }
-                if (inputs.region !== undefined && rules.normalizeRegion(kms.region) !== inputs.region) {
-                    throw new Error(`region: inputs say ${inputs.region}, but KMS ${kms.id} is in ${kms.region}`);
-                }
-                return { id: kms.id, outs: toOutputs(kms, inputs, client.plate) };
-            }
-
-            const region = inputs.region;
-            if (region === undefined) {
+            const { adoptId, region } = inputs;
+            let kms: api.OkmsResource;
+            if (adoptId !== undefined) {
+                // Adopt: read only. Never ordered here, never terminated unless deletionPolicy says so.
+                kms = await lifecycle.adopt({
+                    kind: "KMS",
+                    id: adoptId,
+                    get: () => api.getOkms(client, adoptId),
+                    where: "(or is not visible to these credentials)",
+                    pinned: (k) => [{ field: "region", wanted: region, actual: rules.normalizeRegion(k.region) }],
+                });
+            } else if (region !== undefined) {
+                kms = await order(client, inputs, region);
+            } else {
                 throw new Error("region is required to order a KMS");
             }
-            const d = deadlines();
-            const { okmsId } = await api.orderOkms(client, {
-                region,
-                ovhSubsidiary: inputs.ovhSubsidiary,
-                deadlineMs: d.orderMs,
-            });
-            const partial = { ...inputs, okmsId, region };
-            let kms: api.OkmsResource;
-            try {
-                // A delivered order is visible in API v2 a little later; until then GET answers 404.
-                kms = await api.waitFor(
-                    () => api.getOkms(client, okmsId),
-                    (k) => k.id === okmsId,
-                    {
-                        deadlineMs: d.visibleMs,
-                        what: `KMS ${okmsId} to be visible in /v2/okms/resource`,
-                        retryIf: (e) => api.isTransientError(e) || creation.isGone(e),
-                    },
-                );
-                if (inputs.displayName !== undefined && kms.iam?.displayName !== inputs.displayName) {
-                    kms = await rename(client, okmsId, inputs.displayName);
-                }
-            } catch (e) {
-                throw creation.createdButFailed(
-                    `KMS ${okmsId} was ordered and delivered but setting it up failed`,
-                    okmsId,
-                    partial,
-                    inputs,
-                    e,
-                );
-            }
-            return { id: okmsId, outs: toOutputs(kms, inputs, client.plate) };
+            return { id: kms.id, outs: toOutputs(kms, inputs, client.plate) };
         });
     }
 
     async read(id: string, props?: OkmsOutputs): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> {
-        const inputs = properties.pickInputs((props ?? {}) as Record<string, unknown>, okmsInputKeys());
+        const p = lifecycle.oldOutputs<OkmsOutputs>(props, OKMS_RENAMES);
+        const inputs = properties.pickInputs(p, OKMS_INPUT_KEYS) as OkmsOutputs;
         return stackConfig.withClient(
             this.stackConfig,
             async (client): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> => {
@@ -242,26 +240,23 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
                         console.log(
                             `okms: KMS ${id} is expired or suspended (HTTP 460); kept in the stack: renew the service to use it again.`,
                         );
-                        return { id, props: { ...props, state: "EXPIRED" }, inputs: inputs as unknown as OkmsOutputs };
+                        return { id, props: { ...p, state: "EXPIRED" }, inputs };
                     }
                     if (creation.isGone(e)) {
                         return {};
                     }
                     throw e;
                 }
-                return { id, props: toOutputs(kms, inputs, client.plate), inputs: inputs as unknown as OkmsOutputs };
+                return { id, props: toOutputs(kms, inputs, client.plate), inputs };
             },
         );
     }
 
     async update(id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.UpdateResult<OkmsOutputs>> {
-        const base = { ...properties.withoutProvider(olds as Record<string, unknown>) };
-        for (const key of okmsInputKeys()) {
-            delete base[key];
-        }
-        const merged = { ...base, ...properties.withoutProvider(news as Record<string, unknown>), okmsId: id };
-        if (news.displayName === undefined || news.displayName === olds.displayName) {
-            return { outs: properties.jsonClean({ ...merged, displayName: olds.displayName }) as OkmsOutputs };
+        const o = lifecycle.oldOutputs<OkmsOutputs>(olds, OKMS_RENAMES);
+        if (news.displayName === undefined || news.displayName === o.displayName) {
+            const merged = lifecycle.mergeOutputs<OkmsOutputs>(o, news, OKMS_INPUT_KEYS);
+            return { outs: properties.jsonClean({ ...merged, okmsId: id, displayName: o.displayName }) };
         }
         const displayName = news.displayName;
         return stackConfig.withClient(this.stackConfig, async (client) => {
@@ -271,19 +266,20 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
     }
 
     async delete(id: string, props: OkmsOutputs): Promise<void> {
-        if ((props as Record<string, unknown>).terminateOnDelete !== true) {
+        const p = lifecycle.oldOutputs<Partial<OkmsOutputs>>(props, OKMS_RENAMES);
+        if (p.deletionPolicy !== "terminate") {
             // Shown in the CLI: the host's stdout is not hidden.
             console.log(
-                `okms: KMS ${id} was left in place (terminateOnDelete is false); it is no longer managed by this stack. ` +
-                    `Terminate it in the control panel, or set terminateOnDelete: true before destroying.`,
+                `okms: KMS ${id} was left in place (deletionPolicy is "retain"); it is no longer managed by this ` +
+                    `stack. Terminate it in the control panel, or set deletionPolicy: "terminate" before destroying.`,
             );
             return;
         }
         await stackConfig.withClient(this.stackConfig, async (client) => {
-            const terminated = await api.terminateOkms(client, id, { deadlineMs: deadlines().terminateMs });
+            const terminated = await api.terminateOkms(client, id, { deadlineMs: DEADLINES.terminateMs });
             console.log(
                 terminated
-                    ? `okms: KMS ${id} terminated (terminateOnDelete is true).`
+                    ? `okms: KMS ${id} terminated (deletionPolicy is "terminate").`
                     : `okms: KMS ${id} was already terminated.`,
             );
         });
@@ -293,7 +289,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
 /** The one provider instance every `Okms` uses. */
 export const okmsProvider = new OkmsProvider();
 
-/** An OVHcloud KMS (ordered, or adopted with `okmsId`). */
+/** An OVHcloud KMS (ordered, or adopted with `adoptId`). */
 export class Okms extends LoadedResource {
     /** The KMS id (same as `id`). */
     declare public readonly okmsId: pulumi.Output<string>;
@@ -309,8 +305,9 @@ export class Okms extends LoadedResource {
     declare public readonly displayName: pulumi.Output<string>;
     /** `iam.state` (`OK`, `EXPIRED`, ...), when reported. */
     declare public readonly state: pulumi.Output<string | undefined>;
-    declare public readonly ovhSubsidiary: pulumi.Output<string>;
-    declare public readonly terminateOnDelete: pulumi.Output<boolean>;
+    declare public readonly ovhSubsidiary: pulumi.Output<string | undefined>;
+    declare public readonly adoptId: pulumi.Output<string | undefined>;
+    declare public readonly deletionPolicy: pulumi.Output<OkmsDeletionPolicy>;
 
     constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -328,7 +325,8 @@ export class Okms extends LoadedResource {
                 displayName: undefined,
                 state: undefined,
                 ovhSubsidiary: undefined,
-                terminateOnDelete: undefined,
+                adoptId: undefined,
+                deletionPolicy: undefined,
                 ...args,
             },
             opts,

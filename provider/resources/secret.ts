@@ -18,6 +18,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
+import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
 import { LoadedResource } from "./loader";
 import * as secretApi from "../okms/secretApi";
@@ -84,7 +85,7 @@ export interface SecretMetadataInputs {
     customMetadata?: Record<string, string>;
 }
 
-/** Inputs as the provider sees them (after `check`: `data` is an object). */
+/** Inputs as the provider sees them (after `check`: `data` is an object, `deletionPolicy` set). */
 export interface SecretInputs {
     okmsId: string;
     path: string;
@@ -92,7 +93,7 @@ export interface SecretInputs {
     metadata?: SecretMetadataInputs;
     cas?: number;
     adoptId?: string;
-    deletionPolicy?: secretRules.SecretDeletionPolicy;
+    deletionPolicy: secretRules.SecretDeletionPolicy;
     [key: string]: unknown;
 }
 
@@ -109,9 +110,10 @@ export interface SecretOutputs extends SecretInputs {
 }
 
 /** Input keys (what `read` hands back as `inputs`). */
-export function secretInputKeys(): string[] {
-    return ["okmsId", "path", "data", "metadata", "cas", "adoptId", "deletionPolicy"];
-}
+export const SECRET_INPUT_KEYS = ["okmsId", "path", "data", "metadata", "cas", "adoptId", "deletionPolicy"] as const;
+
+/** The metadata fields a `Secret` manages. */
+const METADATA_KEYS = ["casRequired", "maxVersions", "deactivateVersionAfter", "customMetadata"] as const;
 
 /** An error with a stable code (`ERR_SECRET_*`). Messages name the path, never the data. */
 export function secretError(code: string, message: string, cause?: unknown): Error & { code: string } {
@@ -144,7 +146,7 @@ export function metadataChanges(
         return undefined;
     }
     const out: Record<string, unknown> = {};
-    for (const key of ["casRequired", "maxVersions", "deactivateVersionAfter", "customMetadata"] as const) {
+    for (const key of METADATA_KEYS) {
         const value = wanted[key];
         if (value === undefined) {
             continue;
@@ -172,7 +174,7 @@ function outputsFromWrite(
 ): SecretOutputs {
     const m = res.metadata;
     return {
-        ...(properties.pickInputs(inputs, secretInputKeys()) as SecretInputs),
+        ...(properties.pickInputs(inputs, SECRET_INPUT_KEYS) as SecretInputs),
         data: jsonCopy(inputs.data),
         metadata: metadataOf(m),
         currentVersion: m.currentVersion ?? 1,
@@ -194,7 +196,7 @@ function outputsFromRead(res: secretApi.SecretResponse, recorded: SecretOutputs,
     // input equals: recorded as `{}`, so the next `up` writes a new version instead of reactivating it.
     const known = recorded.currentVersion !== undefined && version?.id === recorded.currentVersion;
     return {
-        ...(properties.pickInputs(recorded, secretInputKeys()) as SecretInputs),
+        ...(properties.pickInputs(recorded, SECRET_INPUT_KEYS) as SecretInputs),
         data: jsonCopy(data ?? (known ? recorded.data : {})),
         metadata: metadataOf(m),
         currentVersion: version?.id ?? m.currentVersion ?? recorded.currentVersion,
@@ -232,21 +234,45 @@ function isCasConflict(e: unknown): boolean {
 
 /**
  * Proof that the secret at the path is the one our lost POST made: a single version, created since the first
- * attempt (two minutes of slack for clock skew), whose data is exactly what we sent. Compared in memory: the
+ * attempt (with creation.ts's clock slack), whose data is exactly what we sent. Compared in memory: the
  * data is never written anywhere to make the comparison.
  */
 function provesOurs(secret: secretApi.SecretResponse, sent: Record<string, unknown>, startedMs: number): boolean {
-    const created = properties.parseDate(secret.metadata.createdAt);
     const version = secret.version ?? undefined;
     return (
         (secret.metadata.currentVersion ?? version?.id) === 1 &&
         version !== undefined &&
         version.id === 1 &&
         version.state === "ACTIVE" &&
-        created !== undefined &&
-        created >= startedMs - 120_000 &&
+        creation.createdSince(secret.metadata.createdAt, startedMs) &&
         properties.sameValue(version.data, sent)
     );
+}
+
+/**
+ * A string `data` is the JSON text of the object (a file's contents, say), parsed in place; OKMS stores
+ * key/value JSON only (error class SecretDataInvalidKeyValueJson in spec/ovh/okms.json).
+ */
+function checkDataText(raw: Record<string, unknown>): pulumi.dynamic.CheckFailure[] {
+    if (typeof raw.data !== "string" || properties.isUnknown(raw.data)) {
+        return [];
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(raw.data);
+    } catch {
+        parsed = undefined;
+    }
+    if (dataObject(parsed) === undefined) {
+        return [
+            {
+                property: "data",
+                reason: "a string must hold a JSON object (key/value pairs): OKMS stores only JSON objects",
+            },
+        ];
+    }
+    raw.data = parsed;
+    return [];
 }
 
 /** The dynamic provider of {@link Secret}. One instance per process (`secretProvider`). */
@@ -259,38 +285,21 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
     }
 
     async check(_olds: SecretInputs, news: SecretInputs): Promise<pulumi.dynamic.CheckResult<SecretInputs>> {
-        const raw = { ...(properties.withoutProvider(news) as Record<string, unknown>) };
-        const failures: pulumi.dynamic.CheckFailure[] = [];
+        const raw = { ...properties.withoutProvider((news ?? {}) as Record<string, unknown>) };
+        const failures = checkDataText(raw);
         if (raw.path === undefined && raw.adoptId !== undefined) {
             raw.path = raw.adoptId;
         }
-        // A string is the JSON text of the object (a file's contents, say); OKMS stores key/value JSON only
-        // (error class SecretDataInvalidKeyValueJson in spec/ovh/okms.json).
-        if (typeof raw.data === "string" && !properties.isUnknown(raw.data)) {
-            let parsed: unknown;
-            try {
-                parsed = JSON.parse(raw.data);
-            } catch {
-                parsed = undefined;
-            }
-            if (dataObject(parsed) !== undefined) {
-                raw.data = parsed;
-            } else {
-                failures.push({
-                    property: "data",
-                    reason: "a string must hold a JSON object (key/value pairs): OKMS stores only JSON objects",
-                });
-            }
-        }
-        const parsed = secretSchemas.secretInputsSchema().safeParse(raw);
-        if (!parsed.success) {
-            // Left out: a data issue when the string was already reported, a missing path (reported below).
-            const dataReported = failures.length > 0;
-            const issues = parsed.error.issues.filter(
-                (i) => !(i.path[0] === "data" && dataReported) && !(i.path[0] === "path" && raw.path === undefined),
-            );
-            failures.push(...properties.issuesToFailures(issues, raw));
-        }
+        const v = lifecycle.validate(secretSchemas.secretInputsSchema, raw);
+        // Left out: a data issue when the string was already reported, a missing path (reported below).
+        const dataReported = failures.length > 0;
+        failures.push(
+            ...v.failures.filter(
+                (f) =>
+                    !(f.property.startsWith("data") && dataReported) &&
+                    !(f.property === "path" && raw.path === undefined),
+            ),
+        );
         if (raw.path === undefined) {
             failures.push({ property: "path", reason: "path is required (or adoptId, to take over a secret)" });
         }
@@ -313,16 +322,17 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
                 });
             }
         }
-        const out: Record<string, unknown> = { ...raw, deletionPolicy: raw.deletionPolicy ?? "delete" };
-        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
-        const shown = properties.hideSecretValues(failures, ["data"]);
+        const out = { ...raw, deletionPolicy: raw.deletionPolicy ?? "delete" };
         // `data` is copied as is (properties.jsonClean would drop the nulls inside it).
-        const { data, ...rest } = out;
-        return { inputs: { ...properties.jsonClean(rest), data } as SecretInputs, failures: shown };
+        return lifecycle.checkResult(out, failures, {
+            stack: this.stackConfig,
+            secretFields: ["data"],
+            verbatim: ["data"],
+        });
     }
 
     async diff(_id: string, olds: SecretOutputs, news: SecretInputs): Promise<pulumi.dynamic.DiffResult> {
-        const o = olds as Record<string, unknown>;
+        const o = lifecycle.oldOutputs<Record<string, unknown>>(olds);
         const n = news as Record<string, unknown>;
         const replaces = ["okmsId", "path"].filter((k) => properties.inputChanged(o, n, k));
         const updates = ["data", "cas", "adoptId", "deletionPolicy"].filter((k) => properties.inputChanged(o, n, k));
@@ -333,12 +343,8 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         if (olds.state !== undefined && olds.state !== "ACTIVE" && !updates.includes("data")) {
             updates.push("data");
         }
-        return {
-            changes: replaces.length > 0 || updates.length > 0,
-            replaces,
-            // A replacement always has another KMS or path, so the new secret can exist before the old one goes.
-            deleteBeforeReplace: false,
-        };
+        // A replacement always has another KMS or path, so the new secret can exist before the old one goes.
+        return lifecycle.diffResult(replaces, updates);
     }
 
     async create(inputs: SecretInputs): Promise<pulumi.dynamic.CreateResult<SecretOutputs>> {
@@ -346,21 +352,18 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
             const { okmsId, path } = inputs;
             const urn = secretRules.secretUrn(client.plate, okmsId, path);
             if (inputs.adoptId !== undefined) {
-                let existing: secretApi.SecretResponse;
-                try {
-                    existing = await secretApi.getSecret(client, okmsId, path, { includeData: true });
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        throw secretError(
+                const existing = await lifecycle.adopt({
+                    kind: "secret",
+                    id: path,
+                    get: () => secretApi.getSecret(client, okmsId, path, { includeData: true }),
+                    notFound: () =>
+                        secretError(
                             "ERR_SECRET_ADOPT_NOT_FOUND",
                             `adoptId: there is no secret at path ${path} in KMS ${okmsId}`,
-                        );
-                    }
-                    throw e;
-                }
+                        ),
+                });
                 const recorded = outputsFromRead(existing, { ...inputs } as SecretOutputs, urn);
-                const outs = await this.converge(client, recorded, inputs);
-                return { id: path, outs };
+                return { id: path, outs: await this.converge(client, recorded, inputs) };
             }
             const body: secretApi.SecretCreation = {
                 path,
@@ -433,7 +436,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         const writeData = dataChanged || olds.state === "DELETED";
         let outs: SecretOutputs = {
             ...olds,
-            ...(properties.pickInputs(news, secretInputKeys()) as SecretInputs),
+            ...(properties.pickInputs(news, SECRET_INPUT_KEYS) as SecretInputs),
             data: jsonCopy(olds.data),
         };
         if (writeData || metadata !== undefined) {
@@ -482,7 +485,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
     }
 
     async read(id: string, props?: SecretOutputs): Promise<pulumi.dynamic.ReadResult<SecretOutputs>> {
-        const p = (props ?? {}) as SecretOutputs;
+        const p = lifecycle.oldOutputs<SecretOutputs>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
             throw new Error(`cannot read secret ${id}: its state has no okmsId`);
@@ -490,20 +493,15 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         return stackConfig.withClient(
             this.stackConfig,
             async (client): Promise<pulumi.dynamic.ReadResult<SecretOutputs>> => {
-                let res: secretApi.SecretResponse;
-                try {
-                    res = await secretApi.getSecret(client, okmsId, id, { includeData: true });
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        return {};
-                    }
-                    throw e;
+                const res = await lifecycle.live(() => secretApi.getSecret(client, okmsId, id, { includeData: true }));
+                if (res === undefined) {
+                    return {};
                 }
                 const urn = p.iamUrn ?? secretRules.secretUrn(client.plate, okmsId, id);
                 const outs = outputsFromRead(res, { ...p, path: p.path ?? id }, urn);
                 // Props show the secret as it is now (data, metadata, version state); inputs stay the user's, so the
                 // next `up` sees the drift and repairs it.
-                const { data: _data, ...rest } = properties.pickInputs(p, secretInputKeys());
+                const { data: _data, ...rest } = properties.pickInputs(p, SECRET_INPUT_KEYS);
                 return { id, props: outs, inputs: { ...rest, data: jsonCopy(p.data) } as SecretOutputs };
             },
         );
@@ -515,12 +513,12 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         news: SecretInputs,
     ): Promise<pulumi.dynamic.UpdateResult<SecretOutputs>> {
         return stackConfig.withClient(this.stackConfig, async (client) => ({
-            outs: await this.converge(client, olds, news),
+            outs: await this.converge(client, lifecycle.oldOutputs<SecretOutputs>(olds), news),
         }));
     }
 
     async delete(id: string, props: SecretOutputs): Promise<void> {
-        const p = props as Partial<SecretOutputs>;
+        const p = lifecycle.oldOutputs<Partial<SecretOutputs>>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
             return;

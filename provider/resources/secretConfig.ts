@@ -17,6 +17,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as properties from "./properties";
 import * as creation from "./creation";
+import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
 import { LoadedResource } from "./loader";
 import * as secretApi from "../okms/secretApi";
@@ -56,14 +57,13 @@ export interface SecretConfigOutputs extends SecretConfigInputs {
     previous: SecretConfigValues;
 }
 
-function settingKeys(): (keyof SecretConfigValues)[] {
-    return ["casRequired", "maxVersions", "deactivateVersionAfter"];
-}
+/** The settings (the inputs besides `okmsId`). */
+const SETTING_KEYS = ["casRequired", "maxVersions", "deactivateVersionAfter"] as const;
 
 /** The settings the inputs set whose value differs from the KMS's. */
 function changes(wanted: SecretConfigValues, actual: Partial<SecretConfigValues>): secretApi.SecretConfigUpdate {
     const out: Record<string, unknown> = {};
-    for (const key of settingKeys()) {
+    for (const key of SETTING_KEYS) {
         if (wanted[key] !== undefined && !properties.sameValue(wanted[key], actual[key])) {
             out[key] = wanted[key];
         }
@@ -91,29 +91,23 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
         _olds: SecretConfigInputs,
         news: SecretConfigInputs,
     ): Promise<pulumi.dynamic.CheckResult<SecretConfigInputs>> {
-        const raw = properties.withoutProvider(news) as Record<string, unknown>;
-        const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = secretSchemas.secretConfigInputsSchema().safeParse(raw);
-        if (!parsed.success) {
-            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
-        }
-        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
-        return { inputs: properties.jsonClean(raw) as SecretConfigInputs, failures };
+        const { raw, failures } = lifecycle.validate(secretSchemas.secretConfigInputsSchema, news);
+        return lifecycle.checkResult(raw, failures, { stack: this.stackConfig });
     }
 
     async diff(_id: string, olds: SecretConfigOutputs, news: SecretConfigInputs): Promise<pulumi.dynamic.DiffResult> {
-        const o = olds as Record<string, unknown>;
+        const o = lifecycle.oldOutputs<Record<string, unknown>>(olds);
         const n = news as Record<string, unknown>;
         const replaces = properties.inputChanged(o, n, "okmsId") ? ["okmsId"] : [];
-        const updates = settingKeys().filter((k) => n[k] !== undefined && properties.inputChanged(o, n, k));
-        return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+        const updates = SETTING_KEYS.filter((k) => n[k] !== undefined && properties.inputChanged(o, n, k));
+        return lifecycle.diffResult(replaces, updates);
     }
 
     async create(inputs: SecretConfigInputs): Promise<pulumi.dynamic.CreateResult<SecretConfigOutputs>> {
         return stackConfig.withClient(this.stackConfig, async (client) => {
             const before = await secretApi.getSecretConfig(client, inputs.okmsId);
             const previous: SecretConfigValues = {};
-            for (const key of settingKeys()) {
+            for (const key of SETTING_KEYS) {
                 if (inputs[key] !== undefined) {
                     (previous as Record<string, unknown>)[key] = before[key];
                 }
@@ -129,19 +123,14 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
     }
 
     async read(id: string, props?: SecretConfigOutputs): Promise<pulumi.dynamic.ReadResult<SecretConfigOutputs>> {
-        const p = (props ?? {}) as Partial<SecretConfigOutputs>;
+        const p = lifecycle.oldOutputs<Partial<SecretConfigOutputs>>(props);
         const okmsId = typeof p.okmsId === "string" ? p.okmsId : id;
         return stackConfig.withClient(this.stackConfig, async (client) => {
-            let res: secretApi.SecretConfigResponse;
-            try {
-                res = await secretApi.getSecretConfig(client, okmsId);
-            } catch (e) {
-                if (creation.isGone(e)) {
-                    return {};
-                }
-                throw e;
+            const res = await lifecycle.live(() => secretApi.getSecretConfig(client, okmsId));
+            if (res === undefined) {
+                return {};
             }
-            const inputs = properties.pickInputs(p, ["okmsId", ...settingKeys()]);
+            const inputs = properties.pickInputs(p, ["okmsId", ...SETTING_KEYS]);
             return {
                 id,
                 props: properties.jsonClean({
@@ -160,14 +149,15 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
         olds: SecretConfigOutputs,
         news: SecretConfigInputs,
     ): Promise<pulumi.dynamic.UpdateResult<SecretConfigOutputs>> {
-        const previous: SecretConfigValues = { ...(olds.previous ?? {}) };
-        for (const key of settingKeys()) {
+        const o = lifecycle.oldOutputs<SecretConfigOutputs>(olds);
+        const previous: SecretConfigValues = { ...(o.previous ?? {}) };
+        for (const key of SETTING_KEYS) {
             // A setting managed for the first time: remember what it was, to put it back on destroy.
             if (news[key] !== undefined && !(key in previous)) {
-                (previous as Record<string, unknown>)[key] = olds[key];
+                (previous as Record<string, unknown>)[key] = o[key];
             }
         }
-        const body = changes(news, olds);
+        const body = changes(news, o);
         return stackConfig.withClient(this.stackConfig, async (client) => {
             const after =
                 Object.keys(body).length > 0
@@ -178,7 +168,7 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
     }
 
     async delete(id: string, props: SecretConfigOutputs): Promise<void> {
-        const p = props as Partial<SecretConfigOutputs>;
+        const p = lifecycle.oldOutputs<Partial<SecretConfigOutputs>>(props);
         const okmsId = typeof p.okmsId === "string" ? p.okmsId : id;
         const previous = (p.previous ?? {}) as SecretConfigValues;
         const body = changes(previous, p);

@@ -9,6 +9,7 @@ import * as stackConfig from "./stackConfig";
 import * as secretApi from "../okms/secretApi";
 import type * as secretRules from "../okms/secretRules";
 import * as secretSchemas from "../okms/secretSchemas";
+import { programStackConfig } from "./functions";
 import { metadataOf, secretError, type SecretMetadataInputs } from "./secret";
 
 /** Arguments of {@link getSecret}. */
@@ -47,28 +48,13 @@ export interface GetSecretResult {
 }
 
 /**
- * The `ovh:*` stack config of the running program, read now (outside a program: none). Through
- * `runtime.getConfig`, which returns the value as is: `Config.get` would warn about every secret key.
- */
-function programStackConfig(): stackConfig.OvhStackConfig {
-    const out: stackConfig.OvhStackConfig = {};
-    for (const key of stackConfig.ovhConfigKeys()) {
-        const value = pulumi.runtime.getConfig(key);
-        if (value !== undefined && value !== "") {
-            out[key] = value;
-        }
-    }
-    return out;
-}
-
-/**
  * Reads a secret's data (one `GET …/secret/{path}?includeData=true[&version=N]`). The promise's result is plain:
  * in a program prefer {@link getSecretOutput}, whose result is a Pulumi secret. Bad arguments fail before any
  * call (`ERR_SECRET_ARGS`, naming the field); a version whose data is not readable fails with
  * `ERR_SECRET_NO_DATA`.
  */
 export async function getSecret(args: GetSecretArgs): Promise<GetSecretResult> {
-    const parsed = secretSchemas.getSecretArgsSchema().safeParse(args);
+    const parsed = secretSchemas.getSecretArgsSchema.safeParse(args);
     if (!parsed.success) {
         const failures = properties.issuesToFailures(parsed.error.issues, args);
         throw secretError(

@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as nodeCrypto from "node:crypto";
 import * as properties from "./properties";
 import * as creation from "./creation";
+import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
 import { LoadedResource } from "./loader";
 import * as api from "../okms/api";
@@ -22,7 +23,7 @@ import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
 
 /** What happens to the key material on `pulumi destroy` (or replacement). */
-export type ServiceKeyDeletionPolicy = "delete" | "deactivate";
+export type ServiceKeyDeletionPolicy = rules.ServiceKeyDeletionPolicy;
 
 /** A private JSON Web Key to import (RFC 7517/7518 members, base64url). */
 export interface ImportJwk {
@@ -103,7 +104,7 @@ export interface ServiceKeyArgs {
     deletionPolicy?: pulumi.Input<ServiceKeyDeletionPolicy>;
 }
 
-/** Inputs as the provider sees them (resolved). */
+/** Inputs as the provider sees them (after `check`, which sets `state` and `deletionPolicy`). */
 export interface ServiceKeyInputs {
     okmsId: string;
     name: string;
@@ -112,11 +113,11 @@ export interface ServiceKeyInputs {
     curve?: rules.KeyCurve;
     operations?: rules.KeyOperation[];
     context?: string;
-    state?: rules.KeyDesiredState;
+    state: rules.KeyDesiredState;
     deactivationReason?: rules.DeactivationReason;
     importJwk?: ImportJwk;
     adoptId?: string;
-    deletionPolicy?: ServiceKeyDeletionPolicy;
+    deletionPolicy: ServiceKeyDeletionPolicy;
     [key: string]: unknown;
 }
 
@@ -130,23 +131,27 @@ export interface ServiceKeyOutputs extends Omit<ServiceKeyInputs, "state"> {
     publicKeyPem?: string;
 }
 
+/** Attributes the API can't change: a change replaces the key. */
+const SPEC_KEYS = ["type", "size", "curve", "operations", "context"] as const;
+
 /** Input keys (what `read` hands back as `inputs`). */
-export function serviceKeyInputKeys(): string[] {
-    return [
-        "okmsId",
-        "name",
-        "type",
-        "size",
-        "curve",
-        "operations",
-        "context",
-        "state",
-        "deactivationReason",
-        "importJwk",
-        "adoptId",
-        "deletionPolicy",
-    ];
-}
+export const SERVICE_KEY_INPUT_KEYS = [
+    "okmsId",
+    "name",
+    ...SPEC_KEYS,
+    "state",
+    "deactivationReason",
+    "importJwk",
+    "adoptId",
+    "deletionPolicy",
+] as const;
+
+/** The private members a JWK must carry to be imported. */
+const REQUIRED_JWK_MEMBERS: Record<rules.KeyType, readonly string[]> = {
+    oct: ["k"],
+    RSA: ["n", "e", "d", "p", "q", "dp", "dq", "qi"],
+    EC: ["crv", "x", "y", "d"],
+};
 
 /** base64url → byte length (for key sizes derived from a JWK). */
 function b64urlBytes(value: string): Buffer {
@@ -175,11 +180,6 @@ export function describeJwk(jwk: ImportJwk): {
     };
 }
 
-/** The private members a JWK must carry to be imported. */
-function requiredJwkMembers(kty: rules.KeyType): string[] {
-    return kty === "oct" ? ["k"] : kty === "RSA" ? ["n", "e", "d", "p", "q", "dp", "dq", "qi"] : ["crv", "x", "y", "d"];
-}
-
 /** Public key PEM (SPKI) of a public JWK, computed locally (saves a `?format=PEM` call). */
 function publicPemFromJwk(jwk: Record<string, unknown>): string | undefined {
     const members = jwk.kty === "RSA" ? ["kty", "n", "e"] : jwk.kty === "EC" ? ["kty", "crv", "x", "y"] : undefined;
@@ -199,7 +199,7 @@ export function toOutputs(
     const jwk = key.type !== "oct" ? key.keys?.[0] : undefined;
     const publicKeyJwk = jwk ? properties.jsonClean(jwk) : undefined;
     return properties.jsonClean({
-        ...properties.pickInputs(inputs, serviceKeyInputKeys()),
+        ...properties.pickInputs(inputs, SERVICE_KEY_INPUT_KEYS),
         okmsId: inputs.okmsId as string,
         keyId: key.id,
         name: key.name,
@@ -262,17 +262,14 @@ function keyRecovery(
         what: "service key",
         name: body.name,
         okmsId,
-        candidates: async (startedMs) =>
-            (await api.listServiceKeys(client, okmsId)).filter(
-                (k) =>
-                    k.name === body.name &&
-                    !k.state.startsWith("DESTROYED") &&
-                    creation.createdSince(k.createdAt, startedMs) &&
-                    (requested.type === undefined || k.type === requested.type) &&
-                    (requested.size === undefined || k.size === requested.size) &&
-                    (requested.curve === undefined || k.curve === requested.curve) &&
-                    (requested.operations === undefined || properties.sameSet(k.operations, requested.operations)),
-            ),
+        list: () => api.listServiceKeys(client, okmsId),
+        nameOf: (k) => k.name,
+        alive: (k) => !k.state.startsWith("DESTROYED"),
+        requested: (k) =>
+            (requested.type === undefined || k.type === requested.type) &&
+            (requested.size === undefined || k.size === requested.size) &&
+            (requested.curve === undefined || k.curve === requested.curve) &&
+            (requested.operations === undefined || properties.sameSet(k.operations, requested.operations)),
         proof: ourPublic,
         prove: async (k, proof) => {
             const full = await api.getServiceKey(client, okmsId, k.id, "JWK");
@@ -290,21 +287,180 @@ function keyRecovery(
     };
 }
 
-/** Differences between an adopted key and the inputs that describe it. */
-function adoptMismatches(key: api.ServiceKeyResponse, inputs: ServiceKeyInputs): string[] {
-    const out: string[] = [];
-    // A null size/curve/operations (allowed by okms.serviceKey.Response) proves nothing either way; the
-    // context is never returned, so adoption cannot and does not check it.
-    const compare = (field: string, wanted: unknown, actual: unknown, equal = properties.sameValue) => {
-        if (wanted !== undefined && actual !== null && actual !== undefined && !equal(wanted, actual)) {
-            out.push(`${field}: inputs say ${JSON.stringify(wanted)}, key has ${JSON.stringify(actual ?? null)}`);
+/** The attributes of an adopted key that the inputs pin; the context is never returned, so it is not checked. */
+function pinnedSpec(key: api.ServiceKeyResponse, inputs: ServiceKeyInputs): lifecycle.Pinned[] {
+    return [
+        { field: "type", wanted: inputs.type, actual: key.type },
+        { field: "size", wanted: inputs.size, actual: key.size },
+        { field: "curve", wanted: inputs.curve, actual: key.curve },
+        { field: "operations", wanted: inputs.operations, actual: key.operations, equal: properties.sameSet },
+    ];
+}
+
+/** What an explicit input may not contradict in a JWK to import, and the JWK member to blame otherwise. */
+const JWK_FIELDS = ["type", "size", "curve", "operations"] as const;
+
+/**
+ * BYOK: what the JWK says wins, and explicit inputs must agree with it. Returns what the JWK describes (when
+ * it is known and well-formed) and the failures.
+ */
+function checkImportJwk(v: lifecycle.Validated): {
+    derived?: ReturnType<typeof describeJwk>;
+    failures: pulumi.dynamic.CheckFailure[];
+} {
+    const { raw } = v;
+    const jwk = raw.importJwk;
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    if (
+        jwk === null ||
+        typeof jwk !== "object" ||
+        properties.isUnknown(jwk) ||
+        !v.wellFormed("importJwk", ...JWK_FIELDS)
+    ) {
+        return { failures };
+    }
+    const j = jwk as ImportJwk;
+    const derived = describeJwk(j);
+    const required = REQUIRED_JWK_MEMBERS[j.kty];
+    for (const member of required.filter((m) => (j as unknown as Record<string, unknown>)[m] === undefined)) {
+        failures.push({
+            property: `importJwk.${member}`,
+            reason: `a ${j.kty} key to import needs the private JWK members ${required.join(", ")}`,
+        });
+    }
+    for (const field of JWK_FIELDS) {
+        const explicit = raw[field];
+        const fromJwk = derived[field];
+        const equal = field === "operations" ? properties.sameSet : properties.sameValue;
+        if (explicit !== undefined && !properties.containsUnknown(explicit) && fromJwk !== undefined) {
+            if (!equal(explicit, fromJwk)) {
+                failures.push({
+                    property: field,
+                    reason: `${field} ${JSON.stringify(explicit)} conflicts with importJwk, which gives ${JSON.stringify(fromJwk)}`,
+                });
+            }
         }
-    };
-    compare("type", inputs.type, key.type);
-    compare("size", inputs.size, key.size);
-    compare("curve", inputs.curve, key.curve);
-    compare("operations", inputs.operations, key.operations, properties.sameSet);
-    return out;
+    }
+    return { derived, failures };
+}
+
+/**
+ * Fills the type, size, curve and operations (unless adopting: the key decides, checked at create; or while
+ * the JWK to import is unknown) and checks them together, once every part is known and well-formed. A value
+ * that came from the JWK, not from an explicit input, is the JWK's fault: its member is named.
+ */
+function checkKeySpec(
+    v: lifecycle.Validated,
+    out: Record<string, unknown>,
+    derived: ReturnType<typeof describeJwk> | undefined,
+): pulumi.dynamic.CheckFailure[] {
+    const { raw } = v;
+    if (raw.adoptId === undefined && (raw.importJwk === undefined || derived !== undefined)) {
+        out.type = raw.type ?? derived?.type ?? "oct";
+    }
+    const type = out.type;
+    if (typeof type !== "string" || !(rules.KEY_TYPES as readonly string[]).includes(type)) {
+        return [];
+    }
+    const r = rules.KEY_TYPE_RULES[type as rules.KeyType];
+    if (raw.adoptId === undefined && (raw.importJwk === undefined || derived !== undefined)) {
+        out.size = raw.size ?? derived?.size ?? r.defaultSize;
+        out.curve = raw.curve ?? derived?.curve ?? r.defaultCurve;
+        out.operations = raw.operations ?? derived?.operations ?? [...r.defaultOperations];
+    }
+    const spec = { size: out.size, curve: out.curve, operations: out.operations };
+    if (
+        !v.wellFormed("importJwk", ...JWK_FIELDS) ||
+        properties.containsUnknown(spec) ||
+        !Array.isArray(spec.operations)
+    ) {
+        return [];
+    }
+    const jwkMember: Record<string, string> = { size: type === "RSA" ? "n" : "k", curve: "crv", operations: "key_ops" };
+    return rules
+        .validateKeySpec({
+            type: type as rules.KeyType,
+            size: spec.size as number | undefined,
+            curve: spec.curve as string | undefined,
+            operations: spec.operations as string[],
+        })
+        .map((f) => {
+            const fromJwk = raw[f.field] === undefined && derived?.[f.field as keyof typeof derived] !== undefined;
+            return { property: fromJwk ? `importJwk.${jwkMember[f.field] ?? f.field}` : f.field, reason: f.reason };
+        });
+}
+
+/** The rename and state change that bring a key to the inputs (empty when it is there already). */
+function keyUpdate(
+    current: { name?: unknown; state?: unknown; deactivationReason?: unknown },
+    inputs: ServiceKeyInputs,
+): api.ServiceKeyUpdate {
+    const body: api.ServiceKeyUpdate = {};
+    if (current.name !== inputs.name) {
+        body.name = inputs.name;
+    }
+    // `check` set the reason of a DEACTIVATED key; a reason changed on a deactivated key is sent again.
+    const reasonChanged =
+        inputs.state === "DEACTIVATED" && !properties.sameValue(current.deactivationReason, inputs.deactivationReason);
+    if (current.state !== inputs.state || reasonChanged) {
+        body.state = inputs.state;
+        if (inputs.state === "DEACTIVATED") {
+            body.deactivationReason = inputs.deactivationReason;
+        }
+    }
+    return body;
+}
+
+/**
+ * Renames/deactivates a created (or adopted) key as asked and reads what the POST's answer lacks. A key whose
+ * set-up fails is recorded (creation.createdButFailed), never orphaned.
+ */
+async function finishKey(
+    client: stackConfig.Client,
+    created: api.ServiceKeyResponse,
+    inputs: ServiceKeyInputs,
+): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> {
+    const { okmsId } = inputs;
+    const id = created.id;
+    try {
+        // An adopted key's reason is unknown (never returned): a DEACTIVATED one keeps it.
+        const update = keyUpdate({ ...created, deactivationReason: inputs.deactivationReason }, inputs);
+        if (Object.keys(update).length > 0) {
+            await api.updateServiceKey(client, okmsId, id, update);
+        }
+        // The POST's answer has everything but the public key (RSA/EC) and the IAM URN (which is derived): a
+        // symmetric key costs one call, an asymmetric one a POST and a GET.
+        const complete = Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
+        const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
+        return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
+    } catch (e) {
+        throw creation.createdButFailed(
+            `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
+            id,
+            toOutputs(created, inputs),
+            inputs,
+            e,
+        );
+    }
+}
+
+/** The POST body of a key to create: the JWK to import, or the attributes to generate it with. */
+function creationBody(inputs: ServiceKeyInputs): api.ServiceKeyCreation & { name: string } {
+    const { name, context, importJwk } = inputs;
+    return properties.jsonClean(
+        importJwk
+            ? // The API requires a kid although it assigns the key id (Terraform sends a placeholder).
+              { name, context, keys: [{ ...importJwk, kid: importJwk.kid ?? "pulumi-kid-placeholder" }] }
+            : {
+                  name,
+                  type: inputs.type,
+                  // `check` held the size to the rules' sizes, all of them okms.KeySizeEnum values.
+                  size: inputs.size as api.ServiceKeyCreation["size"],
+                  curve: inputs.curve,
+                  operations: inputs.operations,
+                  context,
+              },
+    );
 }
 
 /** The dynamic provider of {@link ServiceKey}. One instance per process (`serviceKeyProvider`). */
@@ -320,260 +476,95 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         _olds: ServiceKeyInputs,
         news: ServiceKeyInputs,
     ): Promise<pulumi.dynamic.CheckResult<ServiceKeyInputs>> {
-        const raw = properties.withoutProvider(news) as Record<string, unknown>;
-        const failures: pulumi.dynamic.CheckFailure[] = [];
-        const parsed = schemas.serviceKeyInputsSchema().safeParse(raw);
-        if (!parsed.success) {
-            failures.push(...properties.issuesToFailures(parsed.error.issues, raw));
-        }
-        // Whether these fields are well-formed: a cross-field rule runs when its own fields are, so a mistake in
-        // another field (a name too long) doesn't hide it.
-        const wellFormed = (...fields: string[]) =>
-            parsed.success || !parsed.error.issues.some((i) => fields.includes(String(i.path[0])));
-        const known = (v: unknown) => v !== undefined && !properties.containsUnknown(v);
-        const given = (key: string) => raw[key] !== undefined;
-        const out: Record<string, unknown> = { ...raw };
-
-        // BYOK: what the JWK says wins, and explicit inputs must agree with it.
-        const jwk = raw.importJwk;
-        const jwkKnown = jwk !== undefined && jwk !== null && typeof jwk === "object" && !properties.isUnknown(jwk);
-        let derived: ReturnType<typeof describeJwk> | undefined;
-        if (jwkKnown && wellFormed("importJwk", "type", "size", "curve", "operations")) {
-            const j = jwk as ImportJwk;
-            derived = describeJwk(j);
-            for (const member of requiredJwkMembers(j.kty)) {
-                if ((j as unknown as Record<string, unknown>)[member] === undefined) {
-                    failures.push({
-                        property: `importJwk.${member}`,
-                        reason: `a ${j.kty} key to import needs the private JWK members ${requiredJwkMembers(j.kty).join(", ")}`,
-                    });
-                }
-            }
-            for (const field of ["type", "size", "curve", "operations"] as const) {
-                const explicit = raw[field];
-                const fromJwk = derived[field];
-                if (known(explicit) && fromJwk !== undefined) {
-                    const equal = field === "operations" ? properties.sameSet : properties.sameValue;
-                    if (!equal(explicit, fromJwk)) {
-                        failures.push({
-                            property: field,
-                            reason: `${field} ${JSON.stringify(explicit)} conflicts with importJwk, which gives ${JSON.stringify(fromJwk)}`,
-                        });
-                    }
-                }
-            }
-        }
-        if (given("importJwk") && given("adoptId")) {
+        const v = lifecycle.validate(schemas.serviceKeyInputsSchema, news);
+        const out: Record<string, unknown> = { ...v.raw };
+        // Each rule runs whatever else is wrong (on well-formed fields), so one mistake never hides another.
+        const jwk = checkImportJwk(v);
+        const failures = [...v.failures, ...jwk.failures];
+        if (v.raw.importJwk !== undefined && v.raw.adoptId !== undefined) {
             failures.push({
                 property: "adoptId",
                 reason: "adoptId and importJwk are mutually exclusive: adopt or import",
             });
         }
-
-        // Defaults. When adopting, the key decides (and is checked at create); while the JWK to import is unknown
-        // (preview), so is what it describes.
-        const fillDefaults = !given("adoptId") && (!given("importJwk") || derived !== undefined);
-        if (fillDefaults) {
-            out.type = raw.type ?? derived?.type ?? "oct";
-        }
-        const type = out.type;
-        if (typeof type === "string" && (rules.KEY_TYPES as readonly string[]).includes(type)) {
-            const r = rules.KEY_TYPE_RULES[type as rules.KeyType];
-            if (fillDefaults) {
-                out.size = raw.size ?? derived?.size ?? r.defaultSize;
-                out.curve = raw.curve ?? derived?.curve ?? r.defaultCurve;
-                out.operations = raw.operations ?? derived?.operations ?? [...r.defaultOperations];
-            }
-            const spec = { size: out.size, curve: out.curve, operations: out.operations };
-            // Cross-field rules only when every part is known (and the fields themselves are well-formed).
-            if (
-                wellFormed("importJwk", "type", "size", "curve", "operations") &&
-                !properties.containsUnknown(spec) &&
-                Array.isArray(spec.operations)
-            ) {
-                // A value that came from the JWK, not from an explicit input, is the JWK's fault: name its member.
-                const jwkMember: Record<string, string> = {
-                    size: type === "RSA" ? "n" : "k",
-                    curve: "crv",
-                    operations: "key_ops",
-                };
-                for (const v of rules.validateKeySpec({
-                    type: type as rules.KeyType,
-                    size: spec.size as number | undefined,
-                    curve: spec.curve as string | undefined,
-                    operations: spec.operations as string[],
-                })) {
-                    const fromJwk =
-                        raw[v.field] === undefined && derived?.[v.field as keyof typeof derived] !== undefined;
-                    failures.push({
-                        property: fromJwk ? `importJwk.${jwkMember[v.field] ?? v.field}` : v.field,
-                        reason: v.reason,
-                    });
-                }
-            }
-        }
-        out.state = raw.state ?? "ACTIVE";
-        if (out.state === "DEACTIVATED" && raw.deactivationReason === undefined) {
+        failures.push(...checkKeySpec(v, out, jwk.derived));
+        out.state = v.raw.state ?? "ACTIVE";
+        if (out.state === "DEACTIVATED" && v.raw.deactivationReason === undefined) {
             out.deactivationReason = "UNSPECIFIED";
         }
-        out.deletionPolicy = raw.deletionPolicy ?? "delete";
-
-        failures.push(...stackConfig.checkOvhConfig(this.stackConfig));
+        out.deletionPolicy = v.raw.deletionPolicy ?? "delete";
         // A private JWK is secret: no failure may make the engine print it.
-        return {
-            inputs: properties.jsonClean(out) as ServiceKeyInputs,
-            failures: properties.hideSecretValues(failures, ["importJwk"]),
-        };
+        return lifecycle.checkResult(out, failures, { stack: this.stackConfig, secretFields: ["importJwk"] });
     }
 
     async diff(_id: string, olds: ServiceKeyOutputs, news: ServiceKeyInputs): Promise<pulumi.dynamic.DiffResult> {
-        const o = olds as Record<string, unknown>;
+        const o = lifecycle.oldOutputs<Record<string, unknown>>(olds);
         const n = news as Record<string, unknown>;
-        const replaces: string[] = [];
-        const adopting = n.adoptId !== undefined;
-        for (const key of ["type", "size", "curve", "operations", "context"]) {
-            // An adopted key's attributes are whatever the key has unless the inputs pin them.
-            if (adopting && n[key] === undefined) {
-                continue;
-            }
-            if (properties.inputChanged(o, n, key, key === "operations" ? properties.sameSet : properties.sameValue)) {
-                replaces.push(key);
-            }
-        }
-        if (properties.inputChanged(o, n, "okmsId")) {
-            replaces.push("okmsId");
-        }
-        if (properties.inputChanged(o, n, "importJwk")) {
-            replaces.push("importJwk");
-        }
-        // Adopting another key replaces; dropping adoptId (or naming the key we already manage) does not.
-        if (
-            n.adoptId !== undefined &&
-            !properties.sameValue(n.adoptId, o.adoptId) &&
-            !properties.sameValue(n.adoptId, o.keyId)
-        ) {
+        // An adopted key's attributes are whatever the key has unless the inputs pin them.
+        const replaces: string[] = [
+            ...SPEC_KEYS.filter(
+                (k) =>
+                    !(n.adoptId !== undefined && n[k] === undefined) &&
+                    properties.inputChanged(o, n, k, k === "operations" ? properties.sameSet : properties.sameValue),
+            ),
+            ...["okmsId", "importJwk"].filter((k) => properties.inputChanged(o, n, k)),
+        ];
+        if (lifecycle.adoptsAnother(o, n, "keyId")) {
             replaces.push("adoptId");
         }
         const updates = ["name", "state", "deletionPolicy"].filter((k) => properties.inputChanged(o, n, k));
         if (n.state === "DEACTIVATED" && properties.inputChanged(o, n, "deactivationReason")) {
             updates.push("deactivationReason");
         }
-        return { changes: replaces.length > 0 || updates.length > 0, replaces, deleteBeforeReplace: false };
+        return lifecycle.diffResult(replaces, updates);
     }
 
     async create(inputs: ServiceKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> {
         return stackConfig.withClient(this.stackConfig, async (client) => {
-            const okmsId = inputs.okmsId;
-            // Renames/deactivates as asked and reads what the POST's answer lacks.
-            const finish = async (
-                created: api.ServiceKeyResponse,
-            ): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> => {
-                const id = created.id;
-                try {
-                    const update: api.ServiceKeyUpdate = {};
-                    if (created.name !== inputs.name) {
-                        update.name = inputs.name;
-                    }
-                    const wanted = inputs.state ?? "ACTIVE";
-                    if (created.state !== wanted) {
-                        update.state = wanted;
-                        if (wanted === "DEACTIVATED") {
-                            update.deactivationReason = inputs.deactivationReason ?? "UNSPECIFIED";
-                        }
-                    }
-                    if (Object.keys(update).length > 0) {
-                        await api.updateServiceKey(client, okmsId, id, update);
-                    }
-                    // The POST's answer has everything but the public key (RSA/EC) and the IAM URN (which is
-                    // derived): a symmetric key costs one call, an asymmetric one a POST and a GET.
-                    const complete =
-                        Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
-                    const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
-                    return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
-                } catch (e) {
-                    throw creation.createdButFailed(
-                        `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
-                        id,
-                        toOutputs(created, inputs),
-                        inputs,
-                        e,
-                    );
-                }
-            };
-            if (inputs.adoptId !== undefined) {
-                let adopted: api.ServiceKeyResponse;
-                try {
-                    adopted = await api.getServiceKey(client, okmsId, inputs.adoptId, "JWK");
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        throw new Error(`adoptId: service key ${inputs.adoptId} does not exist in KMS ${okmsId}`);
-                    }
-                    throw e;
-                }
-                const mismatches = adoptMismatches(adopted, inputs);
-                if (mismatches.length > 0) {
-                    throw new Error(
-                        `adoptId: service key ${inputs.adoptId} does not match the inputs (${mismatches.join("; ")}); ` +
-                            `fix the inputs or remove them to take the key as it is`,
-                    );
-                }
-                return finish(adopted);
+            const { okmsId, adoptId } = inputs;
+            if (adoptId !== undefined) {
+                const adopted = await lifecycle.adopt({
+                    kind: "service key",
+                    id: adoptId,
+                    where: `in KMS ${okmsId}`,
+                    get: () => api.getServiceKey(client, okmsId, adoptId, "JWK"),
+                    // A null size/curve/operations (allowed by okms.serviceKey.Response) proves nothing.
+                    unsetProvesNothing: true,
+                    pinned: (key) => pinnedSpec(key, inputs),
+                    hint: "fix the inputs or remove them to take the key as it is",
+                });
+                return finishKey(client, adopted, inputs);
             }
-            const body: api.ServiceKeyCreation & { name: string } = inputs.importJwk
-                ? {
-                      name: inputs.name,
-                      context: inputs.context,
-                      // The API requires a kid although it assigns the key id (Terraform sends a placeholder).
-                      keys: [{ ...inputs.importJwk, kid: inputs.importJwk.kid ?? "pulumi-kid-placeholder" }],
-                  }
-                : {
-                      name: inputs.name,
-                      type: inputs.type,
-                      // `check` held the size to the rules' sizes, all of them okms.KeySizeEnum values.
-                      size: inputs.size as api.ServiceKeyCreation["size"],
-                      curve: inputs.curve,
-                      operations: inputs.operations,
-                      context: inputs.context,
-                  };
-            const clean = properties.jsonClean(body);
-            const recovery = keyRecovery(client, okmsId, clean);
+            const body = creationBody(inputs);
+            const recovery = keyRecovery(client, okmsId, body);
             return creation.journaledCreate(recovery, async (interrupted) =>
-                finish(
+                finishKey(
+                    client,
                     interrupted ??
-                        (await creation.createWithRecovery(
-                            () => api.createServiceKey(client, okmsId, clean),
-                            recovery,
-                        )),
+                        (await creation.createWithRecovery(() => api.createServiceKey(client, okmsId, body), recovery)),
+                    inputs,
                 ),
             );
         });
     }
 
     async read(id: string, props?: ServiceKeyOutputs): Promise<pulumi.dynamic.ReadResult<ServiceKeyOutputs>> {
-        const p = (props ?? {}) as Record<string, unknown>;
+        const p = lifecycle.oldOutputs<Record<string, unknown>>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
             throw new Error(`cannot read service key ${id}: its state has no okmsId`);
         }
-        const inputs = properties.pickInputs(p, serviceKeyInputKeys());
+        const inputs = properties.pickInputs(p, SERVICE_KEY_INPUT_KEYS);
         return stackConfig.withClient(
             this.stackConfig,
             async (client): Promise<pulumi.dynamic.ReadResult<ServiceKeyOutputs>> => {
-                let key: api.ServiceKeyResponse;
-                try {
-                    key = await api.getServiceKey(client, okmsId, id, "JWK");
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        return {};
-                    }
-                    throw e;
-                }
-                if (key.state.startsWith("DESTROYED")) {
+                const key = await lifecycle.live(() => api.getServiceKey(client, okmsId, id, "JWK"));
+                if (key === undefined || key.state.startsWith("DESTROYED")) {
                     return {};
                 }
-                // Props show what the key is now (a name or state changed elsewhere); inputs stay the user's, so the
-                // next `up` sees the drift and repairs it.
-                return { id, props: toOutputs(key, inputs), inputs: inputs as unknown as ServiceKeyOutputs };
+                // Props show what the key is now (a name or state changed elsewhere); inputs stay the user's, so
+                // the next `up` sees the drift and repairs it.
+                return { id, props: toOutputs(key, inputs), inputs: inputs as ServiceKeyOutputs };
             },
         );
     }
@@ -583,31 +574,10 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         olds: ServiceKeyOutputs,
         news: ServiceKeyInputs,
     ): Promise<pulumi.dynamic.UpdateResult<ServiceKeyOutputs>> {
-        const body: api.ServiceKeyUpdate = {};
-        if (!properties.sameValue(olds.name, news.name)) {
-            body.name = news.name;
-        }
-        const wanted = news.state ?? "ACTIVE";
-        const reason = news.deactivationReason ?? "UNSPECIFIED";
-        if (olds.state !== wanted) {
-            body.state = wanted;
-            if (wanted === "DEACTIVATED") {
-                body.deactivationReason = reason;
-            }
-        } else if (
-            wanted === "DEACTIVATED" &&
-            !properties.sameValue(olds.deactivationReason, news.deactivationReason)
-        ) {
-            body.state = wanted;
-            body.deactivationReason = reason;
-        }
-        const base = { ...properties.withoutProvider(olds as Record<string, unknown>) };
-        for (const key of serviceKeyInputKeys()) {
-            delete base[key];
-        }
-        const merged = { ...base, ...properties.withoutProvider(news as Record<string, unknown>) };
+        const o = lifecycle.oldOutputs<ServiceKeyOutputs>(olds);
+        const body = keyUpdate(o, news);
         if (Object.keys(body).length === 0) {
-            return { outs: properties.jsonClean(merged) as ServiceKeyOutputs };
+            return { outs: lifecycle.mergeOutputs(o, news, SERVICE_KEY_INPUT_KEYS) };
         }
         return stackConfig.withClient(this.stackConfig, async (client) => {
             await api.updateServiceKey(client, news.okmsId, id, body);
@@ -617,28 +587,22 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
     }
 
     async delete(id: string, props: ServiceKeyOutputs): Promise<void> {
-        const p = props as Record<string, unknown>;
+        const p = lifecycle.oldOutputs<Record<string, unknown>>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
             return;
         }
         const policy = p.deletionPolicy === "deactivate" ? "deactivate" : "delete";
         await stackConfig.withClient(this.stackConfig, async (client) => {
-            // A key must be deactivated before it can be deleted. Returns false when the key is gone.
-            const deactivate = async (): Promise<boolean> => {
-                try {
+            // A key must be deactivated before it can be deleted. False when the key is gone.
+            const deactivate = async (): Promise<boolean> =>
+                (await creation.ignoreGone(async () => {
                     await api.updateServiceKey(client, okmsId, id, {
                         state: "DEACTIVATED",
                         deactivationReason: "UNSPECIFIED",
                     });
                     return true;
-                } catch (e) {
-                    if (creation.isGone(e)) {
-                        return false;
-                    }
-                    throw e;
-                }
-            };
+                })) === true;
             // The recorded state saves a GET; a key reactivated out of band since is caught by the API's refusal.
             const recorded = typeof p.state === "string" ? p.state : "ACTIVE";
             if (policy === "deactivate" || recorded === "ACTIVE" || recorded === "PRE_ACTIVE") {

@@ -487,7 +487,7 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         expectReason: /ap-south-mum, .*eu-west-rbx, eu-west-sbg/,
     },
     {
-        title: "neither region nor okmsId",
+        title: "neither region nor adoptId",
         resource: "Okms",
         inputs: () => ({}),
         expectProperty: "region",
@@ -502,17 +502,17 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         expectReason: /allowed values: CZ, DE, .*FR, .*TN/,
     },
     {
-        title: "empty okmsId",
+        title: "empty adoptId",
         resource: "Okms",
-        inputs: () => ({ okmsId: "" }),
-        expectProperty: "okmsId",
+        inputs: () => ({ adoptId: "" }),
+        expectProperty: "adoptId",
         expectReason: /must not be empty/,
     },
     {
-        title: "okmsId that is not a UUID",
+        title: "adoptId that is not a UUID",
         resource: "Okms",
-        inputs: () => ({ okmsId: "my-kms" }),
-        expectProperty: "okmsId",
+        inputs: () => ({ adoptId: "my-kms" }),
+        expectProperty: "adoptId",
         expectReason: /UUID/,
     },
     {
@@ -523,11 +523,18 @@ export const BAD_INPUT_CASES: BadInputCase[] = [
         expectReason: /at most 255 characters/,
     },
     {
-        title: "terminateOnDelete as a string",
+        title: "deletionPolicy not one of retain, terminate",
         resource: "Okms",
-        inputs: kms({ terminateOnDelete: "yes" }),
+        inputs: kms({ deletionPolicy: "yes" }),
+        expectProperty: "deletionPolicy",
+        expectReason: /allowed values: retain, terminate/,
+    },
+    {
+        title: "terminateOnDelete (0.1's input, now deletionPolicy)",
+        resource: "Okms",
+        inputs: kms({ terminateOnDelete: true }),
         expectProperty: "terminateOnDelete",
-        expectReason: /expected boolean/,
+        expectReason: /deletionPolicy: "terminate"/,
     },
     // --- Secret and SecretConfig (spec/ovh/okms.json, limits of the data-plane schema) ---------------------
     {

@@ -186,7 +186,7 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
         const { OvhClient } = await import("../../provider/ovh");
         const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "with-secrets" });
         const bundle = new KmsBundle("vault", {
-            okmsId: existing,
+            adoptId: existing,
             secrets: {
                 db: { data: { password: "pw-db-1" } },
                 api: { path: "app/api", data: '{"token":"tk-1"}', metadata: { maxVersions: 3 } },
@@ -225,14 +225,43 @@ describe("KmsBundle (setMocks, real serialized providers against the emulator)",
     it("adopts an existing KMS by id and rejects ambiguous or missing KMS arguments", async () => {
         const { KmsBundle } = await import("../../components/kmsBundle");
         const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "pre-existing" });
-        const bundle = new KmsBundle("adopted", { okmsId: existing, keys: { k: { type: "oct" } } });
+        const bundle = new KmsBundle("adopted", { adoptId: existing, keys: { k: { type: "oct" } } });
         assert.equal(await unwrap(bundle.okmsId), existing);
         const keys = await unwrap(bundle.keys);
         assert.equal(emu.state().serviceKeys[keys.k!.id]?.okmsId, existing, "the key went into the adopted KMS");
         assert.equal(await unwrap(bundle.region), "eu-west-rbx");
         assert.equal(await unwrap(bundle.credentialId), undefined);
         assert.equal(await unwrap(bundle.clientConfig), undefined);
-        assert.throws(() => new KmsBundle("both", { okmsId: existing, region: "eu-west-rbx" }), /mutually exclusive/);
-        assert.throws(() => new KmsBundle("neither", {}), /set \[okmsId\].*or \[region\]/);
+        assert.throws(() => new KmsBundle("both", { adoptId: existing, region: "eu-west-rbx" }), /mutually exclusive/);
+        assert.throws(() => new KmsBundle("neither", {}), /set \[adoptId\].*or \[region\]/);
+        // One clear line in `pulumi preview`: a ResourceError that hides its stack.
+        assert.throws(
+            () => new KmsBundle("neither-again", {}),
+            (e: unknown) => pulumi.ResourceError.isInstance(e) && e.hideStack === true,
+        );
+    });
+
+    it("passes deletionPolicy to the KMS; with the user's CSR there is no clientConfig and no encrypt", async () => {
+        const { KmsBundle } = await import("../../components/kmsBundle");
+        const { generateKeyAndCsr } = await import("../../provider/okms/pki");
+        const existing = await emu.admin.createKms({ region: "eu-west-rbx", displayName: "csr-bundle" });
+        const { csrPem } = await generateKeyAndCsr("ECDSA", existing);
+        const bundle = new KmsBundle("csr", {
+            adoptId: existing,
+            deletionPolicy: "terminate",
+            keys: { k: { type: "oct" } },
+            credential: { name: "csr-app", identityUrns: ["urn:v1:eu:identity:account:ab12345-ovh"], csr: csrPem },
+        });
+        assert.equal(await unwrap(bundle.kms.deletionPolicy), "terminate");
+        assert.equal(await unwrap(bundle.kms.adoptId), existing);
+        assert.match((await unwrap(bundle.certificatePem)) ?? "", /BEGIN CERTIFICATE/);
+        assert.equal(await unwrap(bundle.privateKeyPem), undefined, "the key never reached Pulumi");
+        assert.equal(await unwrap(bundle.clientConfig), undefined, "no TLS without the private key");
+        assert.throws(
+            () => bundle.encrypt("x", "v"),
+            (e: unknown) =>
+                pulumi.ResourceError.isInstance(e) &&
+                /needs the bundle's \[credential\] with its private key/.test(e.message),
+        );
     });
 });

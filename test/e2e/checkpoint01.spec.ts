@@ -30,7 +30,7 @@ const PROGRAM = `"use strict";
 const pulumi = require("@pulumi/pulumi");
 const okms = require("pulumi-ovh-okms");
 const cfg = new pulumi.Config("fixture");
-const kms = new okms.Okms("kms", { okmsId: cfg.require("okmsId") });
+const kms = new okms.Okms("kms", { adoptId: cfg.require("okmsId") });
 new okms.ServiceKey("key-oct", { okmsId: kms.okmsId, type: "oct", size: 256, operations: ["encrypt", "decrypt"] });
 new okms.ServiceKey("key-ec", { okmsId: kms.okmsId, type: "EC", curve: "P-256", operations: ["sign", "verify"] });
 `;

@@ -111,7 +111,7 @@ describe("e2e: 100 keys in one up with parallelism 16", function () {
         assert.equal(totalCalls(suite.emu), 0, JSON.stringify(suite.emu.admin.counters()));
     });
 
-    it("destroy (parallel 16) leaves no key; the KMS stays (terminateOnDelete is false)", async () => {
+    it("destroy (parallel 16) leaves no key; the KMS stays (deletionPolicy is retain)", async () => {
         const result = await stack.destroy({ parallel: 16 });
         assert.equal(result.summary.result, "succeeded");
         assert.equal(result.summary.resourceChanges?.delete, KEY_COUNT + 3);

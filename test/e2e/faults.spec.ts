@@ -80,7 +80,7 @@ describe("e2e: fault tolerance", function () {
     it("converges through 429/500/503, resets before and after the server acted, latency spikes and 20 s CREATING", async () => {
         const stack = await inlineStack(suite.ws, suite.cliDir, "chaos", async () => {
             const b = new KmsBundle("chaos", {
-                okmsId,
+                adoptId: okmsId,
                 keys: keysSpec(20),
                 credential: { name: "chaos-app", identityUrns: [IDENTITY], readyTimeoutSeconds: 60 },
             });
@@ -132,7 +132,7 @@ describe("e2e: fault tolerance", function () {
         let n = 6;
         const stack = await inlineStack(suite.ws, suite.cliDir, "budget", async () => {
             const b = new KmsBundle("budget", {
-                okmsId,
+                adoptId: okmsId,
                 keys: keysSpec(n),
                 credential: { name: "budget-app", identityUrns: [IDENTITY], readyTimeoutSeconds: 2 },
             });
@@ -228,7 +228,7 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
         const okmsId = okmsIds[0]!;
 
         const stack = await inlineStack(ws, cliDir!, "sigkill", async () => {
-            const b = new KmsBundle("kill", { okmsId, keys: keysSpec(12) });
+            const b = new KmsBundle("kill", { adoptId: okmsId, keys: keysSpec(12) });
             return { keys: b.keys };
         });
         await setOvhConfig(stack, { endpoint, ...credentials });

@@ -188,7 +188,7 @@ describe("e2e: KmsBundle through the real Pulumi engine", function () {
     it("7. destroy removes every key and credential of the stack and keeps the KMS", async () => {
         await stack.destroy();
         const st = suite.emu.state();
-        assert.ok(st.okms[okmsId], "terminateOnDelete is false: the KMS stays");
+        assert.ok(st.okms[okmsId], "deletionPolicy is retain: the KMS stays");
         assert.deepEqual(
             Object.values(st.serviceKeys).filter((k) => k.okmsId === okmsId),
             [],
@@ -222,7 +222,7 @@ describe("e2e: adopting an existing KMS and an existing key", function () {
         await client.close();
 
         const stack = await inlineStack(suite.ws, suite.cliDir, "adopt", async () => {
-            const b = new KmsBundle("adopt", { okmsId, keys: { fresh: { type: "EC", curve: "P-521" } } });
+            const b = new KmsBundle("adopt", { adoptId: okmsId, keys: { fresh: { type: "EC", curve: "P-521" } } });
             const legacy = new ServiceKey("legacy", {
                 okmsId,
                 adoptId: created.id,

@@ -189,7 +189,7 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
         assert.equal(st.serviceKeys[keyId]?.state, "ACTIVE", "the producer's key is untouched");
         await producer.destroy();
         st = suite.emu.state();
-        assert.ok(st.okms[okmsId], "terminateOnDelete is false: the KMS stays");
+        assert.ok(st.okms[okmsId], "deletionPolicy is retain: the KMS stays");
         assert.equal(
             Object.values(st.serviceKeys).filter((k) => k.okmsId === okmsId && !k.state.startsWith("DESTROYED")).length,
             0,

@@ -35,7 +35,7 @@ describe("e2e: examples/quickstart through the language host", function () {
         await setOvhConfig(stack, { endpoint: suite.emu.endpoint, ...suite.emu.credentials });
         await stack.setAllConfig({
             "okms-quickstart:identityUrn": { value: "urn:v1:eu:identity:account:em1234-ovh" },
-            "okms-quickstart:terminateOnDelete": { value: "true" },
+            "okms-quickstart:deletionPolicy": { value: "terminate" },
         });
         const up = await stack.up();
         assert.equal(up.summary.result, "succeeded");
@@ -66,7 +66,11 @@ describe("e2e: examples/quickstart through the language host", function () {
         }
 
         await stack.destroy();
-        assert.equal(suite.emu.state().okms[o.okmsId!.value as string], undefined, "terminateOnDelete terminated it");
+        assert.equal(
+            suite.emu.state().okms[o.okmsId!.value as string],
+            undefined,
+            "deletionPolicy terminate terminated it",
+        );
         await stack.workspace.removeStack(stackName);
     });
 });

@@ -16,7 +16,7 @@ describe("e2e: credential renewal (emulator clock)", function () {
     it("6. up replaces the credential inside its window, create-before-delete, and deletes the old one", async () => {
         const okmsId = suite.emu.okmsIds[0]!;
         const stack = await inlineStack(suite.ws, suite.cliDir, "renewal", async () => {
-            const kms = new Okms("kms", { okmsId });
+            const kms = new Okms("kms", { adoptId: okmsId });
             const cred = new Credential("cred", {
                 okmsId: kms.okmsId,
                 name: "renewing",

@@ -38,7 +38,7 @@ describe("e2e: Secret through the real Pulumi engine, with no plaintext in state
         // Given as plain values (not pulumi.secret): the resource makes them secret itself.
         const tls = new Secret("tls", { okmsId, path: "app/tls", data: { keyPem, marker } });
         const bundle = new KmsBundle("b", {
-            okmsId,
+            adoptId: okmsId,
             secrets: { db: { path: "app/db", data: JSON.stringify({ password: dbPassword }) } },
         });
         // Adopting the bundle's KMS creates an Okms child; its CA is the only PEM allowed in state (a certificate).

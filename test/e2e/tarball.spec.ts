@@ -22,7 +22,7 @@ const okms = require("pulumi-ovh-okms");
 const cfg = new pulumi.Config("tarball");
 const bundle = new okms.KmsBundle("tb", {
     region: "eu-west-rbx",
-    terminateOnDelete: true,
+    deletionPolicy: "terminate",
     keys: {
         data: { type: "oct", size: 256, operations: ["encrypt", "decrypt"] },
         signing: { type: "EC", curve: "P-256", operations: ["sign", "verify"] },
@@ -182,7 +182,7 @@ describe("e2e: the npm-pack tarball installed in a fresh project, through the la
         );
     });
 
-    it("destroy removes everything, the ordered KMS included (terminateOnDelete)", async () => {
+    it("destroy removes everything, the ordered KMS included (deletionPolicy terminate)", async () => {
         const okmsIds = Object.keys(suite.emu.state().okms);
         assert.equal(okmsIds.length, 1);
         const destroy = await stack.destroy();

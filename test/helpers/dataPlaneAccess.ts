@@ -30,7 +30,9 @@ export async function createAccess(
     name = "data-plane-access",
 ): Promise<{ credentialId: string; clientConfig: OkmsDataClientConfig }> {
     const okms = await configured(new OkmsProvider(), emulator);
-    const kms = await okms.create((await okms.check({} as OkmsInputs, { okmsId } as OkmsInputs)).inputs!);
+    const kms = await okms.create(
+        (await okms.check({} as OkmsInputs, { adoptId: okmsId } as unknown as OkmsInputs)).inputs!,
+    );
     const credentials = await configured(new CredentialProvider(), emulator);
     const checked = await credentials.check(
         {} as CredentialInputs,

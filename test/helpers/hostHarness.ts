@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as pulumi from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
 // The generated gRPC modules ship without precise typings for this use; keep their surface local and typed.
@@ -33,11 +32,6 @@ interface ProtoMessage {
 export const DIFF = { UNKNOWN: 0, NONE: 1, SOME: 2 } as const;
 
 export const repoRoot = path.resolve(__dirname, "../..");
-
-/** `(await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text`, as the SDK does. */
-export async function serializeProvider(provider: object): Promise<string> {
-    return (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
-}
 
 /** A struct, or an empty one. */
 function struct(value: Record<string, unknown> | undefined): Struct {

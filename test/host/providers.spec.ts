@@ -87,12 +87,14 @@ describe("providers through the SDK's dynamic-provider gRPC host (__provider: th
             assert.equal(updated.displayName, "A");
             assert.equal(updated.__provider, text.okms);
 
-            await host.delete(id, urn, { ...updated, terminateOnDelete: true });
+            // Outputs as 0.1 recorded them (`terminateOnDelete`, no `deletionPolicy`): destroy terminates the KMS.
+            const { deletionPolicy: _policy, ...outputs01 } = updated;
+            await host.delete(id, urn, { ...outputs01, terminateOnDelete: true });
             const gone = await host.read(id, urn, updated);
             assert.equal(gone.id, "");
         });
 
-        it("delete without terminateOnDelete leaves the KMS and says so in the host output", async () => {
+        it("delete with the default deletionPolicy (retain) leaves the KMS and says so in the host output", async () => {
             const checked = await host.check(urn, {}, { __provider: text.okms, region: "eu-west-lim" });
             const created = await host.create(urn, checked.inputs);
             await host.delete(created.id, urn, created.properties);
@@ -197,7 +199,7 @@ describe("providers through the SDK's dynamic-provider gRPC host (__provider: th
             assert.equal(checked.inputs.renewBeforeDays, 5);
             const created = await host.create(urn, checked.inputs);
             const id = created.id;
-            assert.equal(created.properties.status, "READY");
+            assert.equal(created.properties.state, "READY");
             assert.ok(
                 pki.privateKeyMatchesCertificate(
                     String(created.properties.privateKeyPem),

@@ -1,14 +1,10 @@
 import * as assert from "node:assert/strict";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../../provider/okms/dataClient";
 import type { RunningEmulator } from "../../emulator";
-import {
-    CiphertextProvider,
-    ciphertextProvider,
-    type CiphertextInputs,
-    type CiphertextOutputs,
-} from "../../provider/resources/ciphertext";
+import { CiphertextProvider, type CiphertextInputs, type CiphertextOutputs } from "../../provider/resources/ciphertext";
 import { createAccess, createKey } from "../helpers/dataPlaneAccess";
-import { DIFF, ProviderHost, serializeProvider } from "../helpers/hostHarness";
+import { providerModule } from "../../provider/resources/loader";
+import { DIFF, ProviderHost } from "../helpers/hostHarness";
 import {
     FAKE_PROVIDER_TEXT,
     UNKNOWN,
@@ -227,7 +223,7 @@ describe("Ciphertext provider (direct calls and the real host, against the emula
     });
 
     it("through the SDK's dynamic-provider host: check, create, diff, read; __provider carries no key material", async () => {
-        const text = await serializeProvider(ciphertextProvider);
+        const text = providerModule("ciphertextProvider");
         assert.ok(!text.includes(clientConfig.privateKeyPem.split("\n")[1]!));
         const host = await ProviderHost.start();
         try {

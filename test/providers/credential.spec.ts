@@ -171,7 +171,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             privateKeySource: "local",
             renewBeforeDays: 30,
             readyTimeoutSeconds: 120,
-            status: "READY",
+            state: "READY",
             createdAt: new Date().toISOString(),
             expiredAt: new Date(Date.now() + 300 * DAY_MS).toISOString(),
         } as unknown as CredentialOutputs;
@@ -205,7 +205,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
                 true,
                 ["expiredAt"],
             ],
-            ["status EXPIRED", { status: "EXPIRED" }, {}, true, ["expiredAt"]],
+            ["state EXPIRED", { state: "EXPIRED" }, {}, true, ["expiredAt"]],
             [
                 "expiry within a renewBeforeDays raised now",
                 { expiredAt: new Date(Date.now() + 50 * DAY_MS).toISOString() },
@@ -215,7 +215,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             ],
             [
                 "adopted credential near expiry: no renewal",
-                { adoptId: "cred-1", status: "EXPIRED" },
+                { adoptId: "cred-1", state: "EXPIRED" },
                 { adoptId: "cred-1" },
                 false,
                 [],
@@ -241,7 +241,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
             const { id, outs } = await createCredential({ name: "local-ec", description: "app" });
             assert.equal(countOf(emulator, "POST", "/credential"), 1);
             assert.equal(outs.credentialId, id);
-            assert.equal(outs.status, "READY");
+            assert.equal(outs.state, "READY");
             assert.equal(outs.fromCsr, true);
             assert.equal(outs.certificateType, "ECDSA");
             assert.match(outs.privateKeyPem!, /^-----BEGIN PRIVATE KEY-----/);
@@ -315,7 +315,7 @@ describe("Credential provider (direct calls against the emulator)", () => {
                     identityUrns: ["urn:v1:eu:identity:account:zz999-ovh"],
                 } as CredentialInputs),
             );
-            assert.match(err.message, /does not match the inputs.*identityUrns/);
+            assert.match(err.message, /^adoptId: credential .* does not match the inputs \(identityUrns: inputs say/);
         });
 
         it("status ERROR fails clearly, with the id and the private key attached", async () => {
@@ -421,11 +421,85 @@ describe("Credential provider (direct calls against the emulator)", () => {
             assert.deepEqual((await provider.diff(id, outs, inputs)).replaces, []);
             await emulator.admin.advanceClock(3 * DAY_MS);
             const read = await provider.read(id, outs);
-            assert.equal(read.props!.status, "EXPIRED");
+            assert.equal(read.props!.state, "EXPIRED");
             const diff = await provider.diff(id, read.props!, inputs);
             assert.equal(diff.changes, true);
             assert.deepEqual(diff.replaces, ["expiredAt"]);
             assert.equal(diff.deleteBeforeReplace, false);
+        });
+    });
+
+    describe("state written by 0.1", () => {
+        /** Outputs as 0.1 recorded them: OVH's spellings `identityURNs` and `fromCSR`, and `status`. */
+        function outputs01(id: string, outs: CredentialOutputs): Record<string, unknown> {
+            const { identityUrns, fromCsr, state, ...rest } = outs;
+            return {
+                ...rest,
+                __provider: "0.1 provider text",
+                identityURNs: identityUrns,
+                fromCSR: fromCsr,
+                status: state,
+            };
+        }
+
+        it("check reports identityURNs by name, with what replaced it", async () => {
+            const result = await provider.check(
+                {} as CredentialInputs,
+                {
+                    okmsId,
+                    identityURNs: [URN],
+                } as unknown as CredentialInputs,
+            );
+            const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
+            assert.match(byField.get("identityURNs")!, /use identityUrns/);
+        });
+
+        it("a 0.1 credential shows no diff against the same identities spelled identityUrns", async () => {
+            const { id, outs, inputs } = await createCredential({ name: "from-0-1" });
+            const old = outputs01(id, outs) as unknown as CredentialOutputs;
+            assert.deepEqual(await provider.diff(id, old, inputs), {
+                changes: false,
+                replaces: [],
+                deleteBeforeReplace: false,
+            });
+            const other = await provider.diff(id, old, {
+                ...inputs,
+                identityUrns: ["urn:v1:eu:identity:account:zz9-ovh"],
+            });
+            assert.deepEqual(other.replaces, ["identityUrns"], "the identities are still compared");
+            const expired = await provider.diff(
+                id,
+                { ...old, status: "EXPIRED" } as unknown as CredentialOutputs,
+                inputs,
+            );
+            assert.deepEqual(expired.replaces, ["expiredAt"], "0.1's status EXPIRED still renews");
+        });
+
+        it("read, update and delete take 0.1 outputs, keep the private key and write 0.2 names", async () => {
+            const { id, outs, inputs } = await createCredential({ name: "from-0-1-read" });
+            const old = outputs01(id, outs) as unknown as CredentialOutputs;
+            const read = await provider.read(id, old);
+            assertStructClean(read.props, "read props");
+            assert.deepEqual(read.props!.identityUrns, [URN]);
+            assert.equal(read.props!.state, "READY");
+            assert.equal(read.props!.fromCsr, true);
+            assert.equal(read.props!.privateKeyPem, outs.privateKeyPem, "the local private key is kept");
+            for (const legacy of ["identityURNs", "fromCSR", "status"]) {
+                assert.equal(legacy in read.props!, false, `no ${legacy} in the props`);
+                assert.equal(legacy in read.inputs!, false, `no ${legacy} in the inputs`);
+            }
+            const updated = (await provider.update(id, old, { ...inputs, renewBeforeDays: 10 })).outs!;
+            assert.equal(updated.state, "READY");
+            assert.deepEqual(updated.identityUrns, [URN]);
+            assert.equal(updated.renewBeforeDays, 10);
+            assert.equal(updated.privateKeyPem, outs.privateKeyPem);
+            assert.equal("status" in updated, false);
+            await provider.delete(id, old);
+            assert.deepEqual(
+                (await credentialsNamed("from-0-1-read")).filter((c) => c.status !== "DELETING"),
+                [],
+                "deleted from 0.1 outputs",
+            );
         });
     });
 });

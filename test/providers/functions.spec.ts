@@ -194,7 +194,7 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
             assert.equal(await calls(async () => (c = await getCredential({ okmsId, credentialId }))), 1);
             assert.equal(c!.credentialId, credentialId);
             assert.equal(c!.name, "lookup-cert");
-            assert.equal(c!.status, "READY");
+            assert.equal(c!.state, "READY");
             assert.equal(c!.certificatePem, clientConfig.certificatePem);
             assert.equal(c!.fromCsr, true, "a local key is sent as a CSR");
             assert.deepEqual(c!.identityUrns, ["urn:v1:eu:identity:account:ab12345-ovh"]);

@@ -35,7 +35,7 @@ describe("Okms provider (direct calls against the emulator)", () => {
     async function checked(inputs: Record<string, unknown>): Promise<OkmsInputs> {
         const result = await provider.check(
             {} as OkmsInputs,
-            { __provider: FAKE_PROVIDER_TEXT, ...inputs } as OkmsInputs,
+            { __provider: FAKE_PROVIDER_TEXT, ...inputs } as unknown as OkmsInputs,
         );
         assert.deepEqual(result.failures, []);
         return { ...result.inputs!, __provider: FAKE_PROVIDER_TEXT };
@@ -62,11 +62,12 @@ describe("Okms provider (direct calls against the emulator)", () => {
                 {
                     region: "mars-north-1",
                     ovhSubsidiary: "XX",
-                    terminateOnDelete: "yes",
+                    deletionPolicy: "yes",
                 } as unknown as OkmsInputs,
             );
             const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
-            assert.deepEqual([...byField.keys()].sort(), ["ovhSubsidiary", "region", "terminateOnDelete"]);
+            assert.deepEqual([...byField.keys()].sort(), ["deletionPolicy", "ovhSubsidiary", "region"]);
+            assert.match(byField.get("deletionPolicy")!, /retain, terminate/);
             assert.match(byField.get("region")!, /eu-west-rbx/);
             assert.match(byField.get("ovhSubsidiary")!, /FR/);
             const missing = await provider.check({} as OkmsInputs, {} as OkmsInputs);
@@ -74,7 +75,7 @@ describe("Okms provider (direct calls against the emulator)", () => {
                 missing.failures!.map((f) => f.property),
                 ["region"],
             );
-            assert.match(missing.failures![0]!.reason, /okmsId/);
+            assert.match(missing.failures![0]!.reason, /adoptId/);
             assert.equal(requestCount(emulator), 0);
         });
 
@@ -83,7 +84,7 @@ describe("Okms provider (direct calls against the emulator)", () => {
             assert.deepEqual(await checked({ region: "EU_WEST_RBX" }), {
                 __provider: FAKE_PROVIDER_TEXT,
                 region: "eu-west-rbx",
-                terminateOnDelete: false,
+                deletionPolicy: "retain",
             });
             const unknowns = await checked({ region: UNKNOWN, displayName: UNKNOWN, ovhSubsidiary: UNKNOWN });
             assert.equal(unknowns.region, UNKNOWN);
@@ -100,24 +101,24 @@ describe("Okms provider (direct calls against the emulator)", () => {
             iamUrn: "urn",
             displayName: "Main KMS",
             ovhSubsidiary: "FR",
-            terminateOnDelete: false,
+            deletionPolicy: "retain",
         } as OkmsOutputs;
         const news = {
             __provider: "new",
             region: "eu-west-rbx",
             ovhSubsidiary: "FR",
-            terminateOnDelete: false,
+            deletionPolicy: "retain",
         } as OkmsInputs;
         const table: [string, Record<string, unknown>, boolean, string[]][] = [
             ["nothing (displayName unmanaged, __provider changed)", {}, false, []],
             ["region, old format only", { region: "EU_WEST_RBX" }, false, []],
             ["region", { region: "eu-west-gra" }, true, ["region"]],
             ["unknown region", { region: UNKNOWN }, true, ["region"]],
-            ["okmsId = the KMS", { okmsId: "kms-1" }, false, []],
-            ["okmsId → another KMS", { okmsId: "kms-2" }, true, ["okmsId"]],
+            ["adoptId = the KMS", { adoptId: "kms-1" }, false, []],
+            ["adoptId → another KMS", { adoptId: "kms-2" }, true, ["adoptId"]],
             ["displayName", { displayName: "Renamed" }, true, []],
             ["ovhSubsidiary", { ovhSubsidiary: "GB" }, true, []],
-            ["terminateOnDelete", { terminateOnDelete: true }, true, []],
+            ["deletionPolicy", { deletionPolicy: "terminate" }, true, []],
         ];
         for (const [what, change, changes, replaces] of table) {
             it(`${what} → ${replaces.length ? `replace ${replaces.join(", ")}` : changes ? "update" : "no change"}`, async () => {
@@ -159,7 +160,7 @@ describe("Okms provider (direct calls against the emulator)", () => {
             assert.match(outs!.publicCaPem!, /BEGIN CERTIFICATE/);
             assert.equal(outs!.restEndpoint, emulator.dataEndpoint);
             assert.equal(outs!.iamUrn, `urn:v1:eu:resource:okms:${id}`);
-            assert.equal(outs!.terminateOnDelete, false);
+            assert.equal(outs!.deletionPolicy, "retain");
             assert.equal(outs!.ovhSubsidiary, undefined);
             assert.ok(emulator.admin.counters()["GET /1.0/me"]! >= 1, "the subsidiary is the account's");
         });
@@ -199,7 +200,7 @@ describe("Okms provider (direct calls against the emulator)", () => {
 
         it("adopts an existing KMS with reads only, and checks its region", async () => {
             emulator.admin.resetCounters();
-            const { id, outs } = await provider.create(await checked({ okmsId: existingId }));
+            const { id, outs } = await provider.create(await checked({ adoptId: existingId }));
             assert.equal(id, existingId);
             assert.equal(outs!.region, "eu-west-rbx");
             assert.deepEqual(
@@ -207,16 +208,19 @@ describe("Okms provider (direct calls against the emulator)", () => {
                 [],
                 "adoption only reads",
             );
-            const err = await rejection(provider.create(await checked({ okmsId: existingId, region: "eu-west-gra" })));
-            assert.match(err.message, /region: inputs say eu-west-gra, but KMS .* is in eu-west-rbx/);
-            const missing = await rejection(
-                provider.create(await checked({ okmsId: "00000000-0000-4000-8000-000000000000" })),
+            const err = await rejection(provider.create(await checked({ adoptId: existingId, region: "eu-west-gra" })));
+            assert.match(
+                err.message,
+                /adoptId: KMS .* does not match the inputs \(region: inputs say "eu-west-gra", KMS has "eu-west-rbx"\)/,
             );
-            assert.match(missing.message, /does not exist/);
+            const missing = await rejection(
+                provider.create(await checked({ adoptId: "00000000-0000-4000-8000-000000000000" })),
+            );
+            assert.match(missing.message, /^adoptId: KMS 0{8}-.* does not exist/);
         });
 
         it("read reflects an out-of-band rename; the next diff/update renames it back", async () => {
-            const news = await checked({ okmsId: existingId, displayName: "Managed name" });
+            const news = await checked({ adoptId: existingId, displayName: "Managed name" });
             const created = await provider.create(news);
             // Adoption reads only: the display name is applied by the next update.
             const firstDiff = await provider.diff(existingId, created.outs!, news);
@@ -253,18 +257,18 @@ describe("Okms provider (direct calls against the emulator)", () => {
             );
         });
 
-        it("delete leaves the KMS in place unless terminateOnDelete, and says so", async () => {
+        it("delete leaves the KMS in place unless deletionPolicy is terminate, and says so", async () => {
             const { id, outs } = await provider.create(await checked({ region: "eu-west-lim" }));
             emulator.admin.resetCounters();
             const log = await captureLog(() => provider.delete(id, outs!));
-            assert.match(log, /left in place \(terminateOnDelete is false\)/);
+            assert.match(log, /left in place \(deletionPolicy is "retain"\)/);
             assert.equal(requestCount(emulator), 0);
             assert.equal((await provider.read(id, outs!)).id, id);
         });
 
-        it("delete terminates with terminateOnDelete (e-mail token + confirm), and is idempotent", async () => {
+        it("delete terminates with deletionPolicy terminate (e-mail token + confirm), and is idempotent", async () => {
             const { id, outs } = await provider.create(
-                await checked({ region: "eu-west-sbg", terminateOnDelete: true }),
+                await checked({ region: "eu-west-sbg", deletionPolicy: "terminate" }),
             );
             emulator.admin.resetCounters();
             const log = await captureLog(() => provider.delete(id, outs!));
@@ -349,6 +353,66 @@ describe("Okms provider (direct calls against the emulator)", () => {
             } finally {
                 await us.close();
             }
+        });
+    });
+
+    describe("state written by 0.1", () => {
+        /** Outputs exactly as 0.1 recorded them: `terminateOnDelete`, and `okmsId` as the adoption input. */
+        function outputs01(okmsId: string, terminateOnDelete: boolean): OkmsOutputs {
+            return {
+                __provider: "0.1 provider text",
+                okmsId,
+                region: "eu-west-rbx",
+                restEndpoint: emulator.dataEndpoint,
+                iamUrn: `urn:v1:eu:resource:okms:${okmsId}`,
+                ovhSubsidiary: "FR",
+                terminateOnDelete,
+            } as unknown as OkmsOutputs;
+        }
+
+        it("check reports the 0.1 inputs by name, with what replaced them", async () => {
+            const result = await provider.check(
+                {} as OkmsInputs,
+                {
+                    okmsId: existingId,
+                    terminateOnDelete: true,
+                } as unknown as OkmsInputs,
+            );
+            const byField = new Map(result.failures!.map((f) => [f.property, f.reason]));
+            assert.match(byField.get("okmsId")!, /adoptId/);
+            assert.match(byField.get("terminateOnDelete")!, /deletionPolicy: "terminate"/);
+        });
+
+        it("an adopted 0.1 KMS shows no diff against adoptId and the default deletionPolicy", async () => {
+            const news = await checked({ adoptId: existingId, ovhSubsidiary: "FR" });
+            const diff = await provider.diff(existingId, outputs01(existingId, false), news);
+            assert.deepEqual(diff, { changes: false, replaces: [], deleteBeforeReplace: false });
+            const terminate = await provider.diff(existingId, outputs01(existingId, true), news);
+            assert.deepEqual(terminate.replaces, [], "terminate → retain is an update, not a replacement");
+            assert.equal(terminate.changes, true);
+        });
+
+        it("read and update carry 0.1 outputs over in 0.2 names", async () => {
+            const read = await provider.read(existingId, outputs01(existingId, true));
+            assert.equal(read.props!.deletionPolicy, "terminate");
+            assert.equal(read.inputs!.deletionPolicy, "terminate");
+            assert.equal("terminateOnDelete" in read.props!, false);
+            assert.equal("terminateOnDelete" in read.inputs!, false);
+            const news = await checked({ adoptId: existingId, deletionPolicy: "retain" });
+            const updated = await provider.update(existingId, outputs01(existingId, true), news);
+            assertStructClean(updated.outs, "update outs");
+            assert.equal(updated.outs!.deletionPolicy, "retain");
+            assert.equal(updated.outs!.okmsId, existingId);
+            assert.equal("terminateOnDelete" in updated.outs!, false);
+        });
+
+        it("pulumi destroy of a 0.1 KMS with terminateOnDelete: true terminates it; false leaves it", async () => {
+            const { id } = await provider.create(await checked({ region: "eu-west-gra" }));
+            emulator.admin.resetCounters();
+            assert.match(await captureLog(() => provider.delete(id, outputs01(id, false))), /left in place/);
+            assert.equal(requestCount(emulator), 0);
+            assert.match(await captureLog(() => provider.delete(id, outputs01(id, true))), /terminated/);
+            assert.equal(countOf(emulator, "POST", "/1.0/services/{serviceId}/terminate/confirm"), 1);
         });
     });
 });

@@ -396,7 +396,7 @@ describe("ServiceKey provider (direct calls against the emulator)", () => {
             const err = await rejection(
                 provider.create({ okmsId, name: "legacy", adoptId: existing.id, type: "EC" } as ServiceKeyInputs),
             );
-            assert.match(err.message, /does not match the inputs.*type: inputs say "EC", key has "RSA"/);
+            assert.match(err.message, /does not match the inputs.*type: inputs say "EC", service key has "RSA"/);
             const missing = await rejection(
                 provider.create({
                     okmsId,
