@@ -7,7 +7,30 @@ export { ServiceKey } from "./serviceKey";
 export type { ImportJwk, ServiceKeyArgs, ServiceKeyDeletionPolicy, ServiceKeyOutputs } from "./serviceKey";
 export { Ciphertext, OkmsError } from "./ciphertext";
 export type { CiphertextArgs, CiphertextOutputs } from "./ciphertext";
-export * from "./functions";
+export {
+    decrypt,
+    getCredential,
+    getCredentialOutput,
+    getOkms,
+    getOkmsList,
+    getOkmsListOutput,
+    getOkmsOutput,
+    getServiceKey,
+    getServiceKeyOutput,
+} from "./functions";
+export type {
+    DecryptArgs,
+    GetCredentialArgs,
+    GetCredentialResult,
+    GetOkmsArgs,
+    GetOkmsListArgs,
+    GetOkmsListResult,
+    GetOkmsResult,
+    GetServiceKeyArgs,
+    GetServiceKeyByIdArgs,
+    GetServiceKeyByNameArgs,
+    GetServiceKeyResult,
+} from "./functions";
 export { getSecret, getSecretOutput } from "./secretFunctions";
 export type { GetSecretArgs, GetSecretOutputArgs, GetSecretResult } from "./secretFunctions";
 export { Secret } from "./secret";
