@@ -324,9 +324,7 @@ function renderObject(cat: Catalogue, name: string, m: Model): string[] {
             ([k, p]) =>
                 `            ${key(k)}: ${zodType(typeOf(p), generic)}${p.canBeNull === true ? ".nullish()" : ""},`,
         );
-        out.push(
-            `export const ${camel(name)}Schema: z.ZodType<${T}> = z.looseObject({\n${zf.join("\n")}\n});\n`,
-        );
+        out.push(`export const ${camel(name)}Schema: z.ZodType<${T}> = z.looseObject({\n${zf.join("\n")}\n});\n`);
     }
     if (cat.requestModels.has(name)) {
         const R = cat.responseModels.has(name) ? `${T}Request` : T;
