@@ -1,11 +1,11 @@
 /**
  * Typed calls of the OKMS management API (v2 `/v2/okms/...`) and of the v1 order, service and billing routes
- * that order, rename and terminate a KMS (okms-api.md §1.6, §1.7, §2). Every request body is typed and every
+ * that order, rename and terminate a KMS (spec/ovh/okms.json, order.json, services.json). Every request body is typed and every
  * response validated with the types and schemas generated from OVH's published schemas
  * (`wire.generated.ts`, from spec/ovh by scripts/gen-api.ts).
  *
  * Plain functions taking the client as an argument: the dynamic providers call them from serialized code, so
- * this module holds no state (toolchain-and-style.md §2.2).
+ * this module holds no state.
  */
 import { z } from "zod";
 
@@ -160,7 +160,7 @@ export async function waitFor<T>(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// KMS: read, order, rename, terminate (§1.4, §2)
+// KMS: read, order, rename, terminate (spec/ovh/okms.json, order.json, services.json)
 // ---------------------------------------------------------------------------------------------------------
 
 /** `GET /v2/okms/resource/{okmsId}?publicCA=true`: the KMS with its endpoints and the CA of its data plane. */
@@ -207,7 +207,7 @@ export async function accountSubsidiary(client: ApiClient): Promise<string> {
 }
 
 /**
- * Orders a KMS through the order funnel as the official provider does (okms-api.md §2.1): cart → assign →
+ * Orders a KMS through the order funnel as the official provider does (routes of spec/ovh/order.json): cart → assign →
  * okms item → region configuration → payment method (or free checkout) → checkout → pay → wait for delivery
  * → the delivered service's name (see {@link deliveredOkmsId}).
  */
@@ -421,7 +421,7 @@ export interface TerminateOptions {
 }
 
 /**
- * Terminates a KMS (irreversible: every key it holds is destroyed), as Terraform does (okms-api.md §2.3):
+ * Terminates a KMS (irreversible: every key it holds is destroyed), as Terraform does (spec/ovh/services.json):
  * terminate the service, find the new confirmation e-mail that names the KMS and `/billing/confirmTerminate`,
  * extract its token and confirm. Returns false when the service was already gone (404/460).
  */
@@ -494,7 +494,7 @@ export async function terminateOkms(client: ApiClient, okmsId: string, options: 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Service keys (§1.6)
+// Service keys (spec/ovh/okms.json)
 // ---------------------------------------------------------------------------------------------------------
 
 /** `okms.serviceKey.Creation`: generate (type/size/curve/operations) or import (`keys`). */
@@ -556,7 +556,7 @@ export async function listServiceKeys(client: ApiClient, okmsId: string): Promis
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Credentials (§1.7)
+// Credentials (spec/ovh/okms.json)
 // ---------------------------------------------------------------------------------------------------------
 
 /** `okms.credential.Creation`. */

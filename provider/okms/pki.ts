@@ -3,9 +3,8 @@
  * leaves this machine), a PKCS#10 CSR built with @peculiar/x509, and helpers that read a certificate's expiry
  * and public key so a credential found after an uncertain create can be matched to our key.
  *
- * @peculiar/x509 2.x needs a Reflect polyfill loaded first; a serialized dynamic provider only keeps
- * `require()` calls made inside functions, so both are loaded lazily here and nowhere else
- * (toolchain-and-style.md §2.2, §5).
+ * @peculiar/x509 2.x needs a Reflect polyfill loaded first; both are loaded lazily, here and nowhere else, so
+ * only a provider process that handles certificates pays for them.
  */
 import * as nodeCrypto from "node:crypto";
 

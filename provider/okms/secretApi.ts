@@ -1,7 +1,7 @@
 /**
  * Typed calls of the Secret Manager's management routes (`/v2/okms/resource/{okmsId}/secret…` and
  * `…/secretConfig` in `spec/ovh/okms.json`). Every response is validated (secretSchemas.ts). Stateless, like
- * api.ts. The path is escaped as one URL segment (`app/db` → `app%2Fdb`), as Terraform does (okms-api.md §1.2).
+ * api.ts. The path is escaped as one URL segment (`app/db` → `app%2Fdb`), as Terraform does.
  */
 import type { z } from "zod";
 import { okmsPath, parse, type ApiClient } from "./api";

@@ -4,7 +4,7 @@
  * data, metadata and CAS limits, version states. Kept apart from `rules.ts` so the key and credential rules
  * and these can change independently; the same rule is still stated once.
  *
- * Plain data and pure functions only (no zod, no module state: toolchain-and-style.md §2.2).
+ * Plain data and pure functions only (no zod).
  */
 
 /** `okms.SecretStateEnum` (the management API's spelling; the data plane's v2 routes use lower case). */

@@ -1,5 +1,5 @@
 /**
- * The three ways to authenticate to the OVHcloud API (okms-api.md §4):
+ * The three ways to authenticate to the OVHcloud API (spec/ovh/auth.json for the time and OAuth2 routes):
  *
  * - application key: `X-Ovh-*` headers with a `$1$` SHA-1 signature over the exact URL and body bytes sent,
  *   timestamped with the server's clock (`GET /auth/time`, fetched once per client);

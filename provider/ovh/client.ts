@@ -3,7 +3,7 @@
  * with retries, timeouts, error mapping to {@link OvhApiError}, zod validation and v2 cursor pagination.
  *
  * Create clients inside dynamic-provider methods (`new OvhClient({ stackConfig })`) and `close()` them; nothing
- * here lives at module level, so serialized provider code captures nothing (toolchain reference §2.2).
+ * here lives at module level, so serialized provider code captures nothing.
  *
  * Why retries are a small loop here and not undici's `RetryAgent` / `interceptors.retry` (checked against
  * undici 7.30.2):

@@ -10,7 +10,7 @@
  * 5. endpoint only: `ovh-eu`.
  *
  * Then exactly one authentication method must be complete. Everything is a plain function so dynamic
- * provider methods can call it at run time without capturing anything (toolchain reference §2.2).
+ * provider methods can call it at run time without capturing anything.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";

@@ -3,7 +3,7 @@
  * an absolute URL (go-ovh `getTarget`: `/v1/...` and `/v2/...` live at the host root, any other path under
  * `/1.0`).
  *
- * Plain data and pure functions only (serialization-safe, see toolchain reference §2.2).
+ * Plain data and pure functions only.
  */
 import { OvhConfigError } from "./errors";
 

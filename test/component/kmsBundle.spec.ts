@@ -22,7 +22,7 @@ type DynamicProvider = {
 
 /**
  * Secret values as the engine hands them to a provider that doesn't accept secrets (every dynamic provider:
- * pulumi-dynamic-providers.md §3): plain, the secret wrapper removed at any depth. The mock monitor passes the
+ * the dynamic-provider host sends plain values): plain, the secret wrapper removed at any depth. The mock monitor passes the
  * wire form through, so the harness does what the engine does.
  */
 function stripSecrets(value: unknown): unknown {

@@ -30,7 +30,7 @@ export function sleep(ms: number): Promise<void> {
     return new Promise((r) => setTimeout(r, ms));
 }
 
-/** OVH's v1 signature, computed from the documentation (okms-api.md §4.1). */
+/** OVH's v1 signature, computed from the documentation. */
 export function signature(as: string, ck: string, method: string, url: string, body: string, ts: number | string) {
     return `$1$${createHash("sha1").update(`${as}+${ck}+${method}+${url}+${body}+${ts}`).digest("hex")}`;
 }

@@ -45,7 +45,7 @@ function throwsMaterial(fn: () => unknown, message: RegExp): void {
     });
 }
 
-/** The EC key of the OVH import example (okms-api.md §1.6). */
+/** The EC key of the OVH import example. */
 const DOC_EC_JWK = {
     kty: "EC",
     crv: "P-256",

@@ -1,6 +1,6 @@
 /**
  * The v2 management routes over real sockets: KMS resources, reference data, service keys and credentials,
- * with every rule of okms-api.md §1 and rules.ts.
+ * with every rule of spec/ovh/okms.json and emulator/rules.ts.
  */
 import { sharedContract } from "../../emulator/contract";
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * The v1 order funnel, services (rename) and termination by e-mail token (okms-api.md §2), driven exactly as
+ * The v1 order funnel, services (rename) and termination by e-mail token (spec/ovh/order.json, services.json), driven exactly as
  * Terraform drives them.
  */
 import assert from "node:assert/strict";
@@ -23,7 +23,7 @@ describe("emulator order funnel, services and termination (v1)", function () {
         await emu.close();
     });
 
-    /** Steps 2–7 of §2.1: returns the order id. */
+    /** Cart, item, assign, checkout, pay: returns the order id. */
     async function checkout(region: string): Promise<number> {
         const cart = await api.post("/1.0/order/cart", { ovhSubsidiary: "FR" });
         assert.equal(cart.status, 200, cart.text);
@@ -68,7 +68,7 @@ describe("emulator order funnel, services and termination (v1)", function () {
         return r.body;
     }
 
-    /** Step 10 of §2.1. */
+    /** The delivered order's KMS id, from its details. */
     async function okmsIdOf(orderId: number): Promise<string> {
         const details = arr((await api.get(`/1.0/me/order/${orderId}/details`)).body);
         assert.equal(details.length, 1);
@@ -240,7 +240,7 @@ describe("emulator order funnel, services and termination (v1)", function () {
         const body = String(email.body);
         assert.ok(body.includes(okmsId));
         assert.ok(body.includes("/billing/confirmTerminate"));
-        // Terraform's own extraction regex (okms-api.md §2.3).
+        // Terraform's own extraction regex.
         const m = /.*\/billing\/confirmTerminate\?id=[a-zA-Z0-9]+&token=([a-zA-Z0-9]+).*/.exec(body);
         assert.ok(m?.[1]);
         assert.ok(

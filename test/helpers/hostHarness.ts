@@ -1,6 +1,6 @@
 /**
  * Drives the SDK's own dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) over gRPC, without the
- * CLI (pulumi-dynamic-providers.md §5c): the serialized provider is loaded with `require-from-string` in a
+ * CLI: the serialized provider is loaded with `require-from-string` in a
  * separate process whose cwd is the repository root, exactly as the engine would run it.
  */
 import { spawn, type ChildProcess } from "node:child_process";

@@ -1,6 +1,6 @@
 /**
  * Dynamic providers are serialized with `pulumi.runtime.serializeFunction`; run from the repository the client
- * modules are "local" and captured by value (the worst case, toolchain reference §2.2). A provider method that
+ * modules are "local" and captured by value (the worst case). A provider method that
  * resolves config, builds a client, calls the API and checks the error must survive that and run in a fresh
  * module.
  */
