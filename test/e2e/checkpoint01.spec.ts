@@ -117,7 +117,12 @@ describe("a 0.1.0 checkpoint with the current package", function () {
         emu.admin.resetCounters();
         const refresh = await stack.refresh();
         assert.equal(refresh.summary.result, "succeeded");
-        assert.deepEqual(Object.keys(refresh.summary.resourceChanges ?? {}), ["same"]);
+        // The keys are unchanged; the Okms's outputs are rewritten once in 0.2's names (its 0.1
+        // `terminateOnDelete: false` becomes `deletionPolicy: "retain"`, lifecycle.ts `oldOutputs`).
+        assert.deepEqual(refresh.summary.resourceChanges, { same: 3, update: 1 });
+        const kmsAfter = (await resources(stack)).find((x) => x.type.endsWith(":Okms"));
+        assert.equal(kmsAfter?.outputs?.deletionPolicy, "retain");
+        assert.equal(kmsAfter?.outputs?.terminateOnDelete, undefined);
         // One read per key and one of the KMS, through 0.1's loaders (the outputs keep the text they had).
         const counters = emu.admin.counters();
         assert.equal(counters["GET /v2/okms/resource/{okmsId}/serviceKey/{keyId}"], 2);
