@@ -27,7 +27,7 @@ import {
     type RouteDef,
 } from "./context";
 import { badRequest, isoSeconds, notFound, validate, type Reply } from "./http";
-import { applyKeyState } from "./management";
+import { applyKeyState, newServiceKey } from "./management";
 import { generateKeyMaterial } from "./keys";
 import { credentialStatus, type EmulatorState, type StoredOrder, type StoredServiceKey } from "./model";
 import { orderStatus } from "./order";
@@ -479,23 +479,15 @@ export class EmulatorAdmin {
             }
             const rule = KEY_TYPE_RULES[spec.type];
             const now = isoSeconds(this.ctx.now());
-            const key: StoredServiceKey = {
-                id: randomUUID(),
-                okmsId,
-                name: spec.name,
+            const material = {
                 type: spec.type,
                 size: rule.defaultSize,
                 curve: rule.defaultCurve,
                 operations: defaultOperations(spec.type),
-                context: null,
-                state: "ACTIVE",
-                deactivationReason: null,
-                protectionLevel: "SOFTWARE",
-                createdAt: now,
-                activationDate: now,
-                deactivationDate: null,
-                compromiseDate: null,
                 jwk: generateKeyMaterial({ type: spec.type }),
+            };
+            const key: StoredServiceKey = {
+                ...newServiceKey(okmsId, randomUUID(), spec.name, null, material, now),
                 sparse: true,
             };
             s.serviceKeys[key.id] = key;
