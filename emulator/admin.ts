@@ -21,13 +21,13 @@ import {
     removeKms,
     type EmulatorContext,
     bindRoutes,
-    type BoundRoute,
+    routeTable,
     type EmulatorSettings,
     type RequestContext,
     type RouteDef,
 } from "./context";
 import { badRequest, isoSeconds, notFound, validate, type Reply } from "./http";
-import { applyKeyState } from "./management";
+import { applyKeyState, newServiceKey } from "./management";
 import { generateKeyMaterial } from "./keys";
 import { credentialStatus, type EmulatorState, type StoredOrder, type StoredServiceKey } from "./model";
 import { orderStatus } from "./order";
@@ -266,90 +266,28 @@ const deleteAdminOkmsByOkmsIdCredentialByCredentialId = async (
     return { status: 204 };
 };
 
-const ADMIN_ROUTES: readonly BoundRoute<EmulatorAdmin>[] = [
-    { method: "GET", path: "/admin/inventory", auth: false, handler: getAdminInventory },
-    { method: "GET", path: "/admin/faults", auth: false, handler: getAdminFaults },
+const ADMIN_ROUTES = routeTable<EmulatorAdmin>(
     {
-        method: "POST",
-        path: "/admin/faults",
-        auth: false,
-        handler: postAdminFaults,
+        "GET /admin/inventory": getAdminInventory,
+        "GET /admin/faults": getAdminFaults,
+        "POST /admin/faults": postAdminFaults,
+        "DELETE /admin/faults": deleteAdminFaults,
+        "DELETE /admin/faults/{faultId}": deleteAdminFaultsByFaultId,
+        "GET /admin/counters": getAdminCounters,
+        "DELETE /admin/counters": deleteAdminCounters,
+        "GET /admin/clock": getAdminClock,
+        "POST /admin/clock/advance": postAdminClockAdvance,
+        "GET /admin/config": getAdminConfig,
+        "PUT /admin/config": putAdminConfig,
+        "POST /admin/okms": postAdminOkms,
+        "PUT /admin/okms/{okmsId}": putAdminOkmsByOkmsId,
+        "DELETE /admin/okms/{okmsId}": deleteAdminOkmsByOkmsId,
+        "PUT /admin/okms/{okmsId}/serviceKey/{keyId}": putAdminOkmsByOkmsIdServiceKeyByKeyId,
+        "DELETE /admin/okms/{okmsId}/serviceKey/{keyId}": deleteAdminOkmsByOkmsIdServiceKeyByKeyId,
+        "DELETE /admin/okms/{okmsId}/credential/{credentialId}": deleteAdminOkmsByOkmsIdCredentialByCredentialId,
     },
-    {
-        method: "DELETE",
-        path: "/admin/faults",
-        auth: false,
-        handler: deleteAdminFaults,
-    },
-    {
-        method: "DELETE",
-        path: "/admin/faults/{faultId}",
-        auth: false,
-        handler: deleteAdminFaultsByFaultId,
-    },
-    { method: "GET", path: "/admin/counters", auth: false, handler: getAdminCounters },
-    {
-        method: "DELETE",
-        path: "/admin/counters",
-        auth: false,
-        handler: deleteAdminCounters,
-    },
-    {
-        method: "GET",
-        path: "/admin/clock",
-        auth: false,
-        handler: getAdminClock,
-    },
-    {
-        method: "POST",
-        path: "/admin/clock/advance",
-        auth: false,
-        handler: postAdminClockAdvance,
-    },
-    { method: "GET", path: "/admin/config", auth: false, handler: getAdminConfig },
-    {
-        method: "PUT",
-        path: "/admin/config",
-        auth: false,
-        handler: putAdminConfig,
-    },
-    {
-        method: "POST",
-        path: "/admin/okms",
-        auth: false,
-        handler: postAdminOkms,
-    },
-    {
-        method: "PUT",
-        path: "/admin/okms/{okmsId}",
-        auth: false,
-        handler: putAdminOkmsByOkmsId,
-    },
-    {
-        method: "DELETE",
-        path: "/admin/okms/{okmsId}",
-        auth: false,
-        handler: deleteAdminOkmsByOkmsId,
-    },
-    {
-        method: "PUT",
-        path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
-        auth: false,
-        handler: putAdminOkmsByOkmsIdServiceKeyByKeyId,
-    },
-    {
-        method: "DELETE",
-        path: "/admin/okms/{okmsId}/serviceKey/{keyId}",
-        auth: false,
-        handler: deleteAdminOkmsByOkmsIdServiceKeyByKeyId,
-    },
-    {
-        method: "DELETE",
-        path: "/admin/okms/{okmsId}/credential/{credentialId}",
-        auth: false,
-        handler: deleteAdminOkmsByOkmsIdCredentialByCredentialId,
-    },
-];
+    { auth: false },
+);
 
 export class EmulatorAdmin {
     private readonly rules: Fault[] = [];
@@ -541,23 +479,15 @@ export class EmulatorAdmin {
             }
             const rule = KEY_TYPE_RULES[spec.type];
             const now = isoSeconds(this.ctx.now());
-            const key: StoredServiceKey = {
-                id: randomUUID(),
-                okmsId,
-                name: spec.name,
+            const material = {
                 type: spec.type,
                 size: rule.defaultSize,
                 curve: rule.defaultCurve,
                 operations: defaultOperations(spec.type),
-                context: null,
-                state: "ACTIVE",
-                deactivationReason: null,
-                protectionLevel: "SOFTWARE",
-                createdAt: now,
-                activationDate: now,
-                deactivationDate: null,
-                compromiseDate: null,
                 jwk: generateKeyMaterial({ type: spec.type }),
+            };
+            const key: StoredServiceKey = {
+                ...newServiceKey(okmsId, randomUUID(), spec.name, null, material, now),
                 sparse: true,
             };
             s.serviceKeys[key.id] = key;

@@ -67,6 +67,20 @@ export interface BoundRoute<E> extends Omit<RouteDef, "handler"> {
     handler(rc: RequestContext, env: E): Reply | Promise<Reply>;
 }
 
+/**
+ * A route table written one route a line, `"METHOD /path/template": handler`, in the order given; `common` holds
+ * what all of its routes share (`auth: false` for the admin routes).
+ */
+export function routeTable<E>(
+    routes: Readonly<Record<string, BoundRoute<E>["handler"]>>,
+    common: Pick<RouteDef, "auth"> = {},
+): BoundRoute<E>[] {
+    return Object.entries(routes).map(([key, handler]) => {
+        const space = key.indexOf(" ");
+        return { method: key.slice(0, space), path: key.slice(space + 1), ...common, handler };
+    });
+}
+
 /** A module's route table, with each handler bound to the module's environment. */
 export function bindRoutes<E>(env: E, table: readonly BoundRoute<E>[]): RouteDef[] {
     return table.map(({ handler, ...route }) => ({ ...route, handler: (rc: RequestContext) => handler(rc, env) }));

@@ -12,16 +12,16 @@ import { sharedContract } from "./contract";
 import { EMULATOR_NIC } from "./auth";
 import {
     bindRoutes,
+    routeTable,
     createKms,
     nextNumericId,
     removeKms,
-    type BoundRoute,
     type EmulatorContext,
     type RequestContext,
     type RouteDef,
 } from "./context";
 import { ApiError, badRequest, isoSeconds, notFound, validate, type Reply } from "./http";
-import type { EmulatorState, StoredCart, StoredOrder, StoredService } from "./model";
+import type { EmulatorState, StoredCart, StoredOkms, StoredOrder, StoredService } from "./model";
 
 /** The payment method every emulated account has (unless disabled by the options). */
 export const DEFAULT_PAYMENT_METHOD_ID = 4242;
@@ -199,44 +199,41 @@ function checkoutSummary(cart: StoredCart) {
     };
 }
 
+/** A paid order whose delivery time has come and whose KMS is not created yet. */
+function deliveryDue(o: StoredOrder, now: number): boolean {
+    return (
+        o.paid &&
+        o.finalStatus === undefined &&
+        o.okmsId === undefined &&
+        o.deliverAt !== undefined &&
+        now >= o.deliverAt
+    );
+}
+
+/** A KMS whose new display name has propagated. */
+function displayNameDue(k: StoredOkms, now: number): boolean {
+    return k.pendingDisplayName !== undefined && now >= k.pendingDisplayName.visibleAt;
+}
+
 /** Whether deliveries or display-name changes are due (cheap, read-only: decides if a mutation is needed). */
 export function orderWorkDue(state: EmulatorState, now: number): boolean {
-    for (const o of Object.values(state.orders)) {
-        if (
-            o.paid &&
-            o.finalStatus === undefined &&
-            o.okmsId === undefined &&
-            o.deliverAt !== undefined &&
-            now >= o.deliverAt
-        ) {
-            return true;
-        }
-    }
-    for (const k of Object.values(state.okms)) {
-        if (k.pendingDisplayName !== undefined && now >= k.pendingDisplayName.visibleAt) {
-            return true;
-        }
-    }
-    return false;
+    return (
+        Object.values(state.orders).some((o) => deliveryDue(o, now)) ||
+        Object.values(state.okms).some((k) => displayNameDue(k, now))
+    );
 }
 
 /** Delivers due orders (creating their KMS) and applies due display names. Runs inside a mutation. */
 export async function applyOrderWork(state: EmulatorState, ctx: EmulatorContext): Promise<void> {
     const now = ctx.now();
     for (const o of Object.values(state.orders)) {
-        if (
-            o.paid &&
-            o.finalStatus === undefined &&
-            o.okmsId === undefined &&
-            o.deliverAt !== undefined &&
-            now >= o.deliverAt
-        ) {
+        if (deliveryDue(o, now)) {
             const okms = await createKms(state, ctx, { region: o.region });
             o.okmsId = okms.id;
         }
     }
     for (const k of Object.values(state.okms)) {
-        if (k.pendingDisplayName !== undefined && now >= k.pendingDisplayName.visibleAt) {
+        if (k.pendingDisplayName !== undefined && displayNameDue(k, now)) {
             k.displayName = k.pendingDisplayName.value;
             delete k.pendingDisplayName;
         }
@@ -712,63 +709,35 @@ const getMeNotificationEmailHistoryByEmailId = (rc: RequestContext, { ctx }: Ord
     return { body: { id: email.id, date: email.date, subject: email.subject, body: email.body } };
 };
 
-const ORDER_ROUTES: readonly BoundRoute<OrderEnv>[] = [
-    { method: "GET", path: "/1.0/me", handler: getMe },
-    { method: "POST", path: "/1.0/order/cart", handler: postOrderCart },
-    { method: "GET", path: "/1.0/order/cart/{cartId}", handler: getOrderCartByCartId },
-    { method: "POST", path: "/1.0/order/cart/{cartId}/assign", handler: postOrderCartByCartIdAssign },
-    { method: "POST", path: "/1.0/order/cart/{cartId}/okms", handler: postOrderCartByCartIdOkms },
-    {
-        method: "POST",
-        path: "/1.0/order/cart/{cartId}/item/{itemId}/configuration",
-        handler: postOrderCartByCartIdItemByItemIdConfiguration,
-    },
-    { method: "GET", path: "/1.0/order/cart/{cartId}/checkout", handler: getOrderCartByCartIdCheckout },
-    { method: "POST", path: "/1.0/order/cart/{cartId}/checkout", handler: postOrderCartByCartIdCheckout },
-    { method: "GET", path: "/1.0/me/payment/method", handler: getMePaymentMethod },
-    { method: "GET", path: "/1.0/me/payment/method/{paymentMethodId}", handler: getMePaymentMethodByPaymentMethodId },
-    { method: "GET", path: "/1.0/me/order/{orderId}", handler: getMeOrderByOrderId },
-    { method: "POST", path: "/1.0/me/order/{orderId}/pay", handler: postMeOrderByOrderIdPay },
-    {
-        method: "POST",
-        path: "/1.0/me/order/{orderId}/payWithRegisteredPaymentMean",
-        handler: postMeOrderByOrderIdPayWithRegisteredPaymentMean,
-    },
-    { method: "GET", path: "/1.0/me/order/{orderId}/status", handler: getMeOrderByOrderIdStatus },
-    { method: "GET", path: "/1.0/me/order/{orderId}/details", handler: getMeOrderByOrderIdDetails },
-    {
-        method: "GET",
-        path: "/1.0/me/order/{orderId}/details/{detailId}",
-        handler: getMeOrderByOrderIdDetailsByDetailId,
-    },
-    {
-        method: "GET",
-        path: "/1.0/me/order/{orderId}/details/{detailId}/operations",
-        handler: getMeOrderByOrderIdDetailsByDetailIdOperations,
-    },
-    {
-        method: "GET",
-        path: "/1.0/me/order/{orderId}/details/{detailId}/extension",
-        handler: getMeOrderByOrderIdDetailsByDetailIdExtension,
-    },
+const ORDER_ROUTES = routeTable<OrderEnv>({
+    "GET /1.0/me": getMe,
+    "POST /1.0/order/cart": postOrderCart,
+    "GET /1.0/order/cart/{cartId}": getOrderCartByCartId,
+    "POST /1.0/order/cart/{cartId}/assign": postOrderCartByCartIdAssign,
+    "POST /1.0/order/cart/{cartId}/okms": postOrderCartByCartIdOkms,
+    "POST /1.0/order/cart/{cartId}/item/{itemId}/configuration": postOrderCartByCartIdItemByItemIdConfiguration,
+    "GET /1.0/order/cart/{cartId}/checkout": getOrderCartByCartIdCheckout,
+    "POST /1.0/order/cart/{cartId}/checkout": postOrderCartByCartIdCheckout,
+    "GET /1.0/me/payment/method": getMePaymentMethod,
+    "GET /1.0/me/payment/method/{paymentMethodId}": getMePaymentMethodByPaymentMethodId,
+    "GET /1.0/me/order/{orderId}": getMeOrderByOrderId,
+    "POST /1.0/me/order/{orderId}/pay": postMeOrderByOrderIdPay,
+    "POST /1.0/me/order/{orderId}/payWithRegisteredPaymentMean": postMeOrderByOrderIdPayWithRegisteredPaymentMean,
+    "GET /1.0/me/order/{orderId}/status": getMeOrderByOrderIdStatus,
+    "GET /1.0/me/order/{orderId}/details": getMeOrderByOrderIdDetails,
+    "GET /1.0/me/order/{orderId}/details/{detailId}": getMeOrderByOrderIdDetailsByDetailId,
+    "GET /1.0/me/order/{orderId}/details/{detailId}/operations": getMeOrderByOrderIdDetailsByDetailIdOperations,
+    "GET /1.0/me/order/{orderId}/details/{detailId}/extension": getMeOrderByOrderIdDetailsByDetailIdExtension,
     // Services
-    { method: "GET", path: "/1.0/services", handler: getServices },
-    { method: "GET", path: "/1.0/services/{serviceId}", handler: getServicesByServiceId },
-    { method: "PUT", path: "/1.0/services/{serviceId}", handler: putServicesByServiceId },
-    { method: "POST", path: "/1.0/services/{serviceId}/terminate", handler: postServicesByServiceIdTerminate },
-    {
-        method: "POST",
-        path: "/1.0/services/{serviceId}/terminate/confirm",
-        handler: postServicesByServiceIdTerminateConfirm,
-    },
+    "GET /1.0/services": getServices,
+    "GET /1.0/services/{serviceId}": getServicesByServiceId,
+    "PUT /1.0/services/{serviceId}": putServicesByServiceId,
+    "POST /1.0/services/{serviceId}/terminate": postServicesByServiceIdTerminate,
+    "POST /1.0/services/{serviceId}/terminate/confirm": postServicesByServiceIdTerminateConfirm,
     // Notifications
-    { method: "GET", path: "/1.0/me/notification/email/history", handler: getMeNotificationEmailHistory },
-    {
-        method: "GET",
-        path: "/1.0/me/notification/email/history/{emailId}",
-        handler: getMeNotificationEmailHistoryByEmailId,
-    },
-];
+    "GET /1.0/me/notification/email/history": getMeNotificationEmailHistory,
+    "GET /1.0/me/notification/email/history/{emailId}": getMeNotificationEmailHistoryByEmailId,
+});
 
 export function orderRoutes(ctx: EmulatorContext, options: OrderOptions): RouteDef[] {
     return bindRoutes({ ctx, options }, ORDER_ROUTES);

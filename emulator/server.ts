@@ -151,17 +151,16 @@ function resolveCredentials(given: Partial<ApiCredentials> | undefined, stored: 
     };
 }
 
-/** A new emulator state: its own public CA and server certificates, nothing else. */
-export async function freshState(): Promise<EmulatorState> {
-    const publicCa = await createCa("OKMS Emulator Public CA");
-    const hosts = ["localhost", "127.0.0.1"];
+/** The certificates a state is made with (its public CA and the servers' certificates). */
+export type StateCertificates = Pick<EmulatorState, "publicCa" | "dataPlaneServer" | "managementServer">;
+
+/** A state with these certificates and nothing else. */
+export function emptyState(certificates: StateCertificates): EmulatorState {
     return {
         version: 1,
         clockOffsetMs: 0,
         nextNumericId: 1000,
-        publicCa,
-        dataPlaneServer: await issueServerCertificate(publicCa, hosts),
-        managementServer: await issueServerCertificate(publicCa, hosts),
+        ...certificates,
         okms: {},
         serviceKeys: {},
         credentials: {},
@@ -171,6 +170,17 @@ export async function freshState(): Promise<EmulatorState> {
         emails: [],
         accessTokens: {},
     };
+}
+
+/** A new emulator state: its own public CA and server certificates, nothing else. */
+export async function freshState(): Promise<EmulatorState> {
+    const publicCa = await createCa("OKMS Emulator Public CA");
+    const hosts = ["localhost", "127.0.0.1"];
+    return emptyState({
+        publicCa,
+        dataPlaneServer: await issueServerCertificate(publicCa, hosts),
+        managementServer: await issueServerCertificate(publicCa, hosts),
+    });
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {

@@ -26,7 +26,7 @@ import { ApiError } from "../http";
 import { decrypt, decryptDataKey, encrypt, generateDataKey, publicJwk, sign, verify } from "../keys";
 import { applyKeyState, checkTransition, deletableKeyState, newServiceKey, resolveKeyMaterial } from "../management";
 import type { EmulatorState, StoredServiceKey } from "../model";
-import type { DataPlaneRequest, OperationHandlers } from "./dispatcher";
+import type { DataPlaneReply, DataPlaneRequest, OperationHandlers } from "./dispatcher";
 import { DATA_PLANE_CATEGORY, badRequest, conflict, notFound } from "./errors";
 
 // ----------------------------------------------------------------------------------------------------------------
@@ -248,6 +248,19 @@ function mutateKey(r: DataPlaneRequest, fn: (key: StoredServiceKey, state: Emula
     return r.mutate((s) => fn(findKey(s, r.okms.id, r.params.keyId ?? ""), s));
 }
 
+/** Activates or deactivates the key (204), where the shared transition rule allows it. */
+async function moveKeyTo(
+    r: DataPlaneRequest,
+    to: KeyState,
+    reason: DeactivationReason | null,
+): Promise<DataPlaneReply> {
+    await mutateKey(r, (key) => {
+        sharedRule(() => checkTransition(key.state, to));
+        applyKeyState(key, to, reason, nowIso(r));
+    });
+    return { status: 204 };
+}
+
 // ----------------------------------------------------------------------------------------------------------------
 // Handlers
 // ----------------------------------------------------------------------------------------------------------------
@@ -315,25 +328,12 @@ export const serviceKeyHandlers: OperationHandlers = {
         },
     },
 
-    ActivateServiceKey: {
-        handle: async (r) => {
-            await mutateKey(r, (key) => {
-                sharedRule(() => checkTransition(key.state, "ACTIVE"));
-                applyKeyState(key, "ACTIVE", null, nowIso(r));
-            });
-            return { status: 204 };
-        },
-    },
+    ActivateServiceKey: { handle: (r) => moveKeyTo(r, "ACTIVE", null) },
 
     DeactivateServiceKey: {
         handle: async (r) => {
             const body = parseBody(schemas.deactivate, r.body);
-            const reason = body.reason.toUpperCase() as DeactivationReason;
-            await mutateKey(r, (key) => {
-                sharedRule(() => checkTransition(key.state, "DEACTIVATED"));
-                applyKeyState(key, "DEACTIVATED", reason, nowIso(r));
-            });
-            return { status: 204 };
+            return moveKeyTo(r, "DEACTIVATED", body.reason.toUpperCase() as DeactivationReason);
         },
     },
 

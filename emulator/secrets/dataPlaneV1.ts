@@ -104,21 +104,14 @@ function v1Metadata(r: SecretRequest, s: StoredSecret): Record<string, unknown> 
     };
 }
 
+/** The store's metadata input; an absent field stays undefined, which the store leaves unchanged. */
 function v1MetadataInput(m: z.infer<typeof v1.metadata>): SecretMetadataInput {
-    const out: SecretMetadataInput = {};
-    if (m.cas_required !== undefined) {
-        out.casRequired = m.cas_required;
-    }
-    if (m.custom_metadata !== undefined) {
-        out.customMetadata = m.custom_metadata;
-    }
-    if (m.delete_version_after !== undefined) {
-        out.deactivateVersionAfter = m.delete_version_after;
-    }
-    if (m.max_versions !== undefined) {
-        out.maxVersions = m.max_versions;
-    }
-    return out;
+    return {
+        casRequired: m.cas_required,
+        customMetadata: m.custom_metadata,
+        deactivateVersionAfter: m.delete_version_after,
+        maxVersions: m.max_versions,
+    };
 }
 
 /** The keys of a Vault LIST under `prefix` ("" or ending in "/"): direct children, folders with a trailing "/". */

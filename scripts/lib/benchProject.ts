@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { makePackedProject } from "./packedProject";
+import { makePackedProject, type PackedProject } from "./packedProject";
 import { cliEnv, repoRoot } from "./pulumiCli";
 
 export const PROJECT = "okms-bench";
@@ -55,18 +55,12 @@ if (kind === "floor") {
 }
 `;
 
-export interface BenchProject {
-    dir: string;
-    stateDir: string;
-    pulumiHome: string;
-    tarball: string;
-    tarballBytes: number;
-    sdkVersion: string;
+/** The packed project, with the Pulumi CLI and the environment its stacks run with. */
+export interface BenchProject extends PackedProject {
     command: PulumiCommand;
     envVars: Record<string, string>;
     /** Loads a module from the project's node_modules (the installed package, its @pulumi/pulumi). */
     require<T>(id: string): T;
-    cleanup(): void;
 }
 
 /** The version of `name` in the repository's package-lock.json. */

@@ -7,6 +7,7 @@ import * as crypto from "node:crypto";
 import type { EmulatorState, StoredCredential, StoredOkms, StoredServiceKey } from "../../emulator/model";
 import { createCa, issueCredentialCertificate } from "../../emulator/pki";
 import { generateKeyMaterial } from "../../emulator/keys";
+import { newServiceKey } from "../../emulator/management";
 import type { KeyCurve, KeyOperation, KeyType } from "../../emulator/rules";
 import { freshState } from "../../emulator/server";
 
@@ -169,25 +170,21 @@ export function addServiceKey(
     okms: StoredOkms,
     spec: { type: KeyType; size?: number | null; curve?: KeyCurve | null; operations: KeyOperation[]; name?: string },
 ): StoredServiceKey {
-    const id = crypto.randomUUID();
-    const now = new Date().toISOString();
-    const key: StoredServiceKey = {
-        id,
-        okmsId: okms.id,
-        name: spec.name ?? `key-${spec.type}`,
+    const material = {
         type: spec.type,
         size: spec.type === "EC" ? null : (spec.size ?? (spec.type === "oct" ? 256 : 2048)),
         curve: spec.type === "EC" ? (spec.curve ?? "P-256") : null,
         operations: spec.operations,
-        context: null,
-        state: "ACTIVE",
-        deactivationReason: null,
-        protectionLevel: "SOFTWARE",
-        createdAt: now,
-        activationDate: now,
-        deactivationDate: null,
         jwk: generateKeyMaterial(spec),
     };
-    state.serviceKeys[id] = key;
+    const key = newServiceKey(
+        okms.id,
+        crypto.randomUUID(),
+        spec.name ?? `key-${spec.type}`,
+        null,
+        material,
+        new Date().toISOString(),
+    );
+    state.serviceKeys[key.id] = key;
     return key;
 }

@@ -7,6 +7,7 @@ import * as fsSync from "node:fs";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { EmulatorState } from "../../emulator/model";
+import { emptyState } from "../../emulator/server";
 import { StateFileError, Store } from "../../emulator/store";
 import { request } from "undici";
 import { Api, arr, dataPlaneAgent, obj, sleep, start, tempDir } from "./helpers";
@@ -309,22 +310,11 @@ describe("emulator persistence (store)", function () {
     });
 
     describe("Store", () => {
-        const init = async (): Promise<EmulatorState> =>
-            ({
-                version: 1,
-                clockOffsetMs: 0,
-                nextNumericId: 1,
-                publicCa: { certificatePem: "c", privateKeyPem: "k" },
-                dataPlaneServer: { certificatePem: "c", privateKeyPem: "k" },
-                managementServer: { certificatePem: "c", privateKeyPem: "k" },
-                okms: {},
-                serviceKeys: {},
-                credentials: {},
-                carts: {},
-                orders: {},
-                services: {},
-                emails: [],
-            }) as EmulatorState;
+        const pem = { certificatePem: "c", privateKeyPem: "k" };
+        const init = async (): Promise<EmulatorState> => ({
+            ...emptyState({ publicCa: pem, dataPlaneServer: pem, managementServer: pem }),
+            nextNumericId: 1,
+        });
 
         it("runs mutations one at a time in arrival order, even across awaits", async () => {
             const store = await Store.open({ statePath: path.join(dir, "s.json"), init });
