@@ -43,7 +43,7 @@ if (kind === "floor") {
     const kms = new okms.Okms("kms", { region: "eu-west-rbx", displayName: "bench-cert" });
     new okms.Credential("cred", { okmsId: kms.okmsId, name: "bench-cert", identityUrns: [cfg.require("identity")] });
 } else {
-    const kms = new okms.Okms("kms", { okmsId: cfg.require("okmsId") });
+    const kms = new okms.Okms("kms", { adoptId: cfg.require("okmsId") });
     for (let i = 0; i < n; i++) {
         new okms.ServiceKey("key-" + i, {
             okmsId: kms.okmsId,
