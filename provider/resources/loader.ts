@@ -27,14 +27,16 @@ export type ProviderKind =
     | "secretProvider"
     | "secretConfigProvider";
 
-/** The `__provider` text of one kind: a module whose `handler()` returns the installed package's provider. */
+/**
+ * The `__provider` text of one kind: a module whose `handler()` returns the installed package's provider
+ * (`load` in provider/resources/providers.ts names the kind when the installed version lacks it). Kept short:
+ * the engine rewrites both copies of every resource's text into each checkpoint it writes.
+ */
 export function providerModule(kind: ProviderKind): string {
     return (
         `exports.handler=function(){var m;try{m=require("pulumi-ovh-okms/internal/providers")}catch(e){` +
-        `throw new Error("pulumi-ovh-okms is not installed where the Pulumi program runs ("+process.cwd()+` +
-        `"): run 'npm install pulumi-ovh-okms' there ("+e.message+")")}` +
-        `if(!m.${kind})throw new Error("the installed pulumi-ovh-okms has no ${kind}: upgrade it");` +
-        `return m.${kind}};`
+        `throw new Error("pulumi-ovh-okms is not installed where the Pulumi program runs: "+e.message)}` +
+        `return m.load("${kind}")};`
     );
 }
 
@@ -55,6 +57,17 @@ export abstract class LoadedResource extends pulumi.CustomResource {
         props: pulumi.Inputs,
         opts?: pulumi.CustomResourceOptions,
     ) {
-        super(dynamicType(type), name, { ...props, __provider: providerModule(kind) }, opts);
+        // The SDK stamps four promises per registered property with `new Error().stack`, for its promise-leak
+        // report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js transferProperties);
+        // under the program's source-map hook that was most of the program's CPU per resource. Frames are
+        // turned off for the synchronous registration only: the resource's source position is unaffected
+        // (`Resource.callsites` sets its own limit), and the limit is restored even if registration throws.
+        const stackTraceLimit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            super(dynamicType(type), name, { ...props, __provider: providerModule(kind) }, opts);
+        } finally {
+            Error.stackTraceLimit = stackTraceLimit;
+        }
     }
 }

@@ -77,9 +77,12 @@ export type Client = ovhClient.OvhClient;
 const clients = new Map<string, Client>();
 const MAX_CLIENTS = 8;
 
+/** The environment variables a client is resolved with (provider/ovh/config.ts), read by name. */
+const ENV_NAMES = Object.values(ovhConfig.OVH_SETTING_KEYS).map((k) => k.env);
+
 function clientKey(stack: OvhStackConfig | undefined): string {
-    const env = Object.entries(process.env).filter(([k]) => k.startsWith("OVH_"));
-    return JSON.stringify([Object.entries(stack ?? {}).sort(), env.sort()]);
+    // By name: enumerating `process.env` crosses into the C environment once per variable, on every call.
+    return JSON.stringify([Object.entries(stack ?? {}).sort(), ENV_NAMES.map((name) => process.env[name])]);
 }
 
 /**

@@ -60,6 +60,10 @@ describe("__provider: the loader module", function () {
             assert.equal(requireFromString(text).handler(), providers[kind], kind);
         }
         assert.equal(new Set(KINDS.map(providerModule)).size, KINDS.length);
+        // A text written by a newer version may name a kind the installed one lacks: the error says which.
+        const { load } = providers as { load(kind: string): unknown };
+        assert.throws(() => load("vaultProvider"), /the installed pulumi-ovh-okms has no vaultProvider: upgrade it/);
+        assert.throws(() => load("toString"), /has no toString/);
     });
 
     it("works in the host: check, create, diff, read, delete, and an init failure that carries it", async () => {
