@@ -37,9 +37,9 @@ export async function bootEmulator(setup: EmulatorSetup = {}): Promise<{ emu: Ru
     return { emu, okmsId: emu.okmsIds[0] ?? "" };
 }
 
-type StackKind = "keys" | "floor" | "cert";
+export type StackKind = "keys" | "floor" | "cert";
 
-function stackConfig(kind: StackKind, n: number, emu?: RunningEmulator, okmsId?: string): Record<string, string> {
+export function stackConfig(kind: StackKind, n: number, emu?: RunningEmulator, okmsId?: string): Record<string, string> {
     const c: Record<string, string> = { "bench:kind": kind, "bench:n": String(n), "bench:identity": IDENTITY };
     if (emu !== undefined) {
         Object.assign(c, {
