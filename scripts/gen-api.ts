@@ -302,32 +302,115 @@ function renderEnum(name: string, values: (string | number)[], enumType: string 
     ];
 }
 
-/** An object model: its response interface and schema, its request interface, as the routes need them. */
-function renderObject(cat: Catalogue, name: string, m: Model): string[] {
-    const out: string[] = [];
-    const T = pascal(name);
+/** The generic arguments of an instantiated generic model (`order.Price<long>`), by parameter name. */
+function genericsOf(name: string, m: Model): Record<string, string> {
     const generic: Record<string, string> = {};
     const gen = /<(.+)>$/.exec(name);
     if (m.generics !== undefined && gen?.[1] !== undefined) {
         m.generics.forEach((g, i) => (generic[g] = gen[1]!.split(",")[i]!.trim()));
     }
+    return generic;
+}
+
+/** A response model's rendered fields, by property: its interface line and its zod line. */
+type ResponseFields = Map<string, { ts: string; zod: string }>;
+
+function responseFields(cat: Catalogue, name: string, m: Model): ResponseFields {
+    const generic = genericsOf(name, m);
     const props = Object.entries(m.properties ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (cat.responseModels.has(name)) {
-        const fields = props.map(([k, p]) => {
+    return new Map(
+        props.map(([k, p]) => {
             const t = generic[typeOf(p)] ?? typeOf(p);
-            return `    ${key(k)}${p.canBeNull === true ? "?" : ""}: ${tsType(cat, t, "response")}${p.canBeNull === true ? " | null" : ""};`;
-        });
-        out.push(
-            `/** \`${name}\` as returned by the API. */\nexport interface ${T} {\n${fields.join("\n")}\n    [extra: string]: unknown;\n}`,
-        );
-        const zf = props.map(
-            ([k, p]) =>
-                `            ${key(k)}: ${zodType(typeOf(p), generic)}${p.canBeNull === true ? ".nullish()" : ""},`,
-        );
-        out.push(`export const ${camel(name)}Schema: z.ZodType<${T}> = z.looseObject({\n${zf.join("\n")}\n});\n`);
+            const nullable = p.canBeNull === true;
+            const ts = `    ${key(k)}${nullable ? "?" : ""}: ${tsType(cat, t, "response")}${nullable ? " | null" : ""};`;
+            const zod = `${key(k)}: ${zodType(typeOf(p), generic)}${nullable ? ".nullish()" : ""},`;
+            return [k, { ts, zod }];
+        }),
+    );
+}
+
+/**
+ * The response model of the same namespace whose fields are a strict subset of `fields` (the same lines), the
+ * largest one: `okms.serviceKey.ResponseWithIAM` is `okms.serviceKey.Response` and `iam`, so it is generated
+ * as an extension of it rather than a second copy of every field. Other namespaces are not searched: a model
+ * of `billing` that happens to share two fields with one of `order` is not its base.
+ */
+function baseOf(name: string, fields: ResponseFields, all: Map<string, ResponseFields>): string | undefined {
+    let best: string | undefined;
+    for (const [other, of] of all) {
+        const subset =
+            other !== name &&
+            namespace(other) === namespace(name) &&
+            of.size < fields.size &&
+            [...of].every(([k, f]) => fields.get(k)?.ts === f.ts && fields.get(k)?.zod === f.zod);
+        if (subset && (best === undefined || of.size > all.get(best)!.size)) {
+            best = other;
+        }
     }
+    return best;
+}
+
+const namespace = (name: string) => name.replace(/<.*>$/, "").replace(/\.[^.]*$/, "");
+
+/** The response models' fields, and which response model extends which (`baseOf`). */
+interface Responses {
+    fields: Map<string, ResponseFields>;
+    base: Map<string, string>;
+}
+
+function responses(cat: Catalogue): Responses {
+    const fields = new Map<string, ResponseFields>();
+    for (const name of cat.responseModels) {
+        const m = cat.models.get(name)!;
+        if (m.enum === undefined) {
+            fields.set(name, responseFields(cat, name, m));
+        }
+    }
+    const base = new Map<string, string>();
+    for (const [name, f] of fields) {
+        const b = baseOf(name, f, fields);
+        if (b !== undefined) {
+            base.set(name, b);
+        }
+    }
+    return { fields, base };
+}
+
+/**
+ * A response model's interface and schema: whole, or as the extension of its base. A base's schema is also
+ * kept as a `ZodObject` (`…Object`), since the exported `z.ZodType<T>` has no `.extend`.
+ */
+function renderResponse(name: string, r: Responses): string[] {
+    const T = pascal(name);
+    const fields = r.fields.get(name)!;
+    const base = r.base.get(name);
+    const inherited = base === undefined ? new Map() : r.fields.get(base)!;
+    const own = [...fields].filter(([k]) => !inherited.has(k)).map(([, f]) => f);
+    const ts = own.map((f) => f.ts).join("\n");
+    const zod = own.map((f) => `    ${f.zod}`).join("\n");
+    const object = base === undefined ? `z.looseObject({\n${zod}\n})` : `${camel(base)}Object.extend({\n${zod}\n})`;
+    const decl =
+        base === undefined
+            ? `/** \`${name}\` as returned by the API. */\nexport interface ${T} {\n${ts}\n    [extra: string]: unknown;\n}`
+            : `/** \`${name}\` as returned by the API: \`${base}\` and more. */\nexport interface ${T} extends ${pascal(base)} {\n${ts}\n}`;
+    if (![...r.base.values()].includes(name)) {
+        return [decl, `export const ${camel(name)}Schema: z.ZodType<${T}> = ${object};\n`];
+    }
+    return [
+        decl,
+        `const ${camel(name)}Object = ${object};`,
+        `export const ${camel(name)}Schema: z.ZodType<${T}> = ${camel(name)}Object;\n`,
+    ];
+}
+
+/** An object model: its response interface and schema, its request interface, as the routes need them. */
+function renderObject(cat: Catalogue, name: string, m: Model, r: Responses): string[] {
+    const out = cat.responseModels.has(name) ? renderResponse(name, r) : [];
     if (cat.requestModels.has(name)) {
+        const T = pascal(name);
         const R = cat.responseModels.has(name) ? `${T}Request` : T;
+        const generic = genericsOf(name, m);
+        const props = Object.entries(m.properties ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
         const fields = props.map(([k, p]) => {
             const t = generic[typeOf(p)] ?? typeOf(p);
             return `    ${key(k)}${p.required === true ? "" : "?"}: ${tsType(cat, t, "request")}${p.canBeNull === true ? " | null" : ""};`;
@@ -341,11 +424,22 @@ export function generate(): string {
     const cat = loadCatalogue();
     const described = USED.map((used) => describeRoute(cat, used));
     const out: string[] = [PREAMBLE];
+    const r = responses(cat);
     const all = [...new Set([...cat.responseModels, ...cat.requestModels])].sort();
-    for (const name of all) {
-        const m = cat.models.get(name)!;
-        out.push(...(m.enum !== undefined ? renderEnum(name, m.enum, m.enumType) : renderObject(cat, name, m)));
-    }
+    // A base before its extensions: the extension's schema is built from the base's at module load.
+    const done = new Set<string>();
+    const emit = (name: string): void => {
+        const base = r.base.get(name);
+        if (base !== undefined && !done.has(base)) {
+            emit(base);
+        }
+        if (!done.has(name)) {
+            done.add(name);
+            const m = cat.models.get(name)!;
+            out.push(...(m.enum !== undefined ? renderEnum(name, m.enum, m.enumType) : renderObject(cat, name, m, r)));
+        }
+    };
+    all.forEach(emit);
     out.push(LONG_ARRAY);
     out.push(described.flatMap((d) => (d.body === undefined ? [] : [d.body()])).join("\n\n"));
     out.push(`
