@@ -63,19 +63,30 @@ export interface OkmsInputs {
     [key: string]: unknown;
 }
 
-/** Outputs. */
-export interface OkmsOutputs extends OkmsInputs {
+/** A KMS as OVH reports it: what {@link Okms} outputs over its inputs, and what the lookups return (`getOkms`). */
+export interface OkmsReport {
+    /** The KMS id. */
     okmsId: string;
+    /** Region, lower-case (`eu-west-rbx`). */
     region: string;
+    /** Data-plane base URL; routes are under `/api/<okmsId>/`. */
     restEndpoint: string;
+    /** KMIP endpoint, when reported. */
     kmipEndpoint?: string;
+    /** Swagger UI of the data plane, when reported. */
     swaggerEndpoint?: string;
+    /** CA of the data plane's server certificates (not returned by the list route, `getOkmsList`). */
     publicCaPem?: string;
+    /** IAM URN of the KMS (`urn:v1:<plate>:resource:okms:<id>`). */
     iamUrn: string;
+    /** Display name (`iam.displayName`), when reported. */
     displayName?: string;
     /** `iam.state` (`OK`, `EXPIRED`, `SUSPENDED`, `IN_CREATION`) when OVH reports it. */
     state?: string;
 }
+
+/** Outputs: the inputs, and the KMS as OVH reports it (`region` always set). */
+export type OkmsOutputs = OkmsInputs & OkmsReport;
 
 /** Input keys (what `read` hands back as `inputs`). */
 export const OKMS_INPUT_KEYS = ["region", "ovhSubsidiary", "displayName", "adoptId", "deletionPolicy"] as const;
