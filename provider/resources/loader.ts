@@ -45,16 +45,20 @@ export function dynamicType(type: string): string {
 
 /**
  * A dynamic resource whose `__provider` is {@link providerModule}. `pulumi.dynamic.Resource` would serialize a
- * provider object (and refuses a preset `__provider`), so this registers the same type itself.
+ * provider object (and refuses a preset `__provider`), so this registers the same type itself. Each name of
+ * `outputs` is registered as `undefined` under `props`: Pulumi makes such a property an output of the resource,
+ * which the provider then fills in.
  */
 export abstract class LoadedResource extends pulumi.CustomResource {
     constructor(
         kind: ProviderKind,
         type: string,
         name: string,
+        outputs: readonly string[],
         props: pulumi.Inputs,
         opts?: pulumi.CustomResourceOptions,
     ) {
-        super(dynamicType(type), name, { ...props, __provider: providerModule(kind) }, opts);
+        const placeholders = Object.fromEntries(outputs.map((k) => [k, undefined]));
+        super(dynamicType(type), name, { ...placeholders, ...props, __provider: providerModule(kind) }, opts);
     }
 }

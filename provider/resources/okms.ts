@@ -300,6 +300,22 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
 /** The one provider instance every `Okms` uses. */
 export const okmsProvider = new OkmsProvider();
 
+/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
+const OKMS_OUTPUTS = [
+    "okmsId",
+    "region",
+    "restEndpoint",
+    "kmipEndpoint",
+    "swaggerEndpoint",
+    "publicCaPem",
+    "iamUrn",
+    "displayName",
+    "state",
+    "ovhSubsidiary",
+    "adoptId",
+    "deletionPolicy",
+] as const satisfies readonly (keyof Okms)[];
+
 /** An OVHcloud KMS (ordered, or adopted with `adoptId`). */
 export class Okms extends LoadedResource {
     /** The KMS id (same as `id`). */
@@ -321,26 +337,6 @@ export class Okms extends LoadedResource {
     declare public readonly deletionPolicy: pulumi.Output<OkmsDeletionPolicy>;
 
     constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "okmsProvider",
-            "Okms",
-            name,
-            {
-                okmsId: undefined,
-                region: undefined,
-                restEndpoint: undefined,
-                kmipEndpoint: undefined,
-                swaggerEndpoint: undefined,
-                publicCaPem: undefined,
-                iamUrn: undefined,
-                displayName: undefined,
-                state: undefined,
-                ovhSubsidiary: undefined,
-                adoptId: undefined,
-                deletionPolicy: undefined,
-                ...args,
-            },
-            opts,
-        );
+        super("okmsProvider", "Okms", name, OKMS_OUTPUTS, args, opts);
     }
 }
