@@ -10,42 +10,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-
-interface SpecProperty {
-    type?: string;
-    fullType?: string;
-    canBeNull?: boolean;
-    required?: boolean;
-    readOnly?: boolean;
-}
-
-interface SpecModel {
-    enum?: (string | number)[];
-    enumType?: string;
-    properties?: Record<string, SpecProperty>;
-    generics?: string[];
-}
-
-interface SpecParameter {
-    name?: string | null;
-    paramType: string;
-    dataType?: string;
-    fullType?: string;
-    required?: boolean;
-}
-
-interface SpecOperation {
-    httpMethod: string;
-    parameters?: SpecParameter[];
-    responseType: string;
-    errors?: string[];
-}
-
-interface SpecFile {
-    basePath: string;
-    apis: { path: string; operations: SpecOperation[] }[];
-    models: Record<string, SpecModel>;
-}
+import type { SpecFile, SpecModel, SpecParameter } from "./specFormat";
 
 /** One route of the schemas, as the emulator serves it (`/1.0/...` or `/v2/...`). */
 export interface ContractRoute {

@@ -121,6 +121,22 @@ function getService(state: EmulatorState, serviceId: string): StoredService {
     return service;
 }
 
+/**
+ * A change of one `/1.0/services/{serviceId}` service: the service must exist and not be terminated before the
+ * body is read (`validate`: OVH answers 404/460 first), then `change` runs on it in one state mutation.
+ */
+async function changeService<B>(
+    rc: RequestContext,
+    ctx: EmulatorContext,
+    validate: () => B,
+    change: (s: EmulatorState, service: StoredService, body: B) => Reply,
+): Promise<Reply> {
+    const serviceId = rc.params.serviceId ?? "";
+    getService(ctx.store.state, serviceId);
+    const body = validate();
+    return ctx.store.mutate((s) => change(s, getService(s, serviceId), body));
+}
+
 function cartView(cart: StoredCart) {
     return {
         cartId: cart.cartId,
@@ -635,64 +651,68 @@ const getServicesByServiceId = (rc: RequestContext, { ctx }: OrderEnv): Reply =>
 
 /** `PUT /1.0/services/{serviceId}`. */
 const putServicesByServiceId = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
-    const serviceId = rc.params.serviceId ?? "";
-    getService(ctx.store.state, serviceId);
-    const body = validate(displayNameSchema, rc.body ?? {});
-    return ctx.store.mutate((s) => {
-        const service = getService(s, serviceId);
-        service.displayName = body.displayName;
-        const okms = s.okms[service.resourceName];
-        if (okms !== undefined) {
-            // The v2 resource sees the new name only after a propagation delay, as on OVH.
-            okms.pendingDisplayName = {
-                value: body.displayName,
-                visibleAt: ctx.now() + ctx.settings.displayNamePropagationMs,
-            };
-        }
-        return { body: null };
-    });
+    return changeService(
+        rc,
+        ctx,
+        () => validate(displayNameSchema, rc.body ?? {}),
+        (s, service, body) => {
+            service.displayName = body.displayName;
+            const okms = s.okms[service.resourceName];
+            if (okms !== undefined) {
+                // The v2 resource sees the new name only after a propagation delay, as on OVH.
+                okms.pendingDisplayName = {
+                    value: body.displayName,
+                    visibleAt: ctx.now() + ctx.settings.displayNamePropagationMs,
+                };
+            }
+            return { body: null };
+        },
+    );
 };
 
 /** `POST /1.0/services/{serviceId}/terminate`. */
 const postServicesByServiceIdTerminate = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
-    const serviceId = rc.params.serviceId ?? "";
-    getService(ctx.store.state, serviceId);
-    return ctx.store.mutate((s) => {
-        const service = getService(s, serviceId);
-        const token = randomBytes(18).toString("hex");
-        service.terminationToken = token;
-        const link = `https://www.ovh.com/manager/#/billing/confirmTerminate?id=${service.serviceId}&token=${token}`;
-        s.emails.push({
-            id: nextNumericId(s),
-            date: isoSeconds(ctx.now()),
-            subject: `Termination of your service ${service.resourceName}`,
-            body:
-                `Hello,\n\nYou asked for the termination of your service ${service.resourceName} ` +
-                `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
-                "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
-        });
-        // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
-        return {
-            body: { message: "You will receive an e-mail to confirm the termination of your service" },
-        };
-    });
+    return changeService(
+        rc,
+        ctx,
+        () => undefined,
+        (s, service) => {
+            const token = randomBytes(18).toString("hex");
+            service.terminationToken = token;
+            const link = `https://www.ovh.com/manager/#/billing/confirmTerminate?id=${service.serviceId}&token=${token}`;
+            s.emails.push({
+                id: nextNumericId(s),
+                date: isoSeconds(ctx.now()),
+                subject: `Termination of your service ${service.resourceName}`,
+                body:
+                    `Hello,\n\nYou asked for the termination of your service ${service.resourceName} ` +
+                    `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
+                    "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
+            });
+            // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
+            return {
+                body: { message: "You will receive an e-mail to confirm the termination of your service" },
+            };
+        },
+    );
 };
 
 /** `POST /1.0/services/{serviceId}/terminate/confirm`. */
 const postServicesByServiceIdTerminateConfirm = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
-    const serviceId = rc.params.serviceId ?? "";
-    getService(ctx.store.state, serviceId);
-    const body = validate(confirmSchema, rc.body ?? {});
-    return ctx.store.mutate((s) => {
-        const service = getService(s, serviceId);
-        if (service.terminationToken === undefined || body.token !== service.terminationToken) {
-            throw badRequest("Invalid termination token");
-        }
-        removeKms(s, service.resourceName);
-        service.terminated = true;
-        delete service.terminationToken;
-        return { body: { message: "The service has been terminated" } };
-    });
+    return changeService(
+        rc,
+        ctx,
+        () => validate(confirmSchema, rc.body ?? {}),
+        (s, service, body) => {
+            if (service.terminationToken === undefined || body.token !== service.terminationToken) {
+                throw badRequest("Invalid termination token");
+            }
+            removeKms(s, service.resourceName);
+            service.terminated = true;
+            delete service.terminationToken;
+            return { body: { message: "The service has been terminated" } };
+        },
+    );
 };
 
 /** `GET /1.0/me/notification/email/history`. */

@@ -9,99 +9,64 @@
 // anything else optional (and `| null` where `canBeNull`).
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+// The schema file format only (emulator/specFormat.ts): how the provider reads the schemas stays here.
+import type { SpecFile, SpecModel, SpecParameter } from "../emulator/specFormat";
 
 const root = path.join(__dirname, "..");
 const specDir = path.join(root, "spec", "ovh");
 const outFile = path.join(root, "provider", "okms", "wire.generated.ts");
 
-interface Prop {
-    type?: string;
-    fullType?: string;
-    canBeNull?: boolean;
-    required?: boolean;
-}
-interface Model {
-    enum?: (string | number)[];
-    enumType?: string;
-    properties?: Record<string, Prop>;
-    generics?: string[];
-}
-interface Param {
-    name?: string | null;
-    paramType: string;
-    fullType?: string;
-    dataType?: string;
-    required?: boolean;
-}
-interface Operation {
-    httpMethod: string;
-    parameters?: Param[];
-    responseType: string;
-}
-interface Spec {
-    basePath: string;
-    apis: { path: string; operations: Operation[] }[];
-    models: Record<string, Model>;
+/**
+ * Every route the project calls (provider/okms/api.ts, provider/ovh/auth.ts), as the schemas name them:
+ * `METHOD /path`, then the name of the generated request-body type for a route with a body. The schema file
+ * is the path's first segment (`/me/...` is spec/ovh/me.json).
+ */
+const USED_LINES: readonly string[] = [
+    "GET /auth/time",
+    "GET /me",
+    "POST /order/cart CartCreationBody",
+    "POST /order/cart/{cartId}/assign",
+    "POST /order/cart/{cartId}/okms CartOkmsItemBody",
+    "POST /order/cart/{cartId}/item/{itemId}/configuration CartItemConfigurationBody",
+    "GET /order/cart/{cartId}/checkout",
+    "POST /order/cart/{cartId}/checkout CartCheckoutBody",
+    "GET /me/payment/method",
+    "POST /me/order/{orderId}/pay OrderPayBody",
+    "POST /me/order/{orderId}/payWithRegisteredPaymentMean OrderPayWithRegisteredPaymentMeanBody",
+    "GET /me/order/{orderId}/status",
+    "GET /me/order/{orderId}/details",
+    "GET /me/order/{orderId}/details/{orderDetailId}",
+    "GET /me/order/{orderId}/details/{orderDetailId}/extension",
+    "GET /me/notification/email/history",
+    "GET /me/notification/email/history/{id}",
+    "GET /services",
+    "PUT /services/{serviceId} ServiceUpdateBody",
+    "POST /services/{serviceId}/terminate",
+    "POST /services/{serviceId}/terminate/confirm ServiceTerminationConfirmBody",
+    "GET /okms/resource",
+    "GET /okms/resource/{okmsId}",
+    "GET /okms/resource/{okmsId}/serviceKey",
+    "POST /okms/resource/{okmsId}/serviceKey ServiceKeyCreationBody",
+    "GET /okms/resource/{okmsId}/serviceKey/{keyId}",
+    "PUT /okms/resource/{okmsId}/serviceKey/{keyId} ServiceKeyUpdateBody",
+    "DELETE /okms/resource/{okmsId}/serviceKey/{keyId}",
+    "GET /okms/resource/{okmsId}/credential",
+    "POST /okms/resource/{okmsId}/credential CredentialCreationBody",
+    "GET /okms/resource/{okmsId}/credential/{credentialId}",
+    "DELETE /okms/resource/{okmsId}/credential/{credentialId}",
+];
+
+interface Used {
+    file: string;
+    method: string;
+    path: string;
+    name?: string;
 }
 
-/**
- * Every route the project calls (provider/okms/api.ts, provider/ovh/auth.ts), as the schemas name them.
- * `name` names the generated request-body type of routes with a body.
- */
-const USED: { file: string; method: string; path: string; name?: string }[] = [
-    { file: "auth.json", method: "GET", path: "/auth/time" },
-    { file: "me.json", method: "GET", path: "/me" },
-    { file: "order.json", method: "POST", path: "/order/cart", name: "CartCreationBody" },
-    { file: "order.json", method: "POST", path: "/order/cart/{cartId}/assign" },
-    { file: "order.json", method: "POST", path: "/order/cart/{cartId}/okms", name: "CartOkmsItemBody" },
-    {
-        file: "order.json",
-        method: "POST",
-        path: "/order/cart/{cartId}/item/{itemId}/configuration",
-        name: "CartItemConfigurationBody",
-    },
-    { file: "order.json", method: "GET", path: "/order/cart/{cartId}/checkout" },
-    { file: "order.json", method: "POST", path: "/order/cart/{cartId}/checkout", name: "CartCheckoutBody" },
-    { file: "me.json", method: "GET", path: "/me/payment/method" },
-    { file: "me.json", method: "POST", path: "/me/order/{orderId}/pay", name: "OrderPayBody" },
-    {
-        file: "me.json",
-        method: "POST",
-        path: "/me/order/{orderId}/payWithRegisteredPaymentMean",
-        name: "OrderPayWithRegisteredPaymentMeanBody",
-    },
-    { file: "me.json", method: "GET", path: "/me/order/{orderId}/status" },
-    { file: "me.json", method: "GET", path: "/me/order/{orderId}/details" },
-    { file: "me.json", method: "GET", path: "/me/order/{orderId}/details/{orderDetailId}" },
-    { file: "me.json", method: "GET", path: "/me/order/{orderId}/details/{orderDetailId}/extension" },
-    { file: "me.json", method: "GET", path: "/me/notification/email/history" },
-    { file: "me.json", method: "GET", path: "/me/notification/email/history/{id}" },
-    { file: "services.json", method: "GET", path: "/services" },
-    { file: "services.json", method: "PUT", path: "/services/{serviceId}", name: "ServiceUpdateBody" },
-    { file: "services.json", method: "POST", path: "/services/{serviceId}/terminate" },
-    {
-        file: "services.json",
-        method: "POST",
-        path: "/services/{serviceId}/terminate/confirm",
-        name: "ServiceTerminationConfirmBody",
-    },
-    { file: "okms.json", method: "GET", path: "/okms/resource" },
-    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}" },
-    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/serviceKey" },
-    { file: "okms.json", method: "POST", path: "/okms/resource/{okmsId}/serviceKey", name: "ServiceKeyCreationBody" },
-    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/serviceKey/{keyId}" },
-    {
-        file: "okms.json",
-        method: "PUT",
-        path: "/okms/resource/{okmsId}/serviceKey/{keyId}",
-        name: "ServiceKeyUpdateBody",
-    },
-    { file: "okms.json", method: "DELETE", path: "/okms/resource/{okmsId}/serviceKey/{keyId}" },
-    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/credential" },
-    { file: "okms.json", method: "POST", path: "/okms/resource/{okmsId}/credential", name: "CredentialCreationBody" },
-    { file: "okms.json", method: "GET", path: "/okms/resource/{okmsId}/credential/{credentialId}" },
-    { file: "okms.json", method: "DELETE", path: "/okms/resource/{okmsId}/credential/{credentialId}" },
-];
+const USED: Used[] = USED_LINES.map((line) => {
+    const [method = "", routePath = "", name] = line.split(" ");
+    return { file: `${routePath.split("/")[1] ?? ""}.json`, method, path: routePath, name };
+});
 
 const SCALARS: Record<string, { zod: string; ts: string }> = {
     string: { zod: "z.string()", ts: "string" },
@@ -145,17 +110,17 @@ const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)
 
 /** The models of the vendored schemas, and which of them the used routes return or take. */
 interface Catalogue {
-    models: Map<string, Model>;
-    specs: Map<string, Spec>;
+    models: Map<string, SpecModel>;
+    specs: Map<string, SpecFile>;
     responseModels: Set<string>;
     requestModels: Set<string>;
 }
 
 function loadCatalogue(): Catalogue {
-    const models = new Map<string, Model>();
-    const specs = new Map<string, Spec>();
+    const models = new Map<string, SpecModel>();
+    const specs = new Map<string, SpecFile>();
     for (const file of ["okms.json", "order.json", "me.json", "services.json", "auth.json"]) {
-        const spec = JSON.parse(readFileSync(path.join(specDir, file), "utf8")) as Spec;
+        const spec = JSON.parse(readFileSync(path.join(specDir, file), "utf8")) as SpecFile;
         specs.set(file, spec);
         for (const [n, m] of Object.entries(spec.models)) {
             if (!models.has(n)) {
@@ -189,7 +154,7 @@ function visit(cat: Catalogue, t: string, into: Set<string>): void {
  * One used route: its `USED_ROUTES` line, and the declaration of its body type. The declaration is a thunk:
  * a model's TypeScript name depends on whether it is also returned, known only once every route is visited.
  */
-function describeRoute(cat: Catalogue, used: (typeof USED)[number]): { route: string; body?: () => string } {
+function describeRoute(cat: Catalogue, used: Used): { route: string; body?: () => string } {
     const spec = cat.specs.get(used.file)!;
     const op = spec.apis.find((a) => a.path === used.path)?.operations.find((o) => o.httpMethod === used.method);
     if (op === undefined) {
@@ -208,8 +173,8 @@ function describeRoute(cat: Catalogue, used: (typeof USED)[number]): { route: st
 /** The body of a route: one unnamed parameter (a model) or named parameters (an interface of them). */
 function describeBody(
     cat: Catalogue,
-    used: (typeof USED)[number],
-    params: Param[],
+    used: Used,
+    params: SpecParameter[],
 ): { body: string; declaration: () => string } {
     const n = used.name;
     if (n === undefined) {
@@ -302,32 +267,115 @@ function renderEnum(name: string, values: (string | number)[], enumType: string 
     ];
 }
 
-/** An object model: its response interface and schema, its request interface, as the routes need them. */
-function renderObject(cat: Catalogue, name: string, m: Model): string[] {
-    const out: string[] = [];
-    const T = pascal(name);
+/** The generic arguments of an instantiated generic model (`order.Price<long>`), by parameter name. */
+function genericsOf(name: string, m: SpecModel): Record<string, string> {
     const generic: Record<string, string> = {};
     const gen = /<(.+)>$/.exec(name);
     if (m.generics !== undefined && gen?.[1] !== undefined) {
         m.generics.forEach((g, i) => (generic[g] = gen[1]!.split(",")[i]!.trim()));
     }
+    return generic;
+}
+
+/** A response model's rendered fields, by property: its interface line and its zod line. */
+type ResponseFields = Map<string, { ts: string; zod: string }>;
+
+function responseFields(cat: Catalogue, name: string, m: SpecModel): ResponseFields {
+    const generic = genericsOf(name, m);
     const props = Object.entries(m.properties ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (cat.responseModels.has(name)) {
-        const fields = props.map(([k, p]) => {
+    return new Map(
+        props.map(([k, p]) => {
             const t = generic[typeOf(p)] ?? typeOf(p);
-            return `    ${key(k)}${p.canBeNull === true ? "?" : ""}: ${tsType(cat, t, "response")}${p.canBeNull === true ? " | null" : ""};`;
-        });
-        out.push(
-            `/** \`${name}\` as returned by the API. */\nexport interface ${T} {\n${fields.join("\n")}\n    [extra: string]: unknown;\n}`,
-        );
-        const zf = props.map(
-            ([k, p]) =>
-                `            ${key(k)}: ${zodType(typeOf(p), generic)}${p.canBeNull === true ? ".nullish()" : ""},`,
-        );
-        out.push(`export const ${camel(name)}Schema: z.ZodType<${T}> = z.looseObject({\n${zf.join("\n")}\n});\n`);
+            const nullable = p.canBeNull === true;
+            const ts = `    ${key(k)}${nullable ? "?" : ""}: ${tsType(cat, t, "response")}${nullable ? " | null" : ""};`;
+            const zod = `${key(k)}: ${zodType(typeOf(p), generic)}${nullable ? ".nullish()" : ""},`;
+            return [k, { ts, zod }];
+        }),
+    );
+}
+
+/**
+ * The response model of the same namespace whose fields are a strict subset of `fields` (the same lines), the
+ * largest one: `okms.serviceKey.ResponseWithIAM` is `okms.serviceKey.Response` and `iam`, so it is generated
+ * as an extension of it rather than a second copy of every field. Other namespaces are not searched: a model
+ * of `billing` that happens to share two fields with one of `order` is not its base.
+ */
+function baseOf(name: string, fields: ResponseFields, all: Map<string, ResponseFields>): string | undefined {
+    let best: string | undefined;
+    for (const [other, of] of all) {
+        const subset =
+            other !== name &&
+            namespace(other) === namespace(name) &&
+            of.size < fields.size &&
+            [...of].every(([k, f]) => fields.get(k)?.ts === f.ts && fields.get(k)?.zod === f.zod);
+        if (subset && (best === undefined || of.size > all.get(best)!.size)) {
+            best = other;
+        }
     }
+    return best;
+}
+
+const namespace = (name: string) => name.replace(/<.*>$/, "").replace(/\.[^.]*$/, "");
+
+/** The response models' fields, and which response model extends which (`baseOf`). */
+interface Responses {
+    fields: Map<string, ResponseFields>;
+    base: Map<string, string>;
+}
+
+function responses(cat: Catalogue): Responses {
+    const fields = new Map<string, ResponseFields>();
+    for (const name of cat.responseModels) {
+        const m = cat.models.get(name)!;
+        if (m.enum === undefined) {
+            fields.set(name, responseFields(cat, name, m));
+        }
+    }
+    const base = new Map<string, string>();
+    for (const [name, f] of fields) {
+        const b = baseOf(name, f, fields);
+        if (b !== undefined) {
+            base.set(name, b);
+        }
+    }
+    return { fields, base };
+}
+
+/**
+ * A response model's interface and schema: whole, or as the extension of its base. A base's schema is also
+ * kept as a `ZodObject` (`…Object`), since the exported `z.ZodType<T>` has no `.extend`.
+ */
+function renderResponse(name: string, r: Responses): string[] {
+    const T = pascal(name);
+    const fields = r.fields.get(name)!;
+    const base = r.base.get(name);
+    const inherited = base === undefined ? new Map() : r.fields.get(base)!;
+    const own = [...fields].filter(([k]) => !inherited.has(k)).map(([, f]) => f);
+    const ts = own.map((f) => f.ts).join("\n");
+    const zod = own.map((f) => `    ${f.zod}`).join("\n");
+    const object = base === undefined ? `z.looseObject({\n${zod}\n})` : `${camel(base)}Object.extend({\n${zod}\n})`;
+    const decl =
+        base === undefined
+            ? `/** \`${name}\` as returned by the API. */\nexport interface ${T} {\n${ts}\n    [extra: string]: unknown;\n}`
+            : `/** \`${name}\` as returned by the API: \`${base}\` and more. */\nexport interface ${T} extends ${pascal(base)} {\n${ts}\n}`;
+    if (![...r.base.values()].includes(name)) {
+        return [decl, `export const ${camel(name)}Schema: z.ZodType<${T}> = ${object};\n`];
+    }
+    return [
+        decl,
+        `const ${camel(name)}Object = ${object};`,
+        `export const ${camel(name)}Schema: z.ZodType<${T}> = ${camel(name)}Object;\n`,
+    ];
+}
+
+/** An object model: its response interface and schema, its request interface, as the routes need them. */
+function renderObject(cat: Catalogue, name: string, m: SpecModel, r: Responses): string[] {
+    const out = cat.responseModels.has(name) ? renderResponse(name, r) : [];
     if (cat.requestModels.has(name)) {
+        const T = pascal(name);
         const R = cat.responseModels.has(name) ? `${T}Request` : T;
+        const generic = genericsOf(name, m);
+        const props = Object.entries(m.properties ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
         const fields = props.map(([k, p]) => {
             const t = generic[typeOf(p)] ?? typeOf(p);
             return `    ${key(k)}${p.required === true ? "" : "?"}: ${tsType(cat, t, "request")}${p.canBeNull === true ? " | null" : ""};`;
@@ -341,11 +389,22 @@ export function generate(): string {
     const cat = loadCatalogue();
     const described = USED.map((used) => describeRoute(cat, used));
     const out: string[] = [PREAMBLE];
+    const r = responses(cat);
     const all = [...new Set([...cat.responseModels, ...cat.requestModels])].sort();
-    for (const name of all) {
-        const m = cat.models.get(name)!;
-        out.push(...(m.enum !== undefined ? renderEnum(name, m.enum, m.enumType) : renderObject(cat, name, m)));
-    }
+    // A base before its extensions: the extension's schema is built from the base's at module load.
+    const done = new Set<string>();
+    const emit = (name: string): void => {
+        const base = r.base.get(name);
+        if (base !== undefined && !done.has(base)) {
+            emit(base);
+        }
+        if (!done.has(name)) {
+            done.add(name);
+            const m = cat.models.get(name)!;
+            out.push(...(m.enum !== undefined ? renderEnum(name, m.enum, m.enumType) : renderObject(cat, name, m, r)));
+        }
+    };
+    all.forEach(emit);
     out.push(LONG_ARRAY);
     out.push(described.flatMap((d) => (d.body === undefined ? [] : [d.body()])).join("\n\n"));
     out.push(`

@@ -8,21 +8,7 @@ import { kmsChildUrn } from "../rules";
 import type { EmulatorState } from "../model";
 import type { SecretVersionState, StoredSecret, StoredSecretVersion } from "./model";
 import { SecretError, boolParam, checkVersionNumber, intParam } from "./rules";
-import {
-    createSecret,
-    deleteSecret,
-    findSecret,
-    findVersion,
-    oldestVersion,
-    peekSecrets,
-    putSecretConfig,
-    secretConfig,
-    setVersionState,
-    updateMetadata,
-    versionAt,
-    writeVersion,
-    type SecretMetadataInput,
-} from "./store";
+import * as store from "./store";
 import {
     NotFoundWithData,
     customMetadata,
@@ -68,7 +54,7 @@ const v1 = {
 
 /** `SecretVersionMetadata`; `deletion_time` is "" while the version is not deleted, as Vault prints it. */
 function v1VersionMetadata(s: StoredSecret, v: StoredSecretVersion, now: number): Record<string, unknown> {
-    const e = versionAt(v, now);
+    const e = store.versionAt(v, now);
     return {
         created_time: e.createdAt,
         custom_metadata: { ...s.customMetadata },
@@ -83,7 +69,7 @@ function v1Metadata(r: SecretRequest, s: StoredSecret): Record<string, unknown> 
     const now = r.now();
     const versions: Record<string, unknown> = {};
     for (const v of s.versions) {
-        const e = versionAt(v, now);
+        const e = store.versionAt(v, now);
         versions[String(e.id)] = {
             created_time: e.createdAt,
             deletion_time: e.deactivatedAt ?? "",
@@ -98,14 +84,14 @@ function v1Metadata(r: SecretRequest, s: StoredSecret): Record<string, unknown> 
         urn: kmsChildUrn(r.plate, s.okmsId, "secret", s.path),
         delete_version_after: s.deactivateVersionAfter ?? "0s",
         max_versions: s.maxVersions ?? 0,
-        oldest_version: oldestVersion(s),
+        oldest_version: store.oldestVersion(s),
         updated_time: s.updatedAt,
         versions,
     };
 }
 
 /** The store's metadata input; an absent field stays undefined, which the store leaves unchanged. */
-function v1MetadataInput(m: z.infer<typeof v1.metadata>): SecretMetadataInput {
+function v1MetadataInput(m: z.infer<typeof v1.metadata>): store.SecretMetadataInput {
     return {
         casRequired: m.cas_required,
         customMetadata: m.custom_metadata,
@@ -117,7 +103,7 @@ function v1MetadataInput(m: z.infer<typeof v1.metadata>): SecretMetadataInput {
 /** The keys of a Vault LIST under `prefix` ("" or ending in "/"): direct children, folders with a trailing "/". */
 function listKeys(state: EmulatorState, okmsId: string, prefix: string): string[] {
     const keys = new Set<string>();
-    for (const path of Object.keys(peekSecrets(state, okmsId))) {
+    for (const path of Object.keys(store.peekSecrets(state, okmsId))) {
         if (path.startsWith(prefix) && path.length > prefix.length) {
             const rest = path.slice(prefix.length);
             const slash = rest.indexOf("/");
@@ -161,7 +147,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 function v1Version(r: SecretRequest, secret: StoredSecret): StoredSecretVersion {
     const raw = r.query.get("version");
     const n = raw === null ? 0 : intParam(raw, "version", "SecretVersionMinRequired");
-    return findVersion(secret, n === 0 ? secret.currentVersion : checkVersionNumber(n));
+    return store.findVersion(secret, n === 0 ? secret.currentVersion : checkVersionNumber(n));
 }
 
 /** Applies a state to each listed version that still exists (Vault ignores unknown versions). */
@@ -172,16 +158,16 @@ function v1SetStates(
 ): Promise<SecretReply> {
     const body = parse(v1.versions, r.body);
     return r.mutate((s) => {
-        const secret = findSecret(s, r.okmsId, secretPath(r));
+        const secret = store.findSecret(s, r.okmsId, secretPath(r));
         const now = r.now();
         for (const id of body.versions) {
             const v = secret.versions.find((x) => x.id === id);
             if (
                 v !== undefined &&
-                versionAt(v, now).state !== "DELETED" &&
-                (only === undefined || only(versionAt(v, now)))
+                store.versionAt(v, now).state !== "DELETED" &&
+                (only === undefined || only(store.versionAt(v, now)))
             ) {
-                setVersionState(secret, id, to, now);
+                store.setVersionState(secret, id, to, now);
             }
         }
         return { status: 204 };
@@ -193,7 +179,7 @@ function v1SetStates(
 
 export const v1SecretHandlers: Readonly<Record<string, SecretHandler>> = {
     GetSecretConfig: (r) => {
-        const c = secretConfig(r.state(), r.okmsId);
+        const c = store.secretConfig(r.state(), r.okmsId);
         return {
             status: 200,
             body: {
@@ -209,7 +195,7 @@ export const v1SecretHandlers: Readonly<Record<string, SecretHandler>> = {
     PostSecretConfig: (r) => {
         const body = parse(v1.config, r.body);
         return r.mutate((s) => {
-            putSecretConfig(s, r.okmsId, {
+            store.putSecretConfig(s, r.okmsId, {
                 casRequired: body.cas_required,
                 deactivateVersionAfter: body.delete_version_after,
                 maxVersions: body.max_versions,
@@ -223,19 +209,19 @@ export const v1SecretHandlers: Readonly<Record<string, SecretHandler>> = {
         return r.mutate((s) => {
             const path = secretPath(r);
             const now = r.now();
-            const existing = peekSecrets(s, r.okmsId)[path];
+            const existing = store.peekSecrets(s, r.okmsId)[path];
             // A v1 write creates the secret when it does not exist yet (Vault's semantics).
-            const secret = existing ?? createSecret(s, r.okmsId, path, body.data, {}, now, cas, true);
+            const secret = existing ?? store.createSecret(s, r.okmsId, path, body.data, {}, now, cas, true);
             const v =
                 existing === undefined
-                    ? findVersion(secret, secret.currentVersion)
-                    : writeVersion(s, existing, body.data, cas, now);
+                    ? store.findVersion(secret, secret.currentVersion)
+                    : store.writeVersion(s, existing, body.data, cas, now);
             return { status: 200, body: { ...requestId(), data: v1VersionMetadata(secret, v, now) } };
         });
     },
     GetSecretRequest: (r) => {
-        const secret = findSecret(r.state(), r.okmsId, secretPath(r));
-        const v = versionAt(v1Version(r, secret), r.now());
+        const secret = store.findSecret(r.state(), r.okmsId, secretPath(r));
+        const v = store.versionAt(v1Version(r, secret), r.now());
         const metadata = v1VersionMetadata(secret, v, r.now());
         if (v.state !== "ACTIVE" || v.data === null) {
             throw new NotFoundWithData(`version ${v.id} of secret ${secret.path} is ${lower(v.state)}`, {
@@ -250,24 +236,24 @@ export const v1SecretHandlers: Readonly<Record<string, SecretHandler>> = {
         const cas = body.options?.cas ?? undefined;
         return r.mutate((s) => {
             const now = r.now();
-            const secret = findSecret(s, r.okmsId, secretPath(r));
-            const current = versionAt(findVersion(secret, secret.currentVersion), now);
+            const secret = store.findSecret(s, r.okmsId, secretPath(r));
+            const current = store.versionAt(store.findVersion(secret, secret.currentVersion), now);
             if (current.state !== "ACTIVE" || current.data === null) {
                 throw new NotFoundWithData(
                     `the current version (${current.id}) of secret ${secret.path} is ${lower(current.state)}`,
                     v1VersionMetadata(secret, current, now),
                 );
             }
-            const v = writeVersion(s, secret, mergePatch(current.data, body.data), cas, now);
+            const v = store.writeVersion(s, secret, mergePatch(current.data, body.data), cas, now);
             return { status: 200, body: { ...requestId(), data: v1VersionMetadata(secret, v, now) } };
         });
     },
     DeleteSecretRequest: (r) =>
         r.mutate((s) => {
-            const secret = findSecret(s, r.okmsId, secretPath(r));
-            const current = versionAt(findVersion(secret, secret.currentVersion), r.now());
+            const secret = store.findSecret(s, r.okmsId, secretPath(r));
+            const current = store.versionAt(store.findVersion(secret, secret.currentVersion), r.now());
             if (current.state === "ACTIVE") {
-                setVersionState(secret, current.id, "DEACTIVATED", r.now());
+                store.setVersionState(secret, current.id, "DEACTIVATED", r.now());
             }
             return { status: 204 };
         }),
@@ -277,8 +263,8 @@ export const v1SecretHandlers: Readonly<Record<string, SecretHandler>> = {
         if (depth < 0) {
             throw new SecretError("BadRequest", "depth must be an integer of at least 0");
         }
-        const secret = findSecret(r.state(), r.okmsId, secretPath(r));
-        const v = versionAt(v1Version(r, secret), r.now());
+        const secret = store.findSecret(r.state(), r.okmsId, secretPath(r));
+        const v = store.versionAt(v1Version(r, secret), r.now());
         if (v.state !== "ACTIVE" || v.data === null) {
             throw new SecretError("NotFound", `version ${v.id} of secret ${secret.path} is ${lower(v.state)}`);
         }
@@ -308,14 +294,14 @@ export const v1SecretHandlers: Readonly<Record<string, SecretHandler>> = {
             const p = page(r, keys);
             return { status: 200, body: { ...requestId(), data: { keys: p.items } }, headers: p.headers };
         }
-        const secret = findSecret(r.state(), r.okmsId, path);
+        const secret = store.findSecret(r.state(), r.okmsId, path);
         return { status: 200, body: { ...requestId(), data: v1Metadata(r, secret) } };
     },
     PostSecretMetadata: (r) => v1PutMetadata(r),
     PatchSecretMetadata: (r) => v1PutMetadata(r),
     DeleteSecretMetadata: (r) =>
         r.mutate((s) => {
-            deleteSecret(s, r.okmsId, secretPath(r));
+            store.deleteSecret(s, r.okmsId, secretPath(r));
             return { status: 204 };
         }),
 };
@@ -327,8 +313,8 @@ export const v1SecretHandlers: Readonly<Record<string, SecretHandler>> = {
 function v1PutMetadata(r: SecretRequest): Promise<SecretReply> {
     const body = parse(v1.metadata, r.body);
     return r.mutate((s) => {
-        const secret = findSecret(s, r.okmsId, secretPath(r));
-        updateMetadata(s, secret, v1MetadataInput(body), r.now());
+        const secret = store.findSecret(s, r.okmsId, secretPath(r));
+        store.updateMetadata(s, secret, v1MetadataInput(body), r.now());
         return { status: 204 };
     });
 }

@@ -6,21 +6,7 @@ import { z } from "zod";
 import { kmsChildUrn } from "../rules";
 import type { SecretVersionState, StoredSecret, StoredSecretVersion } from "./model";
 import { SecretError, boolParam } from "./rules";
-import {
-    createSecret,
-    deleteSecret,
-    findSecret,
-    findVersion,
-    listSecrets,
-    oldestVersion,
-    putSecretConfig,
-    secretConfig,
-    setVersionState,
-    updateMetadata,
-    versionAt,
-    writeVersion,
-    type SecretMetadataInput,
-} from "./store";
+import * as store from "./store";
 import {
     customMetadata,
     lower,
@@ -70,7 +56,7 @@ const v2Requests = {
 
 /** `SecretV2Version`; `data` only when asked for, and only while the version is active. */
 function v2Version(v: StoredSecretVersion, now: number, includeData: boolean): Record<string, unknown> {
-    const e = versionAt(v, now);
+    const e = store.versionAt(v, now);
     const view: Record<string, unknown> = {
         id: e.id,
         createdAt: e.createdAt,
@@ -93,12 +79,12 @@ function v2Metadata(r: SecretRequest, s: StoredSecret): Record<string, unknown> 
         urn: kmsChildUrn(r.plate, s.okmsId, "secret", s.path),
         deactivateVersionAfter: s.deactivateVersionAfter,
         maxVersions: s.maxVersions,
-        oldestVersion: oldestVersion(s),
+        oldestVersion: store.oldestVersion(s),
         updatedAt: s.updatedAt,
     };
 }
 
-function v2MetadataInput(m: z.infer<typeof v2.metadata> | null | undefined): SecretMetadataInput {
+function v2MetadataInput(m: z.infer<typeof v2.metadata> | null | undefined): store.SecretMetadataInput {
     return m ?? {};
 }
 
@@ -109,7 +95,7 @@ export const v2SecretHandlers: Readonly<Record<string, SecretHandler>> = {
     // ---- v2
     ListSecretV2: (r) => {
         const now = r.now();
-        const all = listSecrets(r.state(), r.okmsId).map((s) => {
+        const all = store.listSecrets(r.state(), r.okmsId).map((s) => {
             const current = s.versions[s.versions.length - 1];
             return {
                 path: s.path,
@@ -123,7 +109,7 @@ export const v2SecretHandlers: Readonly<Record<string, SecretHandler>> = {
     PostSecretV2: (r) => {
         const body = parse(v2Requests.post, r.body);
         return r.mutate((s) => {
-            const secret = createSecret(
+            const secret = store.createSecret(
                 s,
                 r.okmsId,
                 body.path,
@@ -137,8 +123,8 @@ export const v2SecretHandlers: Readonly<Record<string, SecretHandler>> = {
     GetSecretV2: (r) => {
         const includeData = boolParam(r.query.get("includeData"), "includeData") ?? false;
         const wanted = queryVersion(r);
-        const secret = findSecret(r.state(), r.okmsId, secretPath(r));
-        const version = findVersion(secret, wanted ?? secret.currentVersion);
+        const secret = store.findSecret(r.state(), r.okmsId, secretPath(r));
+        const version = store.findVersion(secret, wanted ?? secret.currentVersion);
         return {
             status: 200,
             body: {
@@ -155,23 +141,23 @@ export const v2SecretHandlers: Readonly<Record<string, SecretHandler>> = {
             throw new SecretError("SecretFieldRequired", "metadata or version is required");
         }
         return r.mutate((s) => {
-            const secret = findSecret(s, r.okmsId, secretPath(r));
+            const secret = store.findSecret(s, r.okmsId, secretPath(r));
             if (body.version != null) {
-                writeVersion(s, secret, body.version.data, cas, r.now(), v2MetadataInput(body.metadata));
+                store.writeVersion(s, secret, body.version.data, cas, r.now(), v2MetadataInput(body.metadata));
             } else {
-                updateMetadata(s, secret, v2MetadataInput(body.metadata), r.now());
+                store.updateMetadata(s, secret, v2MetadataInput(body.metadata), r.now());
             }
             return { status: 200, body: { path: secret.path, metadata: v2Metadata(r, secret) } };
         });
     },
     DeleteSecretV2: (r) =>
         r.mutate((s) => {
-            deleteSecret(s, r.okmsId, secretPath(r));
+            store.deleteSecret(s, r.okmsId, secretPath(r));
             return { status: 204 };
         }),
     ListSecretVersionV2: (r) => {
         const now = r.now();
-        const secret = findSecret(r.state(), r.okmsId, secretPath(r));
+        const secret = store.findSecret(r.state(), r.okmsId, secretPath(r));
         const p = page(
             r,
             secret.versions.map((v) => v2Version(v, now, false)),
@@ -182,26 +168,29 @@ export const v2SecretHandlers: Readonly<Record<string, SecretHandler>> = {
         const body = parse(v2.version, r.body);
         const cas = queryCas(r);
         return r.mutate((s) => {
-            const secret = findSecret(s, r.okmsId, secretPath(r));
-            return { status: 200, body: v2Version(writeVersion(s, secret, body.data, cas, r.now()), r.now(), false) };
+            const secret = store.findSecret(s, r.okmsId, secretPath(r));
+            return {
+                status: 200,
+                body: v2Version(store.writeVersion(s, secret, body.data, cas, r.now()), r.now(), false),
+            };
         });
     },
     GetSecretVersionV2: (r) => {
         const includeData = boolParam(r.query.get("includeData"), "includeData") ?? false;
         const id = pathVersion(r);
-        const secret = findSecret(r.state(), r.okmsId, secretPath(r));
-        return { status: 200, body: v2Version(findVersion(secret, id), r.now(), includeData) };
+        const secret = store.findSecret(r.state(), r.okmsId, secretPath(r));
+        return { status: 200, body: v2Version(store.findVersion(secret, id), r.now(), includeData) };
     },
     PutSecretVersionV2: (r) => {
         const body = parse(v2.state, r.body);
         const id = pathVersion(r);
         return r.mutate((s) => {
-            const secret = findSecret(s, r.okmsId, secretPath(r));
+            const secret = store.findSecret(s, r.okmsId, secretPath(r));
             const to = body.state.toUpperCase() as SecretVersionState;
-            return { status: 200, body: v2Version(setVersionState(secret, id, to, r.now()), r.now(), false) };
+            return { status: 200, body: v2Version(store.setVersionState(secret, id, to, r.now()), r.now(), false) };
         });
     },
-    GetSecretConfigV2: (r) => ({ status: 200, body: { ...secretConfig(r.state(), r.okmsId) } }),
+    GetSecretConfigV2: (r) => ({ status: 200, body: { ...store.secretConfig(r.state(), r.okmsId) } }),
     PutSecretConfigV2: (r) => {
         const body = parse(v2.config, r.body);
         if (body.casRequired == null && body.maxVersions == null && body.deactivateVersionAfter == null) {
@@ -210,6 +199,6 @@ export const v2SecretHandlers: Readonly<Record<string, SecretHandler>> = {
                 "at least one of casRequired, maxVersions, deactivateVersionAfter is required",
             );
         }
-        return r.mutate((s) => ({ status: 200, body: { ...putSecretConfig(s, r.okmsId, body) } }));
+        return r.mutate((s) => ({ status: 200, body: { ...store.putSecretConfig(s, r.okmsId, body) } }));
     },
 };

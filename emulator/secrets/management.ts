@@ -20,20 +20,7 @@ import {
     intParam,
     type SecretErrorCode,
 } from "./rules";
-import {
-    createSecret,
-    deleteSecret,
-    findSecret,
-    findVersion,
-    listSecrets,
-    oldestVersion,
-    putSecretConfig,
-    secretConfig,
-    setVersionState,
-    updateMetadata,
-    versionAt,
-    writeVersion,
-} from "./store";
+import * as store from "./store";
 
 // ---------------------------------------------------------------------------------------------------------
 // Errors: a SecretError becomes an OVH error body; the `Secret…` codes are the classes okms.json lists.
@@ -130,7 +117,7 @@ const schemas = {
 
 /** `okms.secret.Version`; `data` only when asked for and only while the version is ACTIVE. */
 export function versionView(v: StoredSecretVersion, now: number, includeData: boolean): Record<string, unknown> {
-    const e = versionAt(v, now);
+    const e = store.versionAt(v, now);
     const view: Record<string, unknown> = {
         id: e.id,
         createdAt: e.createdAt,
@@ -152,7 +139,7 @@ function metadataView(s: StoredSecret): Record<string, unknown> {
         customMetadata: { ...s.customMetadata },
         deactivateVersionAfter: s.deactivateVersionAfter,
         maxVersions: s.maxVersions,
-        oldestVersion: oldestVersion(s),
+        oldestVersion: store.oldestVersion(s),
         updatedAt: s.updatedAt,
     };
 }
@@ -254,7 +241,9 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         path: `${base}/secret`,
         handler: read((rc, ctx, okmsId) => {
             const s = ctx.store.state;
-            const all = listSecrets(s, okmsId).map((x) => secretView(ctx, x, x.versions[x.versions.length - 1], false));
+            const all = store
+                .listSecrets(s, okmsId)
+                .map((x) => secretView(ctx, x, x.versions[x.versions.length - 1], false));
             return paginate(rc.req, all);
         }),
     },
@@ -263,7 +252,7 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         path: `${base}/secret`,
         handler: write((s, rc, okmsId, _path, now) => {
             const body = parse(schemas.creation, rc.body);
-            const secret = createSecret(s, okmsId, body.path, body.version.data, body.metadata ?? {}, now);
+            const secret = store.createSecret(s, okmsId, body.path, body.version.data, body.metadata ?? {}, now);
             return { body: { path: secret.path, metadata: metadataView(secret) } };
         }),
     },
@@ -273,8 +262,8 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         handler: read((rc, ctx, okmsId, path) => {
             const includeData = boolParam(rc.query.get("includeData"), "includeData") ?? false;
             const wanted = queryVersion(rc);
-            const secret = findSecret(ctx.store.state, okmsId, path);
-            const version = findVersion(secret, wanted ?? secret.currentVersion);
+            const secret = store.findSecret(ctx.store.state, okmsId, path);
+            const version = store.findVersion(secret, wanted ?? secret.currentVersion);
             return { body: secretView(ctx, secret, version, includeData) };
         }),
     },
@@ -284,11 +273,11 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         handler: write((s, rc, okmsId, path, now) => {
             const body = parse(schemas.update, rc.body);
             const cas = queryCas(rc);
-            const secret = findSecret(s, okmsId, path);
+            const secret = store.findSecret(s, okmsId, path);
             if (body.version != null) {
-                writeVersion(s, secret, body.version.data, cas, now, body.metadata ?? {});
+                store.writeVersion(s, secret, body.version.data, cas, now, body.metadata ?? {});
             } else if (body.metadata != null) {
-                updateMetadata(s, secret, body.metadata, now);
+                store.updateMetadata(s, secret, body.metadata, now);
             } else {
                 throw new SecretError("SecretFieldRequired", "metadata or version is required");
             }
@@ -299,7 +288,7 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         method: "DELETE",
         path: `${base}/secret/{path}`,
         handler: write((s, _rc, okmsId, path) => {
-            deleteSecret(s, okmsId, path);
+            store.deleteSecret(s, okmsId, path);
             return { status: 204 };
         }),
     },
@@ -308,7 +297,7 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         path: `${base}/secret/{path}/version`,
         handler: read((rc, ctx, okmsId, path) => {
             const now = ctx.now();
-            const secret = findSecret(ctx.store.state, okmsId, path);
+            const secret = store.findSecret(ctx.store.state, okmsId, path);
             return paginate(
                 rc.req,
                 secret.versions.map((v) => versionView(v, now, false)),
@@ -321,8 +310,8 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         handler: write((s, rc, okmsId, path, now) => {
             const body = parse(schemas.versionCreation, rc.body);
             const cas = queryCas(rc);
-            const secret = findSecret(s, okmsId, path);
-            return { body: versionView(writeVersion(s, secret, body.data, cas, now), now, false) };
+            const secret = store.findSecret(s, okmsId, path);
+            return { body: versionView(store.writeVersion(s, secret, body.data, cas, now), now, false) };
         }),
     },
     {
@@ -331,8 +320,8 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         handler: read((rc, ctx, okmsId, path) => {
             const includeData = boolParam(rc.query.get("includeData"), "includeData") ?? false;
             const id = pathVersion(rc);
-            const secret = findSecret(ctx.store.state, okmsId, path);
-            return { body: versionView(findVersion(secret, id), ctx.now(), includeData) };
+            const secret = store.findSecret(ctx.store.state, okmsId, path);
+            return { body: versionView(store.findVersion(secret, id), ctx.now(), includeData) };
         }),
     },
     {
@@ -341,15 +330,15 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
         handler: write((s, rc, okmsId, path, now) => {
             const body = parse(schemas.versionUpdate, rc.body);
             const id = pathVersion(rc);
-            const secret = findSecret(s, okmsId, path);
+            const secret = store.findSecret(s, okmsId, path);
             // okms.secret.version.UpdateResponse: the Version without data.
-            return { body: versionView(setVersionState(secret, id, body.state, now), now, false) };
+            return { body: versionView(store.setVersionState(secret, id, body.state, now), now, false) };
         }),
     },
     {
         method: "GET",
         path: `${base}/secretConfig`,
-        handler: read((_rc, ctx, okmsId) => ({ body: { ...secretConfig(ctx.store.state, okmsId) } })),
+        handler: read((_rc, ctx, okmsId) => ({ body: { ...store.secretConfig(ctx.store.state, okmsId) } })),
     },
     {
         method: "PUT",
@@ -362,7 +351,7 @@ const SECRET_ROUTES: readonly BoundRoute<EmulatorContext>[] = [
                     "at least one of casRequired, maxVersions, deactivateVersionAfter is required",
                 );
             }
-            return { body: { ...putSecretConfig(s, okmsId, body) } };
+            return { body: { ...store.putSecretConfig(s, okmsId, body) } };
         }),
     },
 ];

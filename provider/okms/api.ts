@@ -55,6 +55,34 @@ export function okmsPath(okmsId: string): string {
     return `/v2/okms/resource/${encodeURIComponent(okmsId)}`;
 }
 
+/** One call of a route that returns one model: its response parsed with `schema` (an error names the call). */
+export async function request<S extends z.ZodType>(
+    client: ApiClient,
+    method: "GET" | "POST" | "PUT",
+    path: string,
+    schema: S,
+    call: { body?: unknown; query?: RequestOptions["query"] } = {},
+): Promise<z.infer<S>> {
+    const opts = call.query === undefined ? undefined : { query: call.query };
+    const res =
+        method === "GET"
+            ? await client.get(path, opts)
+            : method === "POST"
+              ? await client.post(path, call.body, opts)
+              : await client.put(path, call.body, opts);
+    return parse(schema, res, `${method} ${path}`);
+}
+
+/** `GET` of a list route, every page, each item parsed with `schema`. */
+export async function requestAll<S extends z.ZodType>(
+    client: ApiClient,
+    path: string,
+    schema: S,
+): Promise<z.infer<S>[]> {
+    const items = await client.listAll(path);
+    return items.map((item) => parse(schema, item, `GET ${path}`));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Waiting
 // ---------------------------------------------------------------------------------------------------------
@@ -165,14 +193,14 @@ export async function waitFor<T>(
 
 /** `GET /v2/okms/resource/{okmsId}?publicCA=true`: the KMS with its endpoints and the CA of its data plane. */
 export async function getOkms(client: ApiClient, okmsId: string): Promise<OkmsResource> {
-    const body = await client.get(okmsPath(okmsId), { query: { publicCA: "true" } });
-    return parse(wire.okmsResourceResponseWithIAMSchema, body, `GET ${okmsPath(okmsId)}`);
+    return request(client, "GET", okmsPath(okmsId), wire.okmsResourceResponseWithIAMSchema, {
+        query: { publicCA: "true" },
+    });
 }
 
 /** `GET /v2/okms/resource`, every page: the KMSes these credentials can see (without `publicCA`). */
 export async function listOkms(client: ApiClient): Promise<OkmsResource[]> {
-    const items = await client.listAll("/v2/okms/resource");
-    return items.map((item) => parse(wire.okmsResourceResponseWithIAMSchema, item, "GET /v2/okms/resource"));
+    return requestAll(client, "/v2/okms/resource", wire.okmsResourceResponseWithIAMSchema);
 }
 
 /** Options of {@link orderOkms}. */
@@ -509,8 +537,9 @@ export async function createServiceKey(
     okmsId: string,
     body: ServiceKeyCreation,
 ): Promise<ServiceKeyResponse> {
-    const path = `${okmsPath(okmsId)}/serviceKey`;
-    return parse(wire.okmsServiceKeyResponseWithIAMSchema, await client.post(path, body), `POST ${path}`);
+    return request(client, "POST", `${okmsPath(okmsId)}/serviceKey`, wire.okmsServiceKeyResponseWithIAMSchema, {
+        body,
+    });
 }
 
 /** `GET /v2/okms/resource/{okmsId}/serviceKey/{keyId}`, optionally with the public key (`JWK` or `PEM`). */
@@ -521,11 +550,9 @@ export async function getServiceKey(
     format?: "JWK" | "PEM",
 ): Promise<ServiceKeyResponse> {
     const path = `${okmsPath(okmsId)}/serviceKey/${encodeURIComponent(keyId)}`;
-    return parse(
-        wire.okmsServiceKeyResponseWithIAMSchema,
-        await client.get(path, format ? { query: { format } } : undefined),
-        `GET ${path}`,
-    );
+    return request(client, "GET", path, wire.okmsServiceKeyResponseWithIAMSchema, {
+        query: format ? { format } : undefined,
+    });
 }
 
 /** `PUT /v2/okms/resource/{okmsId}/serviceKey/{keyId}`: rename, activate, deactivate. */
@@ -550,9 +577,7 @@ export async function deleteServiceKey(client: ApiClient, okmsId: string, keyId:
 
 /** `GET /v2/okms/resource/{okmsId}/serviceKey`, every page. */
 export async function listServiceKeys(client: ApiClient, okmsId: string): Promise<ServiceKeyResponse[]> {
-    const path = `${okmsPath(okmsId)}/serviceKey`;
-    const items = await client.listAll(path);
-    return items.map((item) => parse(wire.okmsServiceKeyResponseWithIAMSchema, item, `GET ${path}`));
+    return requestAll(client, `${okmsPath(okmsId)}/serviceKey`, wire.okmsServiceKeyResponseWithIAMSchema);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -568,8 +593,9 @@ export async function createCredential(
     okmsId: string,
     body: CredentialCreation,
 ): Promise<CredentialResponse> {
-    const path = `${okmsPath(okmsId)}/credential`;
-    return parse(wire.okmsCredentialCreationResponseSchema, await client.post(path, body), `POST ${path}`);
+    return request(client, "POST", `${okmsPath(okmsId)}/credential`, wire.okmsCredentialCreationResponseSchema, {
+        body,
+    });
 }
 
 /** `GET /v2/okms/resource/{okmsId}/credential/{credentialId}`. */
@@ -579,7 +605,7 @@ export async function getCredential(
     credentialId: string,
 ): Promise<CredentialResponse> {
     const path = `${okmsPath(okmsId)}/credential/${encodeURIComponent(credentialId)}`;
-    return parse(wire.okmsCredentialGetResponseSchema, await client.get(path), `GET ${path}`);
+    return request(client, "GET", path, wire.okmsCredentialGetResponseSchema);
 }
 
 /** `DELETE /v2/okms/resource/{okmsId}/credential/{credentialId}` ("revoke and delete"). */
@@ -589,7 +615,5 @@ export async function deleteCredential(client: ApiClient, okmsId: string, creden
 
 /** `GET /v2/okms/resource/{okmsId}/credential`, every page. */
 export async function listCredentials(client: ApiClient, okmsId: string): Promise<CredentialResponse[]> {
-    const path = `${okmsPath(okmsId)}/credential`;
-    const items = await client.listAll(path);
-    return items.map((item) => parse(wire.okmsCredentialGetResponseSchema, item, `GET ${path}`));
+    return requestAll(client, `${okmsPath(okmsId)}/credential`, wire.okmsCredentialGetResponseSchema);
 }

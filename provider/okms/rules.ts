@@ -1,24 +1,33 @@
 /**
  * The OKMS API's rules as the client side reads them, in one place: enums (from the vendored schema,
- * spec/ovh/okms.json, through wire.generated.ts, where it has them), limits, the type ↔ size/curve/operations
+ * spec/ovh/okms.json, through wire.generated.ts, where it has them; a list kept in an order of its own, the one
+ * messages name the values in, is typed by the schema's enum), limits, the type ↔ size/curve/operations
  * table of service keys, and the limits of credentials. The resources' `check` enforces exactly these; the
  * emulator has its own reading (emulator/), so a wrong rule on one side fails the other side's tests.
  */
 import * as wire from "./wire.generated";
 
 /** `okms.KeyTypeEnum`. */
-export const KEY_TYPES = ["oct", "RSA", "EC"] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
+export type KeyType = wire.OkmsKeyTypeEnum;
+export const KEY_TYPES = ["oct", "RSA", "EC"] as const satisfies readonly KeyType[];
 
 /** `okms.KeyCurveEnum`. */
 export const KEY_CURVES = wire.OKMS_KEY_CURVE_ENUM;
-export type KeyCurve = (typeof KEY_CURVES)[number];
+export type KeyCurve = wire.OkmsKeyCurveEnum;
 
 /** `okms.KeyOpsEnum`. */
-export const KEY_OPERATIONS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"] as const;
-export type KeyOperation = (typeof KEY_OPERATIONS)[number];
+export type KeyOperation = wire.OkmsKeyOpsEnum;
+export const KEY_OPERATIONS = [
+    "encrypt",
+    "decrypt",
+    "sign",
+    "verify",
+    "wrapKey",
+    "unwrapKey",
+] as const satisfies readonly KeyOperation[];
 
 /** `okms.KeyStateEnum` as read from the management API. */
+export type KeyState = Exclude<wire.OkmsKeyStateEnum, "ALL">;
 export const KEY_STATES = [
     "PRE_ACTIVE",
     "ACTIVE",
@@ -26,12 +35,11 @@ export const KEY_STATES = [
     "COMPROMISED",
     "DESTROYED",
     "DESTROYED_COMPROMISED",
-] as const;
-export type KeyState = (typeof KEY_STATES)[number];
+] as const satisfies readonly KeyState[];
 
 /** `okms.KeyStateUpdateEnum`: what a PUT may set. */
-export const KEY_STATE_UPDATES = ["ACTIVE", "DEACTIVATED", "COMPROMISED"] as const;
-export type KeyStateUpdate = (typeof KEY_STATE_UPDATES)[number];
+export type KeyStateUpdate = wire.OkmsKeyStateUpdateEnum;
+export const KEY_STATE_UPDATES = ["ACTIVE", "DEACTIVATED", "COMPROMISED"] as const satisfies readonly KeyStateUpdate[];
 
 /** States a `ServiceKey` resource may ask for (compromise is an incident, not a desired state). */
 export const KEY_DESIRED_STATES = ["ACTIVE", "DEACTIVATED"] as const;
@@ -39,7 +47,7 @@ export type KeyDesiredState = (typeof KEY_DESIRED_STATES)[number];
 
 /** `okms.KeyDeactivationReasonEnum`. */
 export const DEACTIVATION_REASONS = wire.OKMS_KEY_DEACTIVATION_REASON_ENUM;
-export type DeactivationReason = (typeof DEACTIVATION_REASONS)[number];
+export type DeactivationReason = wire.OkmsKeyDeactivationReasonEnum;
 
 /**
  * What destroying a resource does to the object, where there is a choice (`deletionPolicy`, one word for all
@@ -57,6 +65,7 @@ export const PROTECTION_LEVELS = ["SOFTWARE", "HSM", "MANAGED_HSM"] as const;
 export type ProtectionLevel = (typeof PROTECTION_LEVELS)[number];
 
 /** `okms.KeyAlgEnum` (JWK `alg`, and the data plane's signing algorithms). */
+export type SigningAlgorithm = wire.OkmsKeyAlgEnum;
 export const SIGNING_ALGORITHMS = [
     "ES256",
     "ES384",
@@ -67,12 +76,11 @@ export const SIGNING_ALGORITHMS = [
     "PS256",
     "PS384",
     "PS512",
-] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+] as const satisfies readonly SigningAlgorithm[];
 
 /** `okms.RegionEnum` (lower-case `plate-zone-dc` format since November 2024), from spec/ovh/okms.json. */
 export const REGIONS = wire.OKMS_REGION_ENUM;
-export type Region = (typeof REGIONS)[number];
+export type Region = wire.OkmsRegionEnum;
 
 /** OVH subsidiaries accepted by `POST /order/cart`: the schema's `nichandle.OvhSubsidiaryEnum`. */
 export const OVH_SUBSIDIARIES = wire.NICHANDLE_OVH_SUBSIDIARY_ENUM;

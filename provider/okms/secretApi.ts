@@ -4,7 +4,7 @@
  * api.ts. The path is escaped as one URL segment (`app/db` → `app%2Fdb`), as Terraform does.
  */
 import type { z } from "zod";
-import { okmsPath, parse, type ApiClient } from "./api";
+import { okmsPath, request, requestAll, type ApiClient } from "./api";
 import * as schemas from "./secretSchemas";
 import type { SecretState } from "./secretRules";
 
@@ -52,8 +52,7 @@ export async function createSecret(
     okmsId: string,
     body: SecretCreation,
 ): Promise<SecretPostResponse> {
-    const route = `${okmsPath(okmsId)}/secret`;
-    return parse(schemas.secretPostResponseSchema, await client.post(route, body), `POST ${route}`);
+    return request(client, "POST", `${okmsPath(okmsId)}/secret`, schemas.secretPostResponseSchema, { body });
 }
 
 /** `GET …/secret/{path}[?includeData=true][&version=N]`. */
@@ -63,7 +62,6 @@ export async function getSecret(
     path: string,
     options: { includeData?: boolean; version?: number } = {},
 ): Promise<SecretResponse> {
-    const route = secretPath(okmsId, path);
     const query: Record<string, string | number> = {};
     if (options.includeData) {
         query.includeData = "true";
@@ -71,11 +69,9 @@ export async function getSecret(
     if (options.version !== undefined) {
         query.version = options.version;
     }
-    return parse(
-        schemas.secretSchema,
-        await client.get(route, Object.keys(query).length > 0 ? { query } : undefined),
-        `GET ${route}`,
-    );
+    return request(client, "GET", secretPath(okmsId, path), schemas.secretSchema, {
+        query: Object.keys(query).length > 0 ? query : undefined,
+    });
 }
 
 /** `PUT …/secret/{path}[?cas=N]`. */
@@ -86,12 +82,10 @@ export async function updateSecret(
     body: SecretUpdate,
     cas?: number,
 ): Promise<SecretPostResponse> {
-    const route = secretPath(okmsId, path);
-    return parse(
-        schemas.secretPostResponseSchema,
-        await client.put(route, body, cas !== undefined ? { query: { cas } } : undefined),
-        `PUT ${route}`,
-    );
+    return request(client, "PUT", secretPath(okmsId, path), schemas.secretPostResponseSchema, {
+        body,
+        query: cas !== undefined ? { cas } : undefined,
+    });
 }
 
 /** `DELETE …/secret/{path}`: the secret and every version. */
@@ -105,9 +99,7 @@ export async function listSecretVersions(
     okmsId: string,
     path: string,
 ): Promise<SecretVersionResponse[]> {
-    const route = `${secretPath(okmsId, path)}/version`;
-    const items = await client.listAll(route);
-    return items.map((item) => parse(schemas.secretVersionSchema, item, `GET ${route}`));
+    return requestAll(client, `${secretPath(okmsId, path)}/version`, schemas.secretVersionSchema);
 }
 
 /** `GET …/secret/{path}/version/{version}[?includeData=true]`. */
@@ -118,12 +110,9 @@ export async function getSecretVersion(
     version: number,
     includeData = false,
 ): Promise<SecretVersionResponse> {
-    const route = `${secretPath(okmsId, path)}/version/${version}`;
-    return parse(
-        schemas.secretVersionSchema,
-        await client.get(route, includeData ? { query: { includeData: "true" } } : undefined),
-        `GET ${route}`,
-    );
+    return request(client, "GET", `${secretPath(okmsId, path)}/version/${version}`, schemas.secretVersionSchema, {
+        query: includeData ? { includeData: "true" } : undefined,
+    });
 }
 
 /** `PUT …/secret/{path}/version/{version}` `{state}`: activate, deactivate or delete one version. */
@@ -135,13 +124,12 @@ export async function setSecretVersionState(
     state: SecretState,
 ): Promise<SecretVersionResponse> {
     const route = `${secretPath(okmsId, path)}/version/${version}`;
-    return parse(schemas.secretVersionSchema, await client.put(route, { state }), `PUT ${route}`);
+    return request(client, "PUT", route, schemas.secretVersionSchema, { body: { state } });
 }
 
 /** `GET …/secretConfig`. */
 export async function getSecretConfig(client: ApiClient, okmsId: string): Promise<SecretConfigResponse> {
-    const route = `${okmsPath(okmsId)}/secretConfig`;
-    return parse(schemas.secretConfigSchema, await client.get(route), `GET ${route}`);
+    return request(client, "GET", `${okmsPath(okmsId)}/secretConfig`, schemas.secretConfigSchema);
 }
 
 /** `PUT …/secretConfig`. */
@@ -150,6 +138,5 @@ export async function updateSecretConfig(
     okmsId: string,
     body: SecretConfigUpdate,
 ): Promise<SecretConfigResponse> {
-    const route = `${okmsPath(okmsId)}/secretConfig`;
-    return parse(schemas.secretConfigSchema, await client.put(route, body), `PUT ${route}`);
+    return request(client, "PUT", `${okmsPath(okmsId)}/secretConfig`, schemas.secretConfigSchema, { body });
 }

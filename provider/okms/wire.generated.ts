@@ -911,7 +911,7 @@ export interface OkmsServiceKeyResponse {
     type: OkmsKeyTypeEnum;
     [extra: string]: unknown;
 }
-export const okmsServiceKeyResponseSchema: z.ZodType<OkmsServiceKeyResponse> = z.looseObject({
+const okmsServiceKeyResponseObject = z.looseObject({
     createdAt: z.string(),
     curve: z.lazy(() => okmsKeyCurveEnumSchema).nullish(),
     id: z.string(),
@@ -923,35 +923,16 @@ export const okmsServiceKeyResponseSchema: z.ZodType<OkmsServiceKeyResponse> = z
     state: z.lazy(() => okmsKeyStateEnumSchema),
     type: z.lazy(() => okmsKeyTypeEnumSchema),
 });
+export const okmsServiceKeyResponseSchema: z.ZodType<OkmsServiceKeyResponse> = okmsServiceKeyResponseObject;
 
-/** `okms.serviceKey.ResponseWithIAM` as returned by the API. */
-export interface OkmsServiceKeyResponseWithIAM {
-    createdAt: string;
-    curve?: OkmsKeyCurveEnum | null;
+/** `okms.serviceKey.ResponseWithIAM` as returned by the API: `okms.serviceKey.Response` and more. */
+export interface OkmsServiceKeyResponseWithIAM extends OkmsServiceKeyResponse {
     iam?: IamResourceMetadata | null;
-    id: string;
-    keys?: OkmsServiceKeyJsonWebKeyResponse[] | null;
-    keysPEM?: OkmsServiceKeyPEM[] | null;
-    name: string;
-    operations?: OkmsKeyOpsEnum[] | null;
-    size?: OkmsKeySizeEnum | null;
-    state: OkmsKeyStateEnum;
-    type: OkmsKeyTypeEnum;
-    [extra: string]: unknown;
 }
-export const okmsServiceKeyResponseWithIAMSchema: z.ZodType<OkmsServiceKeyResponseWithIAM> = z.looseObject({
-    createdAt: z.string(),
-    curve: z.lazy(() => okmsKeyCurveEnumSchema).nullish(),
-    iam: z.lazy(() => iamResourceMetadataSchema).nullish(),
-    id: z.string(),
-    keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema)).nullish(),
-    keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema)).nullish(),
-    name: z.string(),
-    operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema)).nullish(),
-    size: z.lazy(() => okmsKeySizeEnumSchema).nullish(),
-    state: z.lazy(() => okmsKeyStateEnumSchema),
-    type: z.lazy(() => okmsKeyTypeEnumSchema),
-});
+export const okmsServiceKeyResponseWithIAMSchema: z.ZodType<OkmsServiceKeyResponseWithIAM> =
+    okmsServiceKeyResponseObject.extend({
+        iam: z.lazy(() => iamResourceMetadataSchema).nullish(),
+    });
 
 /** `okms.serviceKey.Update` as sent to the API. */
 export interface OkmsServiceKeyUpdate {

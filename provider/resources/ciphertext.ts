@@ -293,6 +293,9 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
 /** The one provider instance every `Ciphertext` uses. */
 export const ciphertextProvider = new CiphertextProvider();
 
+/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
+const CIPHERTEXT_OUTPUTS = ["ciphertext", "okmsId", "context"] as const satisfies readonly (keyof Ciphertext)[];
+
 /**
  * A value encrypted with an OKMS service key at deploy time. Creating one is one data-plane call; an
  * unchanged `up` makes none. The output `ciphertext` is public; `plaintext` and `clientConfig` stay secret.
@@ -314,10 +317,8 @@ export class Ciphertext extends LoadedResource {
             "ciphertextProvider",
             "Ciphertext",
             name,
+            CIPHERTEXT_OUTPUTS,
             {
-                ciphertext: undefined,
-                okmsId: undefined,
-                context: undefined,
                 ...args,
                 // Secret inputs are stored encrypted; the outputs below are marked as well.
                 plaintext: pulumi.secret(args.plaintext),

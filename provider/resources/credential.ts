@@ -486,6 +486,24 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
 /** The one provider instance every `Credential` uses. */
 export const credentialProvider = new CredentialProvider();
 
+/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
+const CREDENTIAL_OUTPUTS = [
+    "credentialId",
+    "identityUrns",
+    "description",
+    "validity",
+    "state",
+    "certificatePem",
+    "privateKeyPem",
+    "fromCsr",
+    "certificateType",
+    "privateKeySource",
+    "createdAt",
+    "expiredAt",
+    "renewBeforeDays",
+    "adoptId",
+] as const satisfies readonly (keyof Credential)[];
+
 /**
  * An OKMS access certificate. By default the key pair is generated locally and only a CSR is sent; the
  * private key is the secret output `privateKeyPem`.
@@ -518,21 +536,8 @@ export class Credential extends LoadedResource {
             "credentialProvider",
             "Credential",
             name,
+            CREDENTIAL_OUTPUTS,
             {
-                credentialId: undefined,
-                identityUrns: undefined,
-                description: undefined,
-                validity: undefined,
-                state: undefined,
-                certificatePem: undefined,
-                privateKeyPem: undefined,
-                fromCsr: undefined,
-                certificateType: undefined,
-                privateKeySource: undefined,
-                createdAt: undefined,
-                expiredAt: undefined,
-                renewBeforeDays: undefined,
-                adoptId: undefined,
                 ...args,
                 name: args.name ?? name,
             },

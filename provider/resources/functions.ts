@@ -108,25 +108,15 @@ export interface GetOkmsArgs {
     okmsId: string;
 }
 
-/** A KMS as the lookups report it. */
-export interface GetOkmsResult {
-    okmsId: string;
-    /** Region, lower-case (`eu-west-rbx`). */
-    region: string;
-    /** Data-plane base URL; routes are under `/api/<okmsId>/`. */
-    restEndpoint: string;
-    kmipEndpoint?: string;
-    swaggerEndpoint?: string;
-    /** CA of the data plane's server certificates. Only from {@link getOkms} (the list route does not return it). */
-    publicCaPem?: string;
-    iamUrn: string;
-    displayName?: string;
-    /** `iam.state` (`OK`, `EXPIRED`, ...), when reported. */
-    state?: string;
-    /** Counts of objects in the KMS, when reported. */
+/** A KMS as the lookups report it: what an {@link okms.Okms} resource outputs of it, and its counts when reported. */
+export interface GetOkmsResult extends okms.OkmsReport {
+    /** Number of service keys in the KMS, when reported. */
     serviceKeyCount?: number;
+    /** Number of secrets in the KMS, when reported. */
     secretCount?: number;
+    /** Number of secret versions in the KMS, when reported. */
     secretVersionCount?: number;
+    /** Number of KMIP objects in the KMS, when reported. */
     kmipObjectCount?: number;
 }
 

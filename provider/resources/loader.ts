@@ -47,16 +47,20 @@ export function dynamicType(type: string): string {
 
 /**
  * A dynamic resource whose `__provider` is {@link providerModule}. `pulumi.dynamic.Resource` would serialize a
- * provider object (and refuses a preset `__provider`), so this registers the same type itself.
+ * provider object (and refuses a preset `__provider`), so this registers the same type itself. Each name of
+ * `outputs` is registered as `undefined` under `props`: Pulumi makes such a property an output of the resource,
+ * which the provider then fills in.
  */
 export abstract class LoadedResource extends pulumi.CustomResource {
     constructor(
         kind: ProviderKind,
         type: string,
         name: string,
+        outputs: readonly string[],
         props: pulumi.Inputs,
         opts?: pulumi.CustomResourceOptions,
     ) {
+        const placeholders = Object.fromEntries(outputs.map((k) => [k, undefined]));
         // The SDK stamps four promises per registered property with `new Error().stack`, for its promise-leak
         // report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js transferProperties);
         // under the program's source-map hook that was most of the program's CPU per resource. Frames are
@@ -65,7 +69,7 @@ export abstract class LoadedResource extends pulumi.CustomResource {
         const stackTraceLimit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
         try {
-            super(dynamicType(type), name, { ...props, __provider: providerModule(kind) }, opts);
+            super(dynamicType(type), name, { ...placeholders, ...props, __provider: providerModule(kind) }, opts);
         } finally {
             Error.stackTraceLimit = stackTraceLimit;
         }

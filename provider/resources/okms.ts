@@ -63,19 +63,30 @@ export interface OkmsInputs {
     [key: string]: unknown;
 }
 
-/** Outputs. */
-export interface OkmsOutputs extends OkmsInputs {
+/** A KMS as OVH reports it: what {@link Okms} outputs over its inputs, and what the lookups return (`getOkms`). */
+export interface OkmsReport {
+    /** The KMS id. */
     okmsId: string;
+    /** Region, lower-case (`eu-west-rbx`). */
     region: string;
+    /** Data-plane base URL; routes are under `/api/<okmsId>/`. */
     restEndpoint: string;
+    /** KMIP endpoint, when reported. */
     kmipEndpoint?: string;
+    /** Swagger UI of the data plane, when reported. */
     swaggerEndpoint?: string;
+    /** CA of the data plane's server certificates (not returned by the list route, `getOkmsList`). */
     publicCaPem?: string;
+    /** IAM URN of the KMS (`urn:v1:<plate>:resource:okms:<id>`). */
     iamUrn: string;
+    /** Display name (`iam.displayName`), when reported. */
     displayName?: string;
     /** `iam.state` (`OK`, `EXPIRED`, `SUSPENDED`, `IN_CREATION`) when OVH reports it. */
     state?: string;
 }
+
+/** Outputs: the inputs, and the KMS as OVH reports it (`region` always set). */
+export type OkmsOutputs = OkmsInputs & OkmsReport;
 
 /** Input keys (what `read` hands back as `inputs`). */
 export const OKMS_INPUT_KEYS = ["region", "ovhSubsidiary", "displayName", "adoptId", "deletionPolicy"] as const;
@@ -289,6 +300,22 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
 /** The one provider instance every `Okms` uses. */
 export const okmsProvider = new OkmsProvider();
 
+/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
+const OKMS_OUTPUTS = [
+    "okmsId",
+    "region",
+    "restEndpoint",
+    "kmipEndpoint",
+    "swaggerEndpoint",
+    "publicCaPem",
+    "iamUrn",
+    "displayName",
+    "state",
+    "ovhSubsidiary",
+    "adoptId",
+    "deletionPolicy",
+] as const satisfies readonly (keyof Okms)[];
+
 /** An OVHcloud KMS (ordered, or adopted with `adoptId`). */
 export class Okms extends LoadedResource {
     /** The KMS id (same as `id`). */
@@ -310,26 +337,6 @@ export class Okms extends LoadedResource {
     declare public readonly deletionPolicy: pulumi.Output<OkmsDeletionPolicy>;
 
     constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "okmsProvider",
-            "Okms",
-            name,
-            {
-                okmsId: undefined,
-                region: undefined,
-                restEndpoint: undefined,
-                kmipEndpoint: undefined,
-                swaggerEndpoint: undefined,
-                publicCaPem: undefined,
-                iamUrn: undefined,
-                displayName: undefined,
-                state: undefined,
-                ovhSubsidiary: undefined,
-                adoptId: undefined,
-                deletionPolicy: undefined,
-                ...args,
-            },
-            opts,
-        );
+        super("okmsProvider", "Okms", name, OKMS_OUTPUTS, args, opts);
     }
 }

@@ -542,6 +542,20 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
 /** The one provider instance every `Secret` uses. */
 export const secretProvider = new SecretProvider();
 
+/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
+const SECRET_OUTPUTS = [
+    "metadata",
+    "currentVersion",
+    "oldestVersion",
+    "createdAt",
+    "updatedAt",
+    "state",
+    "iamUrn",
+    "cas",
+    "adoptId",
+    "deletionPolicy",
+] as const satisfies readonly (keyof Secret)[];
+
 /**
  * A secret of the OKMS Secret Manager. Creating one is one POST; a change of `data` is one PUT (a new version);
  * an unchanged `up` makes no call. `data` never appears in state in plain text.
@@ -571,17 +585,8 @@ export class Secret extends LoadedResource {
             "secretProvider",
             "Secret",
             name,
+            SECRET_OUTPUTS,
             {
-                metadata: undefined,
-                currentVersion: undefined,
-                oldestVersion: undefined,
-                createdAt: undefined,
-                updatedAt: undefined,
-                state: undefined,
-                iamUrn: undefined,
-                cas: undefined,
-                adoptId: undefined,
-                deletionPolicy: undefined,
                 ...args,
                 path: args.path ?? args.adoptId,
                 // Secret whether or not the caller marked it: inputs and outputs are then ciphertext in state.

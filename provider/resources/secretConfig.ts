@@ -184,6 +184,14 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
 /** The one provider instance every `SecretConfig` uses. */
 export const secretConfigProvider = new SecretConfigProvider();
 
+/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
+const SECRET_CONFIG_OUTPUTS = [
+    "casRequired",
+    "maxVersions",
+    "deactivateVersionAfter",
+    "previous",
+] as const satisfies readonly (keyof SecretConfig)[];
+
 /**
  * The Secret Manager's defaults for one KMS. Only the settings given are managed; destroying the resource puts
  * them back to what they were before it changed them.
@@ -200,18 +208,6 @@ export class SecretConfig extends LoadedResource {
     declare public readonly previous: pulumi.Output<SecretConfigValues>;
 
     constructor(name: string, args: SecretConfigArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "secretConfigProvider",
-            "SecretConfig",
-            name,
-            {
-                casRequired: undefined,
-                maxVersions: undefined,
-                deactivateVersionAfter: undefined,
-                previous: undefined,
-                ...args,
-            },
-            opts,
-        );
+        super("secretConfigProvider", "SecretConfig", name, SECRET_CONFIG_OUTPUTS, args, opts);
     }
 }

@@ -627,6 +627,25 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
 /** The one provider instance every `ServiceKey` uses (serialized once per program run). */
 export const serviceKeyProvider = new ServiceKeyProvider();
 
+/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
+const SERVICE_KEY_OUTPUTS = [
+    "keyId",
+    "type",
+    "size",
+    "curve",
+    "operations",
+    "context",
+    "state",
+    "deactivationReason",
+    "createdAt",
+    "iamUrn",
+    "publicKeyJwk",
+    "publicKeyPem",
+    "importJwk",
+    "adoptId",
+    "deletionPolicy",
+] as const satisfies readonly (keyof ServiceKey)[];
+
 /**
  * An OKMS service key. Creating one is one POST plus one GET (for the public key and IAM URN); `importJwk`
  * imports your own key material; `adoptId` takes over an existing key.
@@ -660,22 +679,8 @@ export class ServiceKey extends LoadedResource {
             "serviceKeyProvider",
             "ServiceKey",
             name,
+            SERVICE_KEY_OUTPUTS,
             {
-                keyId: undefined,
-                type: undefined,
-                size: undefined,
-                curve: undefined,
-                operations: undefined,
-                context: undefined,
-                state: undefined,
-                deactivationReason: undefined,
-                createdAt: undefined,
-                iamUrn: undefined,
-                publicKeyJwk: undefined,
-                publicKeyPem: undefined,
-                importJwk: undefined,
-                adoptId: undefined,
-                deletionPolicy: undefined,
                 ...args,
                 name: args.name ?? name,
             },
