@@ -3,7 +3,7 @@ import type { OkmsDataClientConfig } from "../provider/okms/dataClient";
 import type * as rules from "../provider/okms/rules";
 import { Ciphertext } from "../provider/resources/ciphertext";
 import { Credential, CredentialArgs } from "../provider/resources/credential";
-import { Okms, type OkmsDeletionPolicy } from "../provider/resources/okms";
+import { Okms, type OkmsArgs } from "../provider/resources/okms";
 import { Secret, SecretArgs } from "../provider/resources/secret";
 import { ServiceKey, ServiceKeyArgs } from "../provider/resources/serviceKey";
 
@@ -23,24 +23,13 @@ export interface KmsBundleSecret {
     iamUrn: string;
 }
 
-export interface KmsBundleArgs {
-    /**
-     * Adopt this existing KMS (its id) instead of ordering one: the KMS is read, never ordered, and terminated
-     * only with `deletionPolicy: "terminate"`. Exactly one of `adoptId` and `region` must be set.
-     */
-    adoptId?: pulumi.Input<string>;
-    /** Region to order a new KMS in, e.g. `eu-west-rbx`. Exactly one of `adoptId` and `region` must be set. */
-    region?: pulumi.Input<string>;
-    /** OVH subsidiary used to order the KMS. Default: the account's own subsidiary. Ignored when adopting. */
-    ovhSubsidiary?: pulumi.Input<string>;
-    /** Display name of the KMS, changed in place. Defaults to the name OVH assigns. */
-    displayName?: pulumi.Input<string>;
-    /**
-     * What destroying the bundle does to the KMS (the `Okms` child's `deletionPolicy`): `retain` (default)
-     * leaves it in place and the deletion says so; `terminate` terminates it, irreversibly: every key in it is
-     * destroyed, including keys not managed by this stack.
-     */
-    deletionPolicy?: pulumi.Input<OkmsDeletionPolicy>;
+/**
+ * Arguments of {@link KmsBundle}. The KMS fields are the bundle's `Okms` child's ({@link OkmsArgs}): set
+ * `region` to order a KMS or `adoptId` to adopt one (exactly one of them); destroying the bundle retains the
+ * KMS unless `deletionPolicy` is `terminate`.
+ */
+export interface KmsBundleArgs
+    extends Pick<OkmsArgs, "adoptId" | "region" | "ovhSubsidiary" | "displayName" | "deletionPolicy"> {
     /**
      * Service keys, by logical name. The logical name becomes the child resource name (`<bundle>-<name>`) and,
      * unless `name` is given, the key's name in OKMS. A plain map (not an Input) because each entry is a child

@@ -110,8 +110,8 @@ function report(all: Measured[]): string {
     ];
     for (const m of all) {
         lines.push(
-            `| ${m.verb} | ${m.kind} | ${s(m.wallMs)} | ${s(m.engineCpuMs)} | ${s(m.host.busyMs)} | ` +
-                `${m.program.files > 0 ? s(m.program.busyMs) : "–"} |`,
+            `| ${m.verb} | ${m.kind} | ${s(m.wallMs)} | ${s(m.engineCpuMs)} | ${s(m.host.ms.busy)} | ` +
+                `${m.program.files > 0 ? s(m.program.ms.busy) : "–"} |`,
         );
     }
     for (const m of all.filter((x) => x.kind === "keys")) {

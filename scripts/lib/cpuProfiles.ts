@@ -15,10 +15,10 @@ interface Profile {
 }
 
 export interface RoleSummary {
+    /** Profiles read (one a second per process). */
     files: number;
-    sampledMs: number;
-    idleMs: number;
-    busyMs: number;
+    /** Sampled, idle and busy (sampled − idle) time. */
+    ms: { sampled: number; idle: number; busy: number };
     /** Self time per package (`@pulumi/pulumi`, `undici`, `node:fs`, `pulumi-ovh-okms`...), ms. */
     byPackage: Record<string, number>;
     /** Time with a frame matching each probe on the stack, ms. */
@@ -52,7 +52,7 @@ function frameName(n: ProfileNode): string {
  * "function url:line"): each one's total is the time with a matching frame anywhere on the stack.
  */
 export function summarize(dir: string, role: string, probes: Record<string, RegExp> = {}): RoleSummary {
-    const s: RoleSummary = { files: 0, sampledMs: 0, idleMs: 0, busyMs: 0, byPackage: {}, under: {} };
+    const s: RoleSummary = { files: 0, ms: { sampled: 0, idle: 0, busy: 0 }, byPackage: {}, under: {} };
     const files = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
     for (const file of files.filter((f) => f.startsWith(`${role}-`) && f.endsWith(".cpuprofile"))) {
         const p = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Profile;
@@ -71,9 +71,9 @@ export function summarize(dir: string, role: string, probes: Record<string, RegE
             if (node === undefined) {
                 return;
             }
-            s.sampledMs += ms;
+            s.ms.sampled += ms;
             if (node.callFrame.functionName === "(idle)") {
-                s.idleMs += ms;
+                s.ms.idle += ms;
                 return;
             }
             const pkg = packageOf(node.callFrame.url, node.callFrame.functionName);
@@ -92,7 +92,7 @@ export function summarize(dir: string, role: string, probes: Record<string, RegE
             }
         });
     }
-    s.busyMs = s.sampledMs - s.idleMs;
+    s.ms.busy = s.ms.sampled - s.ms.idle;
     return s;
 }
 
