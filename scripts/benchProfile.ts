@@ -5,7 +5,7 @@
 // both itself, so they are profiled from the inside). Prints the busy CPU of each process, keys against floor,
 // and where ours goes; keeps the profiles in PROFILE_OUT for a closer look (Chrome DevTools, `go tool pprof`).
 //
-// Knobs: PROFILE_N (default 200), PROFILE_VERBS ("up,refresh,destroy"), PROFILE_OUT (default
+// Knobs: PROFILE_N (default 200), PROFILE_VERBS ("up,refresh,destroy"; `up` runs first in any case), PROFILE_OUT (default
 // bench/profiles, git-ignored).
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -61,24 +61,30 @@ async function profileStack(p: BenchProject, cliDir: string, kind: StackKind): P
     try {
         const stackName = `profile-${kind}`;
         await newStack(p, stackName, stackConfig(kind, N, emu, okmsId));
-        for (const verb of VERBS) {
-            const dir = path.join(OUT, `${kind}-${verb}`);
+        // `refresh` and `destroy` need the stack `up` made: it runs first, profiled or not.
+        for (const verb of ["up", ...VERBS.filter((v) => v !== "up")]) {
+            const profiled = VERBS.includes(verb);
+            const dir = path.join(OUT, profiled ? `${kind}-${verb}` : `${kind}-${verb}-unprofiled`);
             fs.rmSync(dir, { recursive: true, force: true });
             fs.mkdirSync(dir, { recursive: true });
             const env = {
                 ...process.env,
                 ...p.envVars,
                 PULUMI_HOME: p.pulumiHome,
-                OKMS_PROFILE_DIR: dir,
-                NODE_OPTIONS: `--require ${PRELOAD}`,
+                ...(profiled ? { OKMS_PROFILE_DIR: dir, NODE_OPTIONS: `--require ${PRELOAD}` } : {}),
             };
             const args = [verb, "--yes", "--skip-preview", "--non-interactive", "--stack", stackName];
-            args.push("--profiling", path.join(dir, "engine"));
+            if (profiled) {
+                args.push("--profiling", path.join(dir, "engine"));
+            }
             const start = process.hrtime.bigint();
             const r = await run(path.join(cliDir, "pulumi"), args, p.dir, env);
             const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
             if (r.code !== 0) {
                 throw new Error(`pulumi ${verb} (${kind}) failed:\n${r.out.slice(-4000)}`);
+            }
+            if (!profiled) {
+                continue;
             }
             const engine = fs.readdirSync(dir).find((f) => f.startsWith("engine.") && f.endsWith(".cpu"));
             out.push({

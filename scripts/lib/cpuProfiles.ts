@@ -15,7 +15,7 @@ interface Profile {
 }
 
 export interface RoleSummary {
-    /** Profiles read (one a second per process). */
+    /** Profiles read (several per process). */
     files: number;
     /** Sampled, idle and busy (sampled − idle) time. */
     ms: { sampled: number; idle: number; busy: number };

@@ -1,10 +1,14 @@
 // Loaded with `node --require` (through NODE_OPTIONS) into every Node.js process a `pulumi` command starts, by
 // scripts/benchProfile.ts. The CLI starts the dynamic-provider host and the program itself and stops them
-// without a clean exit, so `--cpu-prof` (written at exit) gets nothing: this samples through the inspector and
-// writes a profile every second instead, named `<host|program>-<pid>-<n>.cpuprofile` in $OKMS_PROFILE_DIR.
+// without a clean exit (SIGKILL), so `--cpu-prof` (written at exit) gets nothing: this samples through the
+// inspector and writes a profile whenever the process goes idle after work, and during steady work every 0.5 s
+// (host: killed, often while busy) or 2 s (program: exits on its own),
+// named `<host|program>-<pid>-<n>.cpuprofile` in $OKMS_PROFILE_DIR. Restarting the profiler is not free, hence
+// not on a fixed short period; what is lost is at most the 100 ms before a kill.
 import * as fs from "node:fs";
 import * as inspector from "node:inspector";
 import * as path from "node:path";
+import { performance } from "node:perf_hooks";
 
 const argv = process.argv.join(" ");
 const role = argv.includes("dynamic-provider") ? "host" : argv.includes(`cmd${path.sep}run`) ? "program" : undefined;
@@ -26,6 +30,20 @@ if (role !== undefined && dir !== undefined) {
             session.post("Profiler.start");
         });
     };
-    setInterval(dump, 1000).unref();
+    let busySinceDump = false;
+    let msSinceDump = 0;
+    let last = performance.eventLoopUtilization();
+    setInterval(() => {
+        const now = performance.eventLoopUtilization();
+        const busy = performance.eventLoopUtilization(now, last).utilization > 0.05;
+        last = now;
+        msSinceDump += 100;
+        busySinceDump ||= busy;
+        if (busySinceDump && (!busy || msSinceDump >= (role === "host" ? 500 : 2000))) {
+            dump();
+            busySinceDump = false;
+            msSinceDump = 0;
+        }
+    }, 100).unref();
     process.on("exit", dump);
 }
