@@ -41,13 +41,7 @@ export interface CiphertextArgs {
 }
 
 /** Inputs as the provider sees them. */
-export interface CiphertextInputs {
-    keyId: string;
-    clientConfig: OkmsDataClientConfig;
-    plaintext: string;
-    context?: string;
-    [key: string]: unknown;
-}
+export type CiphertextInputs = properties.CheckedInputs<CiphertextArgs>;
 
 /** Outputs: the inputs, the KMS id (not secret) and the JWE. */
 export interface CiphertextOutputs extends CiphertextInputs {

@@ -70,20 +70,7 @@ export interface CredentialArgs {
 }
 
 /** Inputs as the provider sees them (after `check`). */
-export interface CredentialInputs {
-    okmsId: string;
-    name: string;
-    identityUrns?: string[];
-    description?: string;
-    validity?: number;
-    certificateType?: rules.CertificateType;
-    privateKeySource?: PrivateKeySource;
-    csr?: string;
-    renewBeforeDays?: number;
-    adoptId?: string;
-    readyTimeoutSeconds: number;
-    [key: string]: unknown;
-}
+export type CredentialInputs = properties.CheckedInputs<CredentialArgs, "name" | "readyTimeoutSeconds">;
 
 /** Inputs of a credential to create, not adopt: `check` sets these. */
 type NewCredentialInputs = CredentialInputs & {

@@ -54,14 +54,7 @@ export interface OkmsArgs {
 }
 
 /** Inputs as the provider sees them (after `check`). */
-export interface OkmsInputs {
-    region?: string;
-    ovhSubsidiary?: string;
-    displayName?: string;
-    adoptId?: string;
-    deletionPolicy: OkmsDeletionPolicy;
-    [key: string]: unknown;
-}
+export type OkmsInputs = properties.CheckedInputs<OkmsArgs, "deletionPolicy">;
 
 /** A KMS as OVH reports it: what {@link Okms} outputs over its inputs, and what the lookups return (`getOkms`). */
 export interface OkmsReport {

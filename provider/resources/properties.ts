@@ -3,7 +3,17 @@
  * check failures (naming the field and the allowed values, never printing a secret), and the comparisons
  * `diff` makes ("not set" is `null` or `undefined` alike; lists that are sets compare without order).
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+
+/**
+ * A resource's inputs as its provider sees them after `check`: its `Args`, unwrapped (so each field is declared
+ * and documented once, on the `Args`), with the fields `check` always sets present (`Set`, a default applied),
+ * and open to the keys the SDK adds (`__provider`).
+ */
+export type CheckedInputs<Args, Set extends keyof Args = never> = pulumi.Unwrap<Omit<Args, Set>> & {
+    [K in Set]-?: pulumi.Unwrap<NonNullable<Args[K]>>;
+} & { [key: string]: unknown };
 
 /** The engine's marker for a value that is not known yet (preview). Equal to `pulumi.runtime.unknownValue`. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

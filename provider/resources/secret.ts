@@ -78,24 +78,12 @@ export interface SecretArgs {
 }
 
 /** Resolved metadata inputs. */
-export interface SecretMetadataInputs {
-    casRequired?: boolean;
-    maxVersions?: number;
-    deactivateVersionAfter?: string;
-    customMetadata?: Record<string, string>;
-}
+export type SecretMetadataInputs = pulumi.Unwrap<SecretMetadataArgs>;
 
 /** Inputs as the provider sees them (after `check`: `data` is an object, `deletionPolicy` set). */
-export interface SecretInputs {
-    okmsId: string;
-    path: string;
+export type SecretInputs = properties.CheckedInputs<Omit<SecretArgs, "data">, "path" | "deletionPolicy"> & {
     data: Record<string, unknown>;
-    metadata?: SecretMetadataInputs;
-    cas?: number;
-    adoptId?: string;
-    deletionPolicy: secretRules.SecretDeletionPolicy;
-    [key: string]: unknown;
-}
+};
 
 /** Outputs: the inputs (with `metadata` as OKMS reports it) plus the current version's facts. */
 export interface SecretOutputs extends SecretInputs {

@@ -36,17 +36,10 @@ export interface SecretConfigArgs {
 }
 
 /** The three settings. */
-export interface SecretConfigValues {
-    casRequired?: boolean;
-    maxVersions?: number;
-    deactivateVersionAfter?: string;
-}
+export type SecretConfigValues = pulumi.Unwrap<Omit<SecretConfigArgs, "okmsId">>;
 
 /** Inputs as the provider sees them. */
-export interface SecretConfigInputs extends SecretConfigValues {
-    okmsId: string;
-    [key: string]: unknown;
-}
+export type SecretConfigInputs = properties.CheckedInputs<SecretConfigArgs>;
 
 /** Outputs: the KMS's effective settings, and the ones found before this resource changed them. */
 export interface SecretConfigOutputs extends SecretConfigInputs {

@@ -105,21 +105,7 @@ export interface ServiceKeyArgs {
 }
 
 /** Inputs as the provider sees them (after `check`, which sets `state` and `deletionPolicy`). */
-export interface ServiceKeyInputs {
-    okmsId: string;
-    name: string;
-    type?: rules.KeyType;
-    size?: number;
-    curve?: rules.KeyCurve;
-    operations?: rules.KeyOperation[];
-    context?: string;
-    state: rules.KeyDesiredState;
-    deactivationReason?: rules.DeactivationReason;
-    importJwk?: ImportJwk;
-    adoptId?: string;
-    deletionPolicy: ServiceKeyDeletionPolicy;
-    [key: string]: unknown;
-}
+export type ServiceKeyInputs = properties.CheckedInputs<ServiceKeyArgs, "name" | "state" | "deletionPolicy">;
 
 /** Outputs: the inputs plus what OKMS reports. */
 export interface ServiceKeyOutputs extends Omit<ServiceKeyInputs, "state"> {
