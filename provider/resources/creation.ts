@@ -264,9 +264,16 @@ export async function journaledCreate<T, R>(
         proof: recovery.proof,
     };
     // A process death, not a power cut, is what this covers: the page cache keeps the file, no fsync needed.
-    const written = await fs
-        .mkdir(dir, { recursive: true, mode: 0o700 })
-        .then(() => fs.writeFile(file, JSON.stringify(record), { mode: 0o600 }))
+    // The directory is made only when missing (the first create on the machine), not on every create.
+    const write = () => fs.writeFile(file, JSON.stringify(record), { mode: 0o600 });
+    const written = await write()
+        .catch(async (e: NodeJS.ErrnoException) => {
+            if (e.code !== "ENOENT") {
+                throw e;
+            }
+            await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+            await write();
+        })
         .then(
             () => true,
             () => false,

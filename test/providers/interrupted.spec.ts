@@ -8,9 +8,11 @@
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as nodeCrypto from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import type { RunningEmulator } from "../../emulator";
+import { ATTEMPT_JOURNAL_DIR } from "../../provider/resources/creation";
 import { CredentialProvider, type CredentialInputs } from "../../provider/resources/credential";
 import { OvhClient } from "../../provider/ovh";
 import * as pki from "../../provider/okms/pki";
@@ -172,6 +174,38 @@ describe("a provider host killed mid-create, then the create again (issue #14)",
         );
         assert.equal(countOf(emulator, "POST", "/serviceKey"), 0);
         assert.equal(countOf(emulator, "DELETE", "/serviceKey"), 0);
+    });
+
+    it("on a machine without a journal yet, the killed host's create made it and is found", async () => {
+        // The journal's directory is made by the first create that needs it, not checked on every create.
+        fs.rmSync(ATTEMPT_JOURNAL_DIR, { recursive: true, force: true });
+        emulator.admin.addFault({
+            method: "POST",
+            path: `/v2/okms/resource/${okmsId}/serviceKey`,
+            latencyMs: 1000,
+            times: 1,
+        });
+        const before = countOf(emulator, "POST", "/serviceKey");
+        const child = await createInChild("serviceKey", { name: "fresh-machine-key" });
+        await eventually(async () => (countOf(emulator, "POST", "/serviceKey") > before ? true : undefined), 30_000);
+        assert.equal(fs.readdirSync(ATTEMPT_JOURNAL_DIR).length, 1, "the attempt is journaled");
+        await child.kill();
+        const [made] = await eventually(async () => {
+            const found = await live("serviceKey", "fresh-machine-key");
+            return found.length > 0 ? found : undefined;
+        });
+        const provider = await configured(new ServiceKeyProvider(), emulator);
+        const checked = await provider.check(
+            {} as ServiceKeyInputs,
+            {
+                __provider: FAKE_PROVIDER_TEXT,
+                okmsId,
+                name: "fresh-machine-key",
+            } as unknown as ServiceKeyInputs,
+        );
+        const err = await rejection(provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT }));
+        assert.equal(err.code, "ERR_OKMS_CREATE_UNRESOLVED");
+        assert.deepEqual(err.possibleOrphans, [made!.id]);
     });
 
     it("imported RSA key: the dead attempt's key carries our public key and is taken over, not duplicated", async () => {
