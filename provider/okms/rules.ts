@@ -26,16 +26,9 @@ export const KEY_OPERATIONS = [
     "unwrapKey",
 ] as const satisfies readonly KeyOperation[];
 
-/** `okms.KeyStateEnum` as read from the management API. */
+/** `okms.KeyStateEnum` as read from the management API (`ALL` is only a list filter). */
 export type KeyState = Exclude<wire.OkmsKeyStateEnum, "ALL">;
-export const KEY_STATES = [
-    "PRE_ACTIVE",
-    "ACTIVE",
-    "DEACTIVATED",
-    "COMPROMISED",
-    "DESTROYED",
-    "DESTROYED_COMPROMISED",
-] as const satisfies readonly KeyState[];
+export const KEY_STATES: readonly KeyState[] = wire.OKMS_KEY_STATE_ENUM.filter((s): s is KeyState => s !== "ALL");
 
 /** `okms.KeyStateUpdateEnum`: what a PUT may set. */
 export type KeyStateUpdate = wire.OkmsKeyStateUpdateEnum;
@@ -66,17 +59,7 @@ export type ProtectionLevel = (typeof PROTECTION_LEVELS)[number];
 
 /** `okms.KeyAlgEnum` (JWK `alg`, and the data plane's signing algorithms). */
 export type SigningAlgorithm = wire.OkmsKeyAlgEnum;
-export const SIGNING_ALGORITHMS = [
-    "ES256",
-    "ES384",
-    "ES512",
-    "RS256",
-    "RS384",
-    "RS512",
-    "PS256",
-    "PS384",
-    "PS512",
-] as const satisfies readonly SigningAlgorithm[];
+export const SIGNING_ALGORITHMS = wire.OKMS_KEY_ALG_ENUM;
 
 /** `okms.RegionEnum` (lower-case `plate-zone-dc` format since November 2024), from spec/ovh/okms.json. */
 export const REGIONS = wire.OKMS_REGION_ENUM;
