@@ -28,8 +28,10 @@ export interface KmsBundleSecret {
  * `region` to order a KMS or `adoptId` to adopt one (exactly one of them); destroying the bundle retains the
  * KMS unless `deletionPolicy` is `terminate`.
  */
-export interface KmsBundleArgs
-    extends Pick<OkmsArgs, "adoptId" | "region" | "ovhSubsidiary" | "displayName" | "deletionPolicy"> {
+export interface KmsBundleArgs extends Pick<
+    OkmsArgs,
+    "adoptId" | "region" | "ovhSubsidiary" | "displayName" | "deletionPolicy"
+> {
     /**
      * Service keys, by logical name. The logical name becomes the child resource name (`<bundle>-<name>`) and,
      * unless `name` is given, the key's name in OKMS. A plain map (not an Input) because each entry is a child

@@ -39,7 +39,12 @@ export async function bootEmulator(setup: EmulatorSetup = {}): Promise<{ emu: Ru
 
 export type StackKind = "keys" | "floor" | "cert";
 
-export function stackConfig(kind: StackKind, n: number, emu?: RunningEmulator, okmsId?: string): Record<string, string> {
+export function stackConfig(
+    kind: StackKind,
+    n: number,
+    emu?: RunningEmulator,
+    okmsId?: string,
+): Record<string, string> {
     const c: Record<string, string> = { "bench:kind": kind, "bench:n": String(n), "bench:identity": IDENTITY };
     if (emu !== undefined) {
         Object.assign(c, {
