@@ -108,7 +108,8 @@ export interface ServiceKeyArgs {
 export type ServiceKeyInputs = properties.CheckedInputs<ServiceKeyArgs, "name" | "state" | "deletionPolicy">;
 
 /** Outputs: the inputs plus what OKMS reports. */
-export interface ServiceKeyOutputs extends Omit<ServiceKeyInputs, "state"> {
+// `Omit` of ServiceKeyInputs itself would keep only its index signature: the Args are omitted from instead.
+export interface ServiceKeyOutputs extends properties.CheckedInputs<Omit<ServiceKeyArgs, "state">, "name"> {
     keyId: string;
     createdAt: string;
     state: rules.KeyState;

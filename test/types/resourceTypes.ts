@@ -1,0 +1,33 @@
+// Compile-time checks of the public resource types, enforced by `npm run typecheck` (tsconfig.json includes
+// test/). Each line fails to compile if a field of an inputs or outputs type is not typed: an `Omit` of a type
+// with an index signature once turned `ServiceKeyOutputs.okmsId` into `unknown`.
+import type { CiphertextOutputs } from "../../provider/resources/ciphertext";
+import type { CredentialInputs, CredentialOutputs } from "../../provider/resources/credential";
+import type { OkmsInputs, OkmsOutputs } from "../../provider/resources/okms";
+import type { SecretOutputs } from "../../provider/resources/secret";
+import type { SecretConfigOutputs } from "../../provider/resources/secretConfig";
+import type { ServiceKeyInputs, ServiceKeyOutputs } from "../../provider/resources/serviceKey";
+
+/** `true` when T is `unknown` or `any`: a field that lost its type. */
+type Untyped<T> = unknown extends T ? true : false;
+type Typed<T> = Untyped<T> extends false ? true : never;
+
+export const typed: true[] = [
+    true satisfies Typed<ServiceKeyInputs["okmsId"]>,
+    true satisfies Typed<ServiceKeyInputs["deletionPolicy"]>,
+    true satisfies Typed<ServiceKeyOutputs["okmsId"]>,
+    true satisfies Typed<ServiceKeyOutputs["type"]>,
+    true satisfies Typed<ServiceKeyOutputs["state"]>,
+    true satisfies Typed<OkmsInputs["deletionPolicy"]>,
+    true satisfies Typed<OkmsOutputs["okmsId"]>,
+    true satisfies Typed<CredentialInputs["readyTimeoutSeconds"]>,
+    true satisfies Typed<CredentialOutputs["identityUrns"]>,
+    true satisfies Typed<SecretOutputs["path"]>,
+    true satisfies Typed<SecretOutputs["data"]>,
+    true satisfies Typed<CiphertextOutputs["keyId"]>,
+    true satisfies Typed<SecretConfigOutputs["okmsId"]>,
+];
+
+// `check` sets these: a value without them is not checked inputs.
+// @ts-expect-error deletionPolicy is required after check
+export const unchecked: ServiceKeyInputs = { okmsId: "x", name: "n", state: "ACTIVE" };
