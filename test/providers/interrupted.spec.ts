@@ -83,6 +83,37 @@ describe("a provider host killed mid-create, then the create again (issue #14)",
         };
     }
 
+    /**
+     * A service-key create in a child host killed after its POST reached the emulator (held there a second, so
+     * the key is made after the host died); `beforeKill` runs while the POST is held. Returns the key it made.
+     */
+    async function keyOfKilledCreate(inputs: Record<string, unknown>, beforeKill?: () => void) {
+        emulator.admin.addFault({
+            method: "POST",
+            path: `/v2/okms/resource/${okmsId}/serviceKey`,
+            latencyMs: 1000,
+            times: 1,
+        });
+        const before = countOf(emulator, "POST", "/serviceKey");
+        const child = await createInChild("serviceKey", inputs);
+        await eventually(async () => (countOf(emulator, "POST", "/serviceKey") > before ? true : undefined), 30_000);
+        beforeKill?.();
+        await child.kill();
+        const [made] = await eventually(async () => {
+            const found = await live("serviceKey", inputs.name as string);
+            return found.length > 0 ? found : undefined;
+        });
+        return made!;
+    }
+
+    /** The same create, checked, in this process: a new provider host. */
+    async function checkedKeyInputs(inputs: Record<string, unknown>) {
+        const provider = await configured(new ServiceKeyProvider(), emulator);
+        const news = { __provider: FAKE_PROVIDER_TEXT, okmsId, ...inputs } as unknown as ServiceKeyInputs;
+        const checked = await provider.check({} as ServiceKeyInputs, news);
+        return { provider, inputs: { ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT } };
+    }
+
     async function live(route: "credential" | "serviceKey", name: string): Promise<{ id: string; status?: string }[]> {
         const client = new OvhClient({ stackConfig: fakeConfigureRequest(ovhStackConfig(emulator)).config });
         try {
@@ -138,38 +169,16 @@ describe("a provider host killed mid-create, then the create again (issue #14)",
 
     it("generated key: a key the dead attempt may have made is reported by id, not adopted, not duplicated", async () => {
         // The POST waits a second before the emulator handles it; the child dies meanwhile, the key is made.
-        emulator.admin.addFault({
-            method: "POST",
-            path: `/v2/okms/resource/${okmsId}/serviceKey`,
-            latencyMs: 1000,
-            times: 1,
-        });
-        const before = countOf(emulator, "POST", "/serviceKey");
-        const child = await createInChild("serviceKey", { name: "host-died-key" });
-        await eventually(async () => (countOf(emulator, "POST", "/serviceKey") > before ? true : undefined), 30_000);
-        await child.kill();
-        const [made] = await eventually(async () => {
-            const found = await live("serviceKey", "host-died-key");
-            return found.length > 0 ? found : undefined;
-        });
-
-        const provider = await configured(new ServiceKeyProvider(), emulator);
-        const checked = await provider.check(
-            {} as ServiceKeyInputs,
-            {
-                __provider: FAKE_PROVIDER_TEXT,
-                okmsId,
-                name: "host-died-key",
-            } as unknown as ServiceKeyInputs,
-        );
+        const made = await keyOfKilledCreate({ name: "host-died-key" });
+        const { provider, inputs } = await checkedKeyInputs({ name: "host-died-key" });
         emulator.admin.resetCounters();
-        const err = await rejection(provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT }));
+        const err = await rejection(provider.create(inputs));
         assert.equal(err.code, "ERR_OKMS_CREATE_UNRESOLVED");
-        assert.deepEqual(err.possibleOrphans, [made!.id]);
+        assert.deepEqual(err.possibleOrphans, [made.id]);
         assert.match(err.message, /ended with its provider host \(pid \d+\)/);
         assert.deepEqual(
             (await live("serviceKey", "host-died-key")).map((k) => k.id),
-            [made!.id],
+            [made.id],
             "no duplicate, nothing deleted",
         );
         assert.equal(countOf(emulator, "POST", "/serviceKey"), 0);
@@ -179,70 +188,27 @@ describe("a provider host killed mid-create, then the create again (issue #14)",
     it("on a machine without a journal yet, the killed host's create made it and is found", async () => {
         // The journal's directory is made by the first create that needs it, not checked on every create.
         fs.rmSync(ATTEMPT_JOURNAL_DIR, { recursive: true, force: true });
-        emulator.admin.addFault({
-            method: "POST",
-            path: `/v2/okms/resource/${okmsId}/serviceKey`,
-            latencyMs: 1000,
-            times: 1,
-        });
-        const before = countOf(emulator, "POST", "/serviceKey");
-        const child = await createInChild("serviceKey", { name: "fresh-machine-key" });
-        await eventually(async () => (countOf(emulator, "POST", "/serviceKey") > before ? true : undefined), 30_000);
-        assert.equal(fs.readdirSync(ATTEMPT_JOURNAL_DIR).length, 1, "the attempt is journaled");
-        await child.kill();
-        const [made] = await eventually(async () => {
-            const found = await live("serviceKey", "fresh-machine-key");
-            return found.length > 0 ? found : undefined;
-        });
-        const provider = await configured(new ServiceKeyProvider(), emulator);
-        const checked = await provider.check(
-            {} as ServiceKeyInputs,
-            {
-                __provider: FAKE_PROVIDER_TEXT,
-                okmsId,
-                name: "fresh-machine-key",
-            } as unknown as ServiceKeyInputs,
+        const made = await keyOfKilledCreate({ name: "fresh-machine-key" }, () =>
+            assert.equal(fs.readdirSync(ATTEMPT_JOURNAL_DIR).length, 1, "the attempt is journaled"),
         );
-        const err = await rejection(provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT }));
+        const { provider, inputs } = await checkedKeyInputs({ name: "fresh-machine-key" });
+        const err = await rejection(provider.create(inputs));
         assert.equal(err.code, "ERR_OKMS_CREATE_UNRESOLVED");
-        assert.deepEqual(err.possibleOrphans, [made!.id]);
+        assert.deepEqual(err.possibleOrphans, [made.id]);
     });
 
     it("imported RSA key: the dead attempt's key carries our public key and is taken over, not duplicated", async () => {
         const jwk = nodeCrypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
         const importJwk = { ...jwk, key_ops: ["sign", "verify"] };
-        emulator.admin.addFault({
-            method: "POST",
-            path: `/v2/okms/resource/${okmsId}/serviceKey`,
-            latencyMs: 1000,
-            times: 1,
-        });
-        const before = countOf(emulator, "POST", "/serviceKey");
-        const child = await createInChild("serviceKey", { name: "host-died-byok", importJwk });
-        await eventually(async () => (countOf(emulator, "POST", "/serviceKey") > before ? true : undefined), 30_000);
-        await child.kill();
-        const [made] = await eventually(async () => {
-            const found = await live("serviceKey", "host-died-byok");
-            return found.length > 0 ? found : undefined;
-        });
-
-        const provider = await configured(new ServiceKeyProvider(), emulator);
-        const checked = await provider.check(
-            {} as ServiceKeyInputs,
-            {
-                __provider: FAKE_PROVIDER_TEXT,
-                okmsId,
-                name: "host-died-byok",
-                importJwk,
-            } as unknown as ServiceKeyInputs,
-        );
+        const made = await keyOfKilledCreate({ name: "host-died-byok", importJwk });
+        const { provider, inputs } = await checkedKeyInputs({ name: "host-died-byok", importJwk });
         emulator.admin.resetCounters();
-        const { id, outs } = await provider.create({ ...checked.inputs!, __provider: FAKE_PROVIDER_TEXT });
-        assert.equal(id, made!.id, "taken over by proof");
+        const { id, outs } = await provider.create(inputs);
+        assert.equal(id, made.id, "taken over by proof");
         assert.equal((outs!.publicKeyJwk as { n?: string }).n, jwk.n);
         assert.deepEqual(
             (await live("serviceKey", "host-died-byok")).map((k) => k.id),
-            [made!.id],
+            [made.id],
         );
         assert.equal(countOf(emulator, "POST", "/serviceKey"), 0, "not created again");
     });
