@@ -81,12 +81,14 @@ function keyOutsidePulumi(credential: KmsBundleCredentialArgs): boolean {
  */
 export class KmsBundle extends pulumi.ComponentResource {
     /** The KMS id. */
+    /** The KMS id. */
     public readonly okmsId: pulumi.Output<string>;
+    /** Region, lower-case (`eu-west-rbx`). */
     public readonly region: pulumi.Output<string>;
     /** Data-plane base URL. */
     public readonly restEndpoint: pulumi.Output<string>;
-    /** CA of the data plane's server certificate. */
-    public readonly publicCaPem: pulumi.Output<string>;
+    /** CA of the data plane's server certificate; `undefined` while OVH does not report it (`publicCA`). */
+    public readonly publicCaPem: pulumi.Output<string | undefined>;
     /** The KMS child resource. */
     public readonly kms: Okms;
     /** The service-key child resources, by logical name. */
@@ -99,7 +101,9 @@ export class KmsBundle extends pulumi.ComponentResource {
     public readonly secrets: pulumi.Output<Record<string, KmsBundleSecret>>;
     /** The credential child resource, when `credential` was given. */
     public readonly credential?: Credential;
+    /** The credential's id; `undefined` without `credential`. */
     public readonly credentialId: pulumi.Output<string | undefined>;
+    /** The access certificate (PEM); `undefined` without `credential`. */
     public readonly certificatePem: pulumi.Output<string | undefined>;
     /** When the access certificate expires (ISO 8601). */
     public readonly expiredAt: pulumi.Output<string | undefined>;
@@ -107,7 +111,8 @@ export class KmsBundle extends pulumi.ComponentResource {
     public readonly privateKeyPem: pulumi.Output<string | undefined>;
     /**
      * Ready-to-use data-plane client configuration. Secret. `undefined` unless it can open a TLS connection:
-     * without a credential, or when the credential's private key never reached Pulumi.
+     * without a credential, when the credential's private key never reached Pulumi, or while its certificate or
+     * the KMS's CA is not reported.
      */
     public readonly clientConfig: pulumi.Output<OkmsDataClientConfig | undefined>;
     /** The component's name: children are named `<name>-<logical name>`. */
@@ -199,12 +204,17 @@ export class KmsBundle extends pulumi.ComponentResource {
         );
     }
 
-    /** The data-plane configuration over the credential; `undefined` while its private key is (no TLS without it). */
+    /**
+     * The data-plane configuration over the credential; `undefined` while its private key, its certificate or the
+     * KMS's CA is (no TLS connection without all three).
+     */
     private clientConfigOf(cred: Credential): pulumi.Output<OkmsDataClientConfig | undefined> {
         return pulumi
             .all([this.restEndpoint, this.okmsId, this.publicCaPem, cred.certificatePem, cred.privateKeyPem])
             .apply(([endpoint, okmsId, caPem, certificatePem, privateKeyPem]) =>
-                privateKeyPem ? { endpoint, okmsId, caPem, certificatePem, privateKeyPem } : undefined,
+                privateKeyPem && certificatePem && caPem
+                    ? { endpoint, okmsId, caPem, certificatePem, privateKeyPem }
+                    : undefined,
             );
     }
 

@@ -21,7 +21,7 @@ import { z } from "zod";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../okms/dataClient";
 import * as properties from "./properties";
 import * as lifecycle from "./lifecycle";
-import { LoadedResource } from "./loader";
+import { withOutputs, type ResourceKind } from "./loader";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
 
@@ -45,12 +45,34 @@ export type CiphertextInputs = properties.CheckedInputs<CiphertextArgs>;
 
 /** Outputs: the inputs, the KMS id (not secret) and the JWE. */
 export interface CiphertextOutputs extends CiphertextInputs {
+    /** The KMS of the key (from `clientConfig`). */
     okmsId: string;
+    /** The compact JWE: store it in the application's configuration and decrypt it with the same key. */
     ciphertext: string;
 }
 
 /** Input keys: each one replaces the resource when it changes. */
 export const CIPHERTEXT_INPUT_KEYS = ["keyId", "clientConfig", "plaintext", "context"] as const;
+
+/** Every output: the inputs, the KMS id and the JWE (registered under their names: loader.ts). */
+export const CIPHERTEXT_OUTPUTS = [...CIPHERTEXT_INPUT_KEYS, "okmsId", "ciphertext"] as const;
+
+/** How `Ciphertext` registers (loader.ts). */
+const CIPHERTEXT: ResourceKind = {
+    type: "Ciphertext",
+    outputs: CIPHERTEXT_OUTPUTS,
+    secrets: ["plaintext", "clientConfig"],
+};
+
+/**
+ * A value encrypted with an OKMS service key at deploy time. Creating one is one data-plane call; an
+ * unchanged `up` makes none. The output `ciphertext` is public; `plaintext` and `clientConfig` stay secret.
+ */
+export class Ciphertext extends withOutputs<CiphertextOutputs>() {
+    constructor(name: string, args: CiphertextArgs, opts?: pulumi.CustomResourceOptions) {
+        super(CIPHERTEXT, name, args, opts);
+    }
+}
 
 /** An error with a stable code (`ERR_OKMS_*`), for the functions and the resource of this module and functions.ts. */
 export class OkmsError extends Error {
@@ -286,39 +308,3 @@ export class CiphertextProvider implements pulumi.dynamic.ResourceProvider<Ciphe
 
 /** The one provider instance every `Ciphertext` uses. */
 export const ciphertextProvider = new CiphertextProvider();
-
-/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
-const CIPHERTEXT_OUTPUTS = ["ciphertext", "okmsId", "context"] as const satisfies readonly (keyof Ciphertext)[];
-
-/**
- * A value encrypted with an OKMS service key at deploy time. Creating one is one data-plane call; an
- * unchanged `up` makes none. The output `ciphertext` is public; `plaintext` and `clientConfig` stay secret.
- */
-export class Ciphertext extends LoadedResource {
-    /** The compact JWE: store it in the application's configuration and decrypt it with the same key. */
-    declare public readonly ciphertext: pulumi.Output<string>;
-    declare public readonly keyId: pulumi.Output<string>;
-    /** The KMS of the key (from `clientConfig`). */
-    declare public readonly okmsId: pulumi.Output<string>;
-    declare public readonly context: pulumi.Output<string | undefined>;
-    /** The encrypted value. Secret. */
-    declare public readonly plaintext: pulumi.Output<string>;
-    /** The data-plane access used to encrypt. Secret. */
-    declare public readonly clientConfig: pulumi.Output<OkmsDataClientConfig>;
-
-    constructor(name: string, args: CiphertextArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "ciphertextProvider",
-            "Ciphertext",
-            name,
-            CIPHERTEXT_OUTPUTS,
-            {
-                ...args,
-                // Secret inputs are stored encrypted; the outputs below are marked as well.
-                plaintext: pulumi.secret(args.plaintext),
-                clientConfig: pulumi.secret(args.clientConfig),
-            },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["plaintext", "clientConfig"] }),
-        );
-    }
-}

@@ -65,13 +65,16 @@ export function createdSince(createdAt: unknown, startedMs: number): boolean {
 export type Ownership<T> =
     { verdict: "ours"; object: T } | { verdict: "notOurs" } | { verdict: "unknown"; why: string };
 
-/** How one kind of object is looked for after a create whose outcome is unknown (only then: no cost otherwise). */
-export interface Recovery<T> {
-    /** `service key`, `credential`: for messages. */
+/** The object one create makes: what kind (`service key`, `credential`: for messages), its name, its KMS. */
+export interface CreateTarget {
     what: string;
-    /** The name the create used (for messages). */
     name: string;
     okmsId: string;
+}
+
+/** How one kind of object is looked for after a create whose outcome is unknown (only then: no cost otherwise). */
+export interface Recovery<T> {
+    target: CreateTarget;
     /**
      * Every object of this kind in the KMS (listed only when an outcome is unknown). The lost POST could have
      * made those of them with the same name, still alive, created since it started (with
@@ -119,10 +122,11 @@ function unresolvedCreate<T>(
 ) {
     const list = possible.map((p) => `${p.id} (created ${p.createdAt ?? "at an unknown time"}; ${p.why})`).join(", ");
     const detail = cause instanceof Error ? cause.message : String(cause);
+    const { what, name, okmsId } = recovery.target;
     const err = new Error(
-        `ERR_OKMS_CREATE_UNRESOLVED: creating ${recovery.what} "${recovery.name}" in KMS ${recovery.okmsId}: the ` +
-            `outcome of a create request is unknown (${detail}), and KMS ${recovery.okmsId} now holds ` +
-            `${possible.length} ${recovery.what}(s) with this name that this create may have made but cannot prove ` +
+        `ERR_OKMS_CREATE_UNRESOLVED: creating ${what} "${name}" in KMS ${okmsId}: the ` +
+            `outcome of a create request is unknown (${detail}), and KMS ${okmsId} now holds ` +
+            `${possible.length} ${what}(s) with this name that this create may have made but cannot prove ` +
             `are its own: ${list}. ${recovery.unprovenNote} None was adopted or deleted. If one is this stack's, ` +
             `take it over with adoptId or delete it yourself; then run \`pulumi up\` again.`,
         { cause },
@@ -136,7 +140,7 @@ function unresolvedCreate<T>(
 async function candidates<T>(recovery: Recovery<T>, startedMs: number): Promise<T[]> {
     return (await recovery.list()).filter(
         (c) =>
-            recovery.nameOf(c) === recovery.name &&
+            recovery.nameOf(c) === recovery.target.name &&
             recovery.alive(c) &&
             createdSince(recovery.createdAtOf(c), startedMs) &&
             recovery.requested(c),
@@ -150,7 +154,7 @@ async function proveOwnership<T>(
     proof: string | undefined,
 ): Promise<Ownership<T>> {
     if (recovery.prove === undefined || proof === undefined) {
-        return { verdict: "unknown", why: `this ${recovery.what} carries nothing that proves who created it` };
+        return { verdict: "unknown", why: `this ${recovery.target.what} carries nothing that proves who created it` };
     }
     return recovery.prove(candidate, proof);
 }
@@ -160,10 +164,7 @@ async function proveOwnership<T>(
  * returns, so that a provider host killed in between (its answer, and a local private key, die with it)
  * leaves a trace the next create of the same object finds. Holds no secret: names, ids, a public key.
  */
-interface AttemptRecord {
-    what: string;
-    okmsId: string;
-    name: string;
+interface AttemptRecord extends CreateTarget {
     pid: number;
     startedAt: number;
     proof?: string;
@@ -172,7 +173,7 @@ interface AttemptRecord {
 /** Where attempts are journaled: machine-local (a process death, not a machine's, is what it covers). */
 export const ATTEMPT_JOURNAL_DIR = path.join(os.tmpdir(), "pulumi-ovh-okms-attempts");
 
-function attemptPrefix(what: string, okmsId: string, name: string): string {
+function attemptPrefix({ what, okmsId, name }: CreateTarget): string {
     return nodeCrypto.createHash("sha256").update(`${what}\0${okmsId}\0${name}`).digest("hex").slice(0, 32);
 }
 
@@ -188,7 +189,7 @@ function processAlive(pid: number): boolean {
 /** Journaled attempts of this create whose process is gone (a live one is a concurrent create: not ours). */
 async function interruptedAttempts(recovery: Recovery<unknown>): Promise<{ file: string; record: AttemptRecord }[]> {
     const dir = ATTEMPT_JOURNAL_DIR;
-    const prefix = attemptPrefix(recovery.what, recovery.okmsId, recovery.name);
+    const prefix = attemptPrefix(recovery.target);
     let names: string[];
     try {
         names = await fs.readdir(dir);
@@ -251,14 +252,9 @@ export async function journaledCreate<T, R>(
         }
     }
     const dir = ATTEMPT_JOURNAL_DIR;
-    const file = path.join(
-        dir,
-        `${attemptPrefix(recovery.what, recovery.okmsId, recovery.name)}-${process.pid}-${nodeCrypto.randomUUID()}.json`,
-    );
+    const file = path.join(dir, `${attemptPrefix(recovery.target)}-${process.pid}-${nodeCrypto.randomUUID()}.json`);
     const record: AttemptRecord = {
-        what: recovery.what,
-        okmsId: recovery.okmsId,
-        name: recovery.name,
+        ...recovery.target,
         pid: process.pid,
         startedAt: Date.now(),
         proof: recovery.proof,

@@ -18,7 +18,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { LoadedResource } from "./loader";
+import { withOutputs, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -78,17 +78,40 @@ type NewCredentialInputs = CredentialInputs & {
     certificateType: rules.CertificateType;
 };
 
-/** Outputs: the inputs plus what OKMS reports (and the local private key). */
-export interface CredentialOutputs extends CredentialInputs {
+/**
+ * Outputs: the inputs plus what OKMS reports (and the local private key). {@link Credential}'s public outputs
+ * are these fields.
+ */
+export interface CredentialOutputs extends properties.CheckedInputs<
+    CredentialArgs,
+    "name" | "readyTimeoutSeconds" | "identityUrns"
+> {
+    /** The credential id (same as `id`). */
     credentialId: string;
-    /** OVH's `status`. */
+    /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR`, as last read (OVH's `status`). */
     state: rules.CredentialStatus;
+    /** The client certificate (PEM); absent until OKMS has issued it. */
     certificatePem?: string;
+    /** The certificate's private key (PKCS#8 PEM for a local key). Secret. Absent for `csr` and adopted credentials. */
     privateKeyPem?: string;
+    /** Whether OKMS issued the certificate from a CSR (OVH's `fromCSR`): true unless OVH generated the key. */
     fromCsr: boolean;
+    /** When OKMS created the credential (ISO 8601). */
     createdAt: string;
+    /** When the certificate expires (ISO 8601). */
     expiredAt: string;
 }
+
+/** The outputs that are not inputs. */
+const CREDENTIAL_REPORTED = [
+    "credentialId",
+    "state",
+    "certificatePem",
+    "privateKeyPem",
+    "fromCsr",
+    "createdAt",
+    "expiredAt",
+] as const;
 
 /** Inputs that reach OKMS: the API can't change a credential, so a change to any of them replaces it. */
 const REPLACE_KEYS = [
@@ -115,6 +138,22 @@ export const CREDENTIAL_RENAMES: lifecycle.Renames = [
 /** Inputs of 0.1, reported when a program still passes them. */
 const RENAMED_INPUTS = { identityURNs: "use identityUrns" };
 
+/** Every output: the inputs, and what OKMS reports (registered under their names: loader.ts). */
+export const CREDENTIAL_OUTPUTS = [...CREDENTIAL_INPUT_KEYS, ...CREDENTIAL_REPORTED] as const;
+
+/** How `Credential` registers (loader.ts). */
+const CREDENTIAL: ResourceKind = { type: "Credential", outputs: CREDENTIAL_OUTPUTS, secrets: ["privateKeyPem"] };
+
+/**
+ * An OKMS access certificate. By default the key pair is generated locally and only a CSR is sent; the
+ * private key is the secret output `privateKeyPem`.
+ */
+export class Credential extends withOutputs<CredentialOutputs>() {
+    constructor(name: string, args: CredentialArgs, opts?: pulumi.CustomResourceOptions) {
+        super(CREDENTIAL, name, { ...args, name: args.name ?? name }, opts);
+    }
+}
+
 const DAY_MS = 86_400_000;
 
 /** Outputs from an API response, over the inputs. */
@@ -124,9 +163,7 @@ function toOutputs(
     privateKeyPem: string | undefined,
     previous?: Record<string, unknown>,
 ): CredentialOutputs {
-    return properties.jsonClean({
-        ...properties.pickInputs(inputs, CREDENTIAL_INPUT_KEYS),
-        okmsId: inputs.okmsId as string,
+    return properties.outputsOver<CredentialOutputs>(inputs, CREDENTIAL_INPUT_KEYS, {
         credentialId: c.id,
         name: c.name,
         identityUrns: c.identityURNs,
@@ -138,7 +175,7 @@ function toOutputs(
         certificateType: (c.certificateType ?? inputs.certificateType) as rules.CertificateType | undefined,
         createdAt: c.createdAt,
         expiredAt: c.expiredAt,
-    }) as CredentialOutputs;
+    });
 }
 
 /** Waits until the credential is READY; ERROR (or any status other than CREATING) fails at once. */
@@ -180,9 +217,7 @@ function credentialRecovery(
     timeoutMs: number,
 ): creation.Recovery<api.CredentialResponse> {
     return {
-        what: "credential",
-        name: body.name,
-        okmsId,
+        target: { what: "credential", name: body.name, okmsId },
         list: () => api.listCredentials(client, okmsId),
         nameOf: (c) => c.name,
         alive: (c) => c.status !== "DELETING",
@@ -286,18 +321,8 @@ function checkRenewal(raw: Record<string, unknown>, out: Record<string, unknown>
 }
 
 /** The dynamic provider of {@link Credential}. One instance per process (`credentialProvider`). */
-export class CredentialProvider implements pulumi.dynamic.ResourceProvider<CredentialInputs, CredentialOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
-    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
-
-    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
-    }
-
-    async check(
-        _olds: CredentialInputs,
-        news: CredentialInputs,
-    ): Promise<pulumi.dynamic.CheckResult<CredentialInputs>> {
+export class CredentialProvider extends stackConfig.ConfiguredProvider<CredentialInputs, CredentialOutputs> {
+    override async check(_olds: CredentialInputs, news: CredentialInputs) {
         const { raw, failures } = lifecycle.validate(schemas.credentialInputsSchema, news, RENAMED_INPUTS);
         const out: Record<string, unknown> = { ...raw };
         // An adopted credential is what it is: nothing to default, nothing to generate.
@@ -311,10 +336,10 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
             failures.push(...(await checkKeySource(raw, out)), ...checkRenewal(raw, out));
         }
         out.readyTimeoutSeconds = raw.readyTimeoutSeconds ?? 120;
-        return lifecycle.checkResult(out, failures, { stack: this.stackConfig });
+        return lifecycle.checkResult<CredentialInputs>(out, failures, { stack: this.stackConfig });
     }
 
-    async diff(_id: string, olds: CredentialOutputs, news: CredentialInputs): Promise<pulumi.dynamic.DiffResult> {
+    override async diff(_id: string, olds: CredentialOutputs, news: CredentialInputs) {
         const o = lifecycle.oldOutputs<Record<string, unknown>>(olds, CREDENTIAL_RENAMES);
         const n = news as Record<string, unknown>;
         const adopting = n.adoptId !== undefined;
@@ -340,7 +365,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         return lifecycle.diffResult(replaces, updates);
     }
 
-    async create(inputs: CredentialInputs): Promise<pulumi.dynamic.CreateResult<CredentialOutputs>> {
+    override async create(inputs: CredentialInputs) {
         const { okmsId, adoptId } = inputs;
         const timeoutMs = inputs.readyTimeoutSeconds * 1000;
         return stackConfig.withClient(this.stackConfig, async (client) => {
@@ -417,7 +442,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         });
     }
 
-    async read(id: string, props?: CredentialOutputs): Promise<pulumi.dynamic.ReadResult<CredentialOutputs>> {
+    override async read(id: string, props?: CredentialOutputs) {
         const p = lifecycle.oldOutputs<Record<string, unknown>>(props, CREDENTIAL_RENAMES);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
@@ -438,11 +463,7 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
         );
     }
 
-    async update(
-        id: string,
-        olds: CredentialOutputs,
-        news: CredentialInputs,
-    ): Promise<pulumi.dynamic.UpdateResult<CredentialOutputs>> {
+    override async update(id: string, olds: CredentialOutputs, news: CredentialInputs) {
         // Only provider-side settings can change in place (everything else replaces): no API call, unless
         // an earlier create was recorded before the certificate was issued (the engine retries such a
         // resource with an update): then finish it, keeping the private key recorded at creation.
@@ -456,10 +477,10 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
                 return { outs: toOutputs(ready, merged, privateKeyPem, o) };
             });
         }
-        return { outs: lifecycle.mergeOutputs(o, news, CREDENTIAL_INPUT_KEYS) };
+        return { outs: lifecycle.mergeOutputs<CredentialOutputs>(o, news, CREDENTIAL_INPUT_KEYS) };
     }
 
-    async delete(id: string, props: CredentialOutputs): Promise<void> {
+    override async delete(id: string, props: CredentialOutputs) {
         const okmsId = lifecycle.oldOutputs<Record<string, unknown>>(props, CREDENTIAL_RENAMES).okmsId;
         if (typeof okmsId !== "string") {
             return;
@@ -472,64 +493,3 @@ export class CredentialProvider implements pulumi.dynamic.ResourceProvider<Crede
 
 /** The one provider instance every `Credential` uses. */
 export const credentialProvider = new CredentialProvider();
-
-/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
-const CREDENTIAL_OUTPUTS = [
-    "credentialId",
-    "identityUrns",
-    "description",
-    "validity",
-    "state",
-    "certificatePem",
-    "privateKeyPem",
-    "fromCsr",
-    "certificateType",
-    "privateKeySource",
-    "createdAt",
-    "expiredAt",
-    "renewBeforeDays",
-    "adoptId",
-] as const satisfies readonly (keyof Credential)[];
-
-/**
- * An OKMS access certificate. By default the key pair is generated locally and only a CSR is sent; the
- * private key is the secret output `privateKeyPem`.
- */
-export class Credential extends LoadedResource {
-    /** The credential id (same as `id`). */
-    declare public readonly credentialId: pulumi.Output<string>;
-    declare public readonly okmsId: pulumi.Output<string>;
-    declare public readonly name: pulumi.Output<string>;
-    declare public readonly identityUrns: pulumi.Output<string[]>;
-    declare public readonly description: pulumi.Output<string | undefined>;
-    declare public readonly validity: pulumi.Output<number | undefined>;
-    /** `CREATING`, `READY`, `EXPIRED`, `DELETING` or `ERROR`, as last read (OVH's `status`). */
-    declare public readonly state: pulumi.Output<rules.CredentialStatus>;
-    /** The client certificate (PEM). */
-    declare public readonly certificatePem: pulumi.Output<string>;
-    /** The certificate's private key (PKCS#8 PEM for a local key). Secret. Absent for `csr` and adopted credentials. */
-    declare public readonly privateKeyPem: pulumi.Output<string | undefined>;
-    declare public readonly fromCsr: pulumi.Output<boolean>;
-    declare public readonly certificateType: pulumi.Output<rules.CertificateType>;
-    declare public readonly privateKeySource: pulumi.Output<PrivateKeySource | undefined>;
-    declare public readonly createdAt: pulumi.Output<string>;
-    /** When the certificate expires (ISO 8601). */
-    declare public readonly expiredAt: pulumi.Output<string>;
-    declare public readonly renewBeforeDays: pulumi.Output<number | undefined>;
-    declare public readonly adoptId: pulumi.Output<string | undefined>;
-
-    constructor(name: string, args: CredentialArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "credentialProvider",
-            "Credential",
-            name,
-            CREDENTIAL_OUTPUTS,
-            {
-                ...args,
-                name: args.name ?? name,
-            },
-            // Secret whatever the caller passes: the private key must never be stored in plain text.
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["privateKeyPem"] }),
-        );
-    }
-}

@@ -254,10 +254,7 @@ function serviceKeyResult(
     key: api.ServiceKeyResponse,
 ): GetServiceKeyResult {
     // ServiceKeyOutputs has an index signature, so its fields are read as plain values here.
-    const out = serviceKey.toOutputs(key, { okmsId }, rules.serviceKeyUrn(client.plate, okmsId, key.id)) as Record<
-        string,
-        unknown
-    >;
+    const out = serviceKey.toOutputs(key, { okmsId }, client.plate) as Record<string, unknown>;
     const fields = ["keyId", "name", "type", "size", "curve", "operations", "context", "state"] as const;
     const more = ["deactivationReason", "createdAt", "iamUrn", "publicKeyJwk", "publicKeyPem"] as const;
     return properties.jsonClean({

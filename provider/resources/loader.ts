@@ -18,14 +18,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/** The resource kinds, named like the provider instances exported by `provider/resources/providers.ts`. */
-export type ProviderKind =
-    | "okmsProvider"
-    | "serviceKeyProvider"
-    | "credentialProvider"
-    | "ciphertextProvider"
-    | "secretProvider"
-    | "secretConfigProvider";
+/** The resources' type names (`pulumi-nodejs:dynamic/okms:<type>` in URNs). */
+export type ResourceType = "Okms" | "ServiceKey" | "Credential" | "Ciphertext" | "Secret" | "SecretConfig";
+
+/** The provider of each type, named like its instance in `provider/resources/providers.ts` (`okmsProvider`). */
+export type ProviderKind = `${Uncapitalize<ResourceType>}Provider`;
+
+/** The provider kind of a resource type. */
+export function providerKind(type: ResourceType): ProviderKind {
+    return `${type.charAt(0).toLowerCase()}${type.slice(1)}Provider` as ProviderKind;
+}
 
 /**
  * The `__provider` text of one kind: a module whose `handler()` returns the installed package's provider
@@ -46,21 +48,49 @@ export function dynamicType(type: string): string {
 }
 
 /**
+ * A resource's public outputs: each field of its `*Outputs` type as a `pulumi.Output`, so that each output is
+ * declared and documented once, on that type. The index signature (the SDK's extra keys) is left out.
+ */
+export type ResourceOutputs<O> = { readonly [K in keyof O as string extends K ? never : K]-?: pulumi.Output<O[K]> };
+
+/** The names of {@link ResourceOutputs}: what a resource must register for each of them to be set. */
+export type OutputName<O> = keyof ResourceOutputs<O> & string;
+
+/**
+ * {@link LoadedResource} typed with the outputs `O`: `class Okms extends withOutputs<OkmsOutputs>()`. No field is
+ * declared in the class: a field would be emitted and overwrite the output the SDK assigns in the constructor.
+ */
+export function withOutputs<O>(): abstract new (
+    ...args: ConstructorParameters<typeof LoadedResource>
+) => LoadedResource & ResourceOutputs<O> {
+    return LoadedResource as never;
+}
+
+/** How a resource class registers: its type (and so its provider), its outputs, and what is always secret. */
+export interface ResourceKind {
+    readonly type: ResourceType;
+    /** Every output name (registered as `undefined` unless the arguments carry it). */
+    readonly outputs: readonly string[];
+    /** Inputs made secret whatever the caller passed, and outputs always stored as secrets. */
+    readonly secrets: readonly string[];
+}
+
+/**
  * A dynamic resource whose `__provider` is {@link providerModule}. `pulumi.dynamic.Resource` would serialize a
- * provider object (and refuses a preset `__provider`), so this registers the same type itself. Each name of
- * `outputs` is registered as `undefined` under `props`: Pulumi makes such a property an output of the resource,
- * which the provider then fills in.
+ * provider object (and refuses a preset `__provider`), so this registers the same type itself. Each output name
+ * is registered as `undefined` under `props`: Pulumi makes such a property an output of the resource, which the
+ * provider then fills in.
  */
 export abstract class LoadedResource extends pulumi.CustomResource {
-    constructor(
-        kind: ProviderKind,
-        type: string,
-        name: string,
-        outputs: readonly string[],
-        props: pulumi.Inputs,
-        opts?: pulumi.CustomResourceOptions,
-    ) {
-        const placeholders = Object.fromEntries(outputs.map((k) => [k, undefined]));
+    constructor(kind: ResourceKind, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+        const inputs: pulumi.Inputs = Object.fromEntries(kind.outputs.map((k) => [k, undefined]));
+        for (const [k, v] of Object.entries(props)) {
+            // Secret inputs are ciphertext in state; the outputs of the same names are marked below.
+            inputs[k] = v !== undefined && kind.secrets.includes(k) ? pulumi.secret(v) : v;
+        }
+        inputs.__provider = providerModule(providerKind(kind.type));
+        const options =
+            kind.secrets.length > 0 ? pulumi.mergeOptions(opts, { additionalSecretOutputs: [...kind.secrets] }) : opts;
         // The SDK stamps four promises per registered property with `new Error().stack`, for its promise-leak
         // report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js transferProperties);
         // under the program's source-map hook that was most of the program's CPU per resource. Frames are
@@ -69,7 +99,7 @@ export abstract class LoadedResource extends pulumi.CustomResource {
         const stackTraceLimit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
         try {
-            super(dynamicType(type), name, { ...placeholders, ...props, __provider: providerModule(kind) }, opts);
+            super(dynamicType(kind.type), name, inputs, options);
         } finally {
             Error.stackTraceLimit = stackTraceLimit;
         }

@@ -17,7 +17,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { LoadedResource } from "./loader";
+import { withOutputs, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -58,7 +58,7 @@ export type OkmsInputs = properties.CheckedInputs<OkmsArgs, "deletionPolicy">;
 
 /** A KMS as OVH reports it: what {@link Okms} outputs over its inputs, and what the lookups return (`getOkms`). */
 export interface OkmsReport {
-    /** The KMS id. */
+    /** The KMS id (same as `id` for an `Okms`). */
     okmsId: string;
     /** Region, lower-case (`eu-west-rbx`). */
     region: string;
@@ -95,13 +95,36 @@ const RENAMED_INPUTS = {
     terminateOnDelete: 'use deletionPolicy: "terminate" (or "retain", the default)',
 };
 
+/** The outputs that are not inputs. */
+const OKMS_REPORTED = [
+    "okmsId",
+    "restEndpoint",
+    "kmipEndpoint",
+    "swaggerEndpoint",
+    "publicCaPem",
+    "iamUrn",
+    "state",
+] as const;
+
+/** Every output: the inputs, and the KMS as OVH reports it (registered under their names: loader.ts). */
+export const OKMS_OUTPUTS = [...OKMS_INPUT_KEYS, ...OKMS_REPORTED] as const;
+
+/** How `Okms` registers (loader.ts). */
+const OKMS: ResourceKind = { type: "Okms", outputs: OKMS_OUTPUTS, secrets: [] };
+
+/** An OVHcloud KMS (ordered, or adopted with `adoptId`). Its outputs are {@link OkmsOutputs}. */
+export class Okms extends withOutputs<OkmsOutputs>() {
+    constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
+        super(OKMS, name, args, opts);
+    }
+}
+
 /** Deadlines (Terraform's). */
 const DEADLINES = { orderMs: 30 * 60_000, visibleMs: 2 * 60_000, displayNameMs: 60_000, terminateMs: 30 * 60_000 };
 
 /** Outputs from an API response, over the inputs (with no inputs: what `getOkms` returns, functions.ts). */
 export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>, plate: string): OkmsOutputs {
-    return properties.jsonClean({
-        ...properties.pickInputs(inputs, OKMS_INPUT_KEYS),
+    return properties.outputsOver<OkmsOutputs>(inputs, OKMS_INPUT_KEYS, {
         okmsId: kms.id,
         region: rules.normalizeRegion(kms.region),
         restEndpoint: kms.restEndpoint,
@@ -112,7 +135,7 @@ export function toOutputs(kms: api.OkmsResource, inputs: Record<string, unknown>
         iamUrn: kms.iam?.urn ?? rules.okmsUrn(plate, kms.id),
         displayName: kms.iam?.displayName ?? undefined,
         state: kms.iam?.state ?? undefined,
-    }) as OkmsOutputs;
+    });
 }
 
 /** Sets the display name and waits until the v2 resource shows it. */
@@ -158,15 +181,8 @@ async function order(client: stackConfig.Client, inputs: OkmsInputs, region: str
 }
 
 /** The dynamic provider of {@link Okms}. One instance per process (`okmsProvider`). */
-export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs, OkmsOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
-    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
-
-    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
-    }
-
-    async check(_olds: OkmsInputs, news: OkmsInputs): Promise<pulumi.dynamic.CheckResult<OkmsInputs>> {
+export class OkmsProvider extends stackConfig.ConfiguredProvider<OkmsInputs, OkmsOutputs> {
+    override async check(_olds: OkmsInputs, news: OkmsInputs) {
         const { raw, failures } = lifecycle.validate(schemas.okmsInputsSchema, news, RENAMED_INPUTS);
         const out: Record<string, unknown> = { ...raw };
         if (raw.region === undefined && raw.adoptId === undefined) {
@@ -180,10 +196,10 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         }
         // No default here: the account's own subsidiary is read when ordering (GET /me).
         out.deletionPolicy = raw.deletionPolicy ?? "retain";
-        return lifecycle.checkResult(out, failures, { stack: this.stackConfig });
+        return lifecycle.checkResult<OkmsInputs>(out, failures, { stack: this.stackConfig });
     }
 
-    async diff(_id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.DiffResult> {
+    override async diff(_id: string, olds: OkmsOutputs, news: OkmsInputs) {
         const o = lifecycle.oldOutputs<Record<string, unknown>>(olds, OKMS_RENAMES);
         const n = news as Record<string, unknown>;
         const replaces: string[] = [];
@@ -205,7 +221,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         return lifecycle.diffResult(replaces, updates);
     }
 
-    async create(inputs: OkmsInputs): Promise<pulumi.dynamic.CreateResult<OkmsOutputs>> {
+    override async create(inputs: OkmsInputs) {
         return stackConfig.withClient(this.stackConfig, async (client) => {
             const { adoptId, region } = inputs;
             let kms: api.OkmsResource;
@@ -227,7 +243,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         });
     }
 
-    async read(id: string, props?: OkmsOutputs): Promise<pulumi.dynamic.ReadResult<OkmsOutputs>> {
+    override async read(id: string, props?: OkmsOutputs) {
         const p = lifecycle.oldOutputs<OkmsOutputs>(props, OKMS_RENAMES);
         const inputs = properties.pickInputs(p, OKMS_INPUT_KEYS) as OkmsOutputs;
         return stackConfig.withClient(
@@ -256,7 +272,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         );
     }
 
-    async update(id: string, olds: OkmsOutputs, news: OkmsInputs): Promise<pulumi.dynamic.UpdateResult<OkmsOutputs>> {
+    override async update(id: string, olds: OkmsOutputs, news: OkmsInputs) {
         const o = lifecycle.oldOutputs<OkmsOutputs>(olds, OKMS_RENAMES);
         if (news.displayName === undefined || news.displayName === o.displayName) {
             const merged = lifecycle.mergeOutputs<OkmsOutputs>(o, news, OKMS_INPUT_KEYS);
@@ -269,7 +285,7 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
         });
     }
 
-    async delete(id: string, props: OkmsOutputs): Promise<void> {
+    override async delete(id: string, props: OkmsOutputs) {
         const p = lifecycle.oldOutputs<Partial<OkmsOutputs>>(props, OKMS_RENAMES);
         if (p.deletionPolicy !== "terminate") {
             // Shown in the CLI: the host's stdout is not hidden.
@@ -292,44 +308,3 @@ export class OkmsProvider implements pulumi.dynamic.ResourceProvider<OkmsInputs,
 
 /** The one provider instance every `Okms` uses. */
 export const okmsProvider = new OkmsProvider();
-
-/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
-const OKMS_OUTPUTS = [
-    "okmsId",
-    "region",
-    "restEndpoint",
-    "kmipEndpoint",
-    "swaggerEndpoint",
-    "publicCaPem",
-    "iamUrn",
-    "displayName",
-    "state",
-    "ovhSubsidiary",
-    "adoptId",
-    "deletionPolicy",
-] as const satisfies readonly (keyof Okms)[];
-
-/** An OVHcloud KMS (ordered, or adopted with `adoptId`). */
-export class Okms extends LoadedResource {
-    /** The KMS id (same as `id`). */
-    declare public readonly okmsId: pulumi.Output<string>;
-    /** Region, lower-case (`eu-west-rbx`). */
-    declare public readonly region: pulumi.Output<string>;
-    /** Data-plane base URL; routes are under `/api/<okmsId>/`. */
-    declare public readonly restEndpoint: pulumi.Output<string>;
-    declare public readonly kmipEndpoint: pulumi.Output<string | undefined>;
-    declare public readonly swaggerEndpoint: pulumi.Output<string | undefined>;
-    /** CA of the data plane's server certificates (trust it in clients). */
-    declare public readonly publicCaPem: pulumi.Output<string>;
-    declare public readonly iamUrn: pulumi.Output<string>;
-    declare public readonly displayName: pulumi.Output<string>;
-    /** `iam.state` (`OK`, `EXPIRED`, ...), when reported. */
-    declare public readonly state: pulumi.Output<string | undefined>;
-    declare public readonly ovhSubsidiary: pulumi.Output<string | undefined>;
-    declare public readonly adoptId: pulumi.Output<string | undefined>;
-    declare public readonly deletionPolicy: pulumi.Output<OkmsDeletionPolicy>;
-
-    constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
-        super("okmsProvider", "Okms", name, OKMS_OUTPUTS, args, opts);
-    }
-}

@@ -192,6 +192,18 @@ export function pickInputs(props: Record<string, unknown>, keys: readonly string
     return jsonClean(out);
 }
 
+/**
+ * A resource's outputs: its recorded inputs (the `keys` of `inputs`), then what the API reports over them,
+ * JSON-clean (`null` and `undefined` fields dropped). Every provider's `toOutputs` is this merge.
+ */
+export function outputsOver<O>(
+    inputs: Record<string, unknown>,
+    keys: readonly string[],
+    reported: Record<string, unknown>,
+): O {
+    return jsonClean({ ...pickInputs(inputs, keys), ...reported }) as O;
+}
+
 /** Milliseconds since the epoch of an ISO date, or undefined. */
 export function parseDate(value: unknown): number | undefined {
     if (typeof value !== "string") {

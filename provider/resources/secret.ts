@@ -20,7 +20,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { LoadedResource } from "./loader";
+import { withOutputs, type ResourceKind } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretRules from "../okms/secretRules";
 import * as secretSchemas from "../okms/secretSchemas";
@@ -82,23 +82,52 @@ export type SecretMetadataInputs = pulumi.Unwrap<SecretMetadataArgs>;
 
 /** Inputs as the provider sees them (after `check`: `data` is an object, `deletionPolicy` set). */
 export type SecretInputs = properties.CheckedInputs<Omit<SecretArgs, "data">, "path" | "deletionPolicy"> & {
+    /** The data of the current version. Secret. */
     data: Record<string, unknown>;
 };
 
-/** Outputs: the inputs (with `metadata` as OKMS reports it) plus the current version's facts. */
+/**
+ * Outputs: the inputs (with `metadata` as OKMS reports it) plus the current version's facts. {@link Secret}'s
+ * public outputs are these fields.
+ */
 export interface SecretOutputs extends SecretInputs {
+    /** The secret's settings as OKMS reports them. */
     metadata: SecretMetadataInputs;
+    /** Number of the current version (1 after creation). */
     currentVersion: number;
+    /** Number of the oldest version kept, when reported. */
     oldestVersion?: number;
+    /** When the secret was created (ISO 8601). */
     createdAt: string;
+    /** When the secret was last written, when reported (ISO 8601). */
     updatedAt?: string;
-    /** State of the current version. */
+    /** State of the current version: `ACTIVE`, `DEACTIVATED` or `DELETED`. */
     state: secretRules.SecretState;
+    /** IAM URN of the secret. */
     iamUrn: string;
 }
 
+/** The outputs that are not inputs. */
+const SECRET_REPORTED = ["currentVersion", "oldestVersion", "createdAt", "updatedAt", "state", "iamUrn"] as const;
+
 /** Input keys (what `read` hands back as `inputs`). */
 export const SECRET_INPUT_KEYS = ["okmsId", "path", "data", "metadata", "cas", "adoptId", "deletionPolicy"] as const;
+
+/** Every output: the inputs, and what OKMS reports (registered under their names: loader.ts). */
+export const SECRET_OUTPUTS = [...SECRET_INPUT_KEYS, ...SECRET_REPORTED] as const;
+
+/** How `Secret` registers (loader.ts). */
+const SECRET: ResourceKind = { type: "Secret", outputs: SECRET_OUTPUTS, secrets: ["data"] };
+
+/**
+ * A secret of the OKMS Secret Manager. Creating one is one POST; a change of `data` is one PUT (a new version);
+ * an unchanged `up` makes no call. `data` never appears in state in plain text.
+ */
+export class Secret extends withOutputs<SecretOutputs>() {
+    constructor(name: string, args: SecretArgs, opts?: pulumi.CustomResourceOptions) {
+        super(SECRET, name, { ...args, path: args.path ?? args.adoptId }, opts);
+    }
+}
 
 /** The metadata fields a `Secret` manages. */
 const METADATA_KEYS = ["casRequired", "maxVersions", "deactivateVersionAfter", "customMetadata"] as const;
@@ -264,15 +293,8 @@ function checkDataText(raw: Record<string, unknown>): pulumi.dynamic.CheckFailur
 }
 
 /** The dynamic provider of {@link Secret}. One instance per process (`secretProvider`). */
-export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInputs, SecretOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
-    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
-
-    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
-    }
-
-    async check(_olds: SecretInputs, news: SecretInputs): Promise<pulumi.dynamic.CheckResult<SecretInputs>> {
+export class SecretProvider extends stackConfig.ConfiguredProvider<SecretInputs, SecretOutputs> {
+    override async check(_olds: SecretInputs, news: SecretInputs) {
         const raw = { ...properties.withoutProvider((news ?? {}) as Record<string, unknown>) };
         const failures = checkDataText(raw);
         if (raw.path === undefined && raw.adoptId !== undefined) {
@@ -312,14 +334,14 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         }
         const out = { ...raw, deletionPolicy: raw.deletionPolicy ?? "delete" };
         // `data` is copied as is (properties.jsonClean would drop the nulls inside it).
-        return lifecycle.checkResult(out, failures, {
+        return lifecycle.checkResult<SecretInputs>(out, failures, {
             stack: this.stackConfig,
             secretFields: ["data"],
             verbatim: ["data"],
         });
     }
 
-    async diff(_id: string, olds: SecretOutputs, news: SecretInputs): Promise<pulumi.dynamic.DiffResult> {
+    override async diff(_id: string, olds: SecretOutputs, news: SecretInputs) {
         const o = lifecycle.oldOutputs<Record<string, unknown>>(olds);
         const n = news as Record<string, unknown>;
         const replaces = ["okmsId", "path"].filter((k) => properties.inputChanged(o, n, k));
@@ -335,7 +357,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         return lifecycle.diffResult(replaces, updates);
     }
 
-    async create(inputs: SecretInputs): Promise<pulumi.dynamic.CreateResult<SecretOutputs>> {
+    override async create(inputs: SecretInputs) {
         return stackConfig.withClient(this.stackConfig, async (client) => {
             const { okmsId, path } = inputs;
             const urn = secretRules.secretUrn(client.plate, okmsId, path);
@@ -472,7 +494,7 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         return outs;
     }
 
-    async read(id: string, props?: SecretOutputs): Promise<pulumi.dynamic.ReadResult<SecretOutputs>> {
+    override async read(id: string, props?: SecretOutputs) {
         const p = lifecycle.oldOutputs<SecretOutputs>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
@@ -495,17 +517,13 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
         );
     }
 
-    async update(
-        _id: string,
-        olds: SecretOutputs,
-        news: SecretInputs,
-    ): Promise<pulumi.dynamic.UpdateResult<SecretOutputs>> {
+    override async update(_id: string, olds: SecretOutputs, news: SecretInputs) {
         return stackConfig.withClient(this.stackConfig, async (client) => ({
             outs: await this.converge(client, lifecycle.oldOutputs<SecretOutputs>(olds), news),
         }));
     }
 
-    async delete(id: string, props: SecretOutputs): Promise<void> {
+    override async delete(id: string, props: SecretOutputs) {
         const p = lifecycle.oldOutputs<Partial<SecretOutputs>>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
@@ -529,58 +547,3 @@ export class SecretProvider implements pulumi.dynamic.ResourceProvider<SecretInp
 
 /** The one provider instance every `Secret` uses. */
 export const secretProvider = new SecretProvider();
-
-/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
-const SECRET_OUTPUTS = [
-    "metadata",
-    "currentVersion",
-    "oldestVersion",
-    "createdAt",
-    "updatedAt",
-    "state",
-    "iamUrn",
-    "cas",
-    "adoptId",
-    "deletionPolicy",
-] as const satisfies readonly (keyof Secret)[];
-
-/**
- * A secret of the OKMS Secret Manager. Creating one is one POST; a change of `data` is one PUT (a new version);
- * an unchanged `up` makes no call. `data` never appears in state in plain text.
- */
-export class Secret extends LoadedResource {
-    declare public readonly okmsId: pulumi.Output<string>;
-    /** The secret's path (same as `id`). */
-    declare public readonly path: pulumi.Output<string>;
-    /** The data of the current version. Secret. */
-    declare public readonly data: pulumi.Output<Record<string, unknown>>;
-    /** The secret's settings as OKMS reports them. */
-    declare public readonly metadata: pulumi.Output<SecretMetadataInputs>;
-    /** Number of the current version (1 after creation). */
-    declare public readonly currentVersion: pulumi.Output<number>;
-    declare public readonly oldestVersion: pulumi.Output<number | undefined>;
-    declare public readonly createdAt: pulumi.Output<string>;
-    declare public readonly updatedAt: pulumi.Output<string | undefined>;
-    /** State of the current version: `ACTIVE`, `DEACTIVATED` or `DELETED`. */
-    declare public readonly state: pulumi.Output<secretRules.SecretState>;
-    declare public readonly iamUrn: pulumi.Output<string>;
-    declare public readonly cas: pulumi.Output<number | undefined>;
-    declare public readonly adoptId: pulumi.Output<string | undefined>;
-    declare public readonly deletionPolicy: pulumi.Output<secretRules.SecretDeletionPolicy>;
-
-    constructor(name: string, args: SecretArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "secretProvider",
-            "Secret",
-            name,
-            SECRET_OUTPUTS,
-            {
-                ...args,
-                path: args.path ?? args.adoptId,
-                // Secret whether or not the caller marked it: inputs and outputs are then ciphertext in state.
-                data: pulumi.secret(args.data),
-            },
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["data"] }),
-        );
-    }
-}

@@ -19,7 +19,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { LoadedResource } from "./loader";
+import { withOutputs, type ResourceKind } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretSchemas from "../okms/secretSchemas";
 
@@ -43,11 +43,36 @@ export type SecretConfigInputs = properties.CheckedInputs<SecretConfigArgs>;
 
 /** Outputs: the KMS's effective settings, and the ones found before this resource changed them. */
 export interface SecretConfigOutputs extends SecretConfigInputs {
+    /** Effective value on the KMS. */
     casRequired: boolean;
+    /** Effective value on the KMS. */
     maxVersions: number;
+    /** Effective value on the KMS. */
     deactivateVersionAfter: string;
-    /** What the managed settings were before the first change: put back on destroy. */
+    /** The managed settings' values before this resource changed them (restored on destroy). */
     previous: SecretConfigValues;
+}
+
+/** Every output: the KMS's id and effective settings, and the ones found before (loader.ts registers them). */
+export const SECRET_CONFIG_OUTPUTS = [
+    "okmsId",
+    "casRequired",
+    "maxVersions",
+    "deactivateVersionAfter",
+    "previous",
+] as const;
+
+/** How `SecretConfig` registers (loader.ts). */
+const SECRET_CONFIG: ResourceKind = { type: "SecretConfig", outputs: SECRET_CONFIG_OUTPUTS, secrets: [] };
+
+/**
+ * The Secret Manager's defaults for one KMS. Only the settings given are managed; destroying the resource puts
+ * them back to what they were before it changed them. Its outputs are {@link SecretConfigOutputs}.
+ */
+export class SecretConfig extends withOutputs<SecretConfigOutputs>() {
+    constructor(name: string, args: SecretConfigArgs, opts?: pulumi.CustomResourceOptions) {
+        super(SECRET_CONFIG, name, args, opts);
+    }
 }
 
 /** The settings (the inputs besides `okmsId`). */
@@ -73,22 +98,13 @@ function effective(res: secretApi.SecretConfigResponse): SecretConfigValues {
 }
 
 /** The dynamic provider of {@link SecretConfig}. */
-export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<SecretConfigInputs, SecretConfigOutputs> {
-    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
-
-    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
-    }
-
-    async check(
-        _olds: SecretConfigInputs,
-        news: SecretConfigInputs,
-    ): Promise<pulumi.dynamic.CheckResult<SecretConfigInputs>> {
+export class SecretConfigProvider extends stackConfig.ConfiguredProvider<SecretConfigInputs, SecretConfigOutputs> {
+    override async check(_olds: SecretConfigInputs, news: SecretConfigInputs) {
         const { raw, failures } = lifecycle.validate(secretSchemas.secretConfigInputsSchema, news);
-        return lifecycle.checkResult(raw, failures, { stack: this.stackConfig });
+        return lifecycle.checkResult<SecretConfigInputs>(raw, failures, { stack: this.stackConfig });
     }
 
-    async diff(_id: string, olds: SecretConfigOutputs, news: SecretConfigInputs): Promise<pulumi.dynamic.DiffResult> {
+    override async diff(_id: string, olds: SecretConfigOutputs, news: SecretConfigInputs) {
         const o = lifecycle.oldOutputs<Record<string, unknown>>(olds);
         const n = news as Record<string, unknown>;
         const replaces = properties.inputChanged(o, n, "okmsId") ? ["okmsId"] : [];
@@ -96,7 +112,7 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
         return lifecycle.diffResult(replaces, updates);
     }
 
-    async create(inputs: SecretConfigInputs): Promise<pulumi.dynamic.CreateResult<SecretConfigOutputs>> {
+    override async create(inputs: SecretConfigInputs) {
         return stackConfig.withClient(this.stackConfig, async (client) => {
             const before = await secretApi.getSecretConfig(client, inputs.okmsId);
             const previous: SecretConfigValues = {};
@@ -115,7 +131,7 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
         });
     }
 
-    async read(id: string, props?: SecretConfigOutputs): Promise<pulumi.dynamic.ReadResult<SecretConfigOutputs>> {
+    override async read(id: string, props?: SecretConfigOutputs) {
         const p = lifecycle.oldOutputs<Partial<SecretConfigOutputs>>(props);
         const okmsId = typeof p.okmsId === "string" ? p.okmsId : id;
         return stackConfig.withClient(this.stackConfig, async (client) => {
@@ -137,11 +153,7 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
         });
     }
 
-    async update(
-        _id: string,
-        olds: SecretConfigOutputs,
-        news: SecretConfigInputs,
-    ): Promise<pulumi.dynamic.UpdateResult<SecretConfigOutputs>> {
+    override async update(_id: string, olds: SecretConfigOutputs, news: SecretConfigInputs) {
         const o = lifecycle.oldOutputs<SecretConfigOutputs>(olds);
         const previous: SecretConfigValues = { ...(o.previous ?? {}) };
         for (const key of SETTING_KEYS) {
@@ -160,7 +172,7 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
         });
     }
 
-    async delete(id: string, props: SecretConfigOutputs): Promise<void> {
+    override async delete(id: string, props: SecretConfigOutputs) {
         const p = lifecycle.oldOutputs<Partial<SecretConfigOutputs>>(props);
         const okmsId = typeof p.okmsId === "string" ? p.okmsId : id;
         const previous = (p.previous ?? {}) as SecretConfigValues;
@@ -176,31 +188,3 @@ export class SecretConfigProvider implements pulumi.dynamic.ResourceProvider<Sec
 
 /** The one provider instance every `SecretConfig` uses. */
 export const secretConfigProvider = new SecretConfigProvider();
-
-/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
-const SECRET_CONFIG_OUTPUTS = [
-    "casRequired",
-    "maxVersions",
-    "deactivateVersionAfter",
-    "previous",
-] as const satisfies readonly (keyof SecretConfig)[];
-
-/**
- * The Secret Manager's defaults for one KMS. Only the settings given are managed; destroying the resource puts
- * them back to what they were before it changed them.
- */
-export class SecretConfig extends LoadedResource {
-    declare public readonly okmsId: pulumi.Output<string>;
-    /** Effective value on the KMS. */
-    declare public readonly casRequired: pulumi.Output<boolean>;
-    /** Effective value on the KMS. */
-    declare public readonly maxVersions: pulumi.Output<number>;
-    /** Effective value on the KMS. */
-    declare public readonly deactivateVersionAfter: pulumi.Output<string>;
-    /** The managed settings' values before this resource changed them (restored on destroy). */
-    declare public readonly previous: pulumi.Output<SecretConfigValues>;
-
-    constructor(name: string, args: SecretConfigArgs, opts?: pulumi.CustomResourceOptions) {
-        super("secretConfigProvider", "SecretConfig", name, SECRET_CONFIG_OUTPUTS, args, opts);
-    }
-}

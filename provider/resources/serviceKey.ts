@@ -17,7 +17,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { LoadedResource } from "./loader";
+import { withOutputs, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -107,16 +107,31 @@ export interface ServiceKeyArgs {
 /** Inputs as the provider sees them (after `check`, which sets `state` and `deletionPolicy`). */
 export type ServiceKeyInputs = properties.CheckedInputs<ServiceKeyArgs, "name" | "state" | "deletionPolicy">;
 
-/** Outputs: the inputs plus what OKMS reports. */
+/**
+ * Outputs: the inputs plus what OKMS reports; `type` and `operations` always set (OKMS's or, where it reports
+ * none, the inputs'). {@link ServiceKey}'s public outputs are these fields.
+ */
 // `Omit` of ServiceKeyInputs itself would keep only its index signature: the Args are omitted from instead.
-export interface ServiceKeyOutputs extends properties.CheckedInputs<Omit<ServiceKeyArgs, "state">, "name"> {
+export interface ServiceKeyOutputs extends properties.CheckedInputs<
+    Omit<ServiceKeyArgs, "state">,
+    "name" | "type" | "operations" | "deletionPolicy"
+> {
+    /** The key id (same as `id`). */
     keyId: string;
+    /** When OKMS created the key (ISO 8601). */
     createdAt: string;
+    /** The key's state as OKMS reports it (`ACTIVE`, `DEACTIVATED`, ...). */
     state: rules.KeyState;
-    iamUrn?: string;
+    /** IAM URN of the key (`urn:v1:<plate>:resource:okms:<okmsId>/serviceKey/<keyId>`). */
+    iamUrn: string;
+    /** Public key of RSA/EC keys as a JWK; absent for `oct`. */
     publicKeyJwk?: Record<string, unknown>;
+    /** Public key of RSA/EC keys as SPKI PEM; absent for `oct`. */
     publicKeyPem?: string;
 }
+
+/** The outputs that are not inputs. */
+const SERVICE_KEY_REPORTED = ["keyId", "createdAt", "state", "iamUrn", "publicKeyJwk", "publicKeyPem"] as const;
 
 /** Attributes the API can't change: a change replaces the key. */
 const SPEC_KEYS = ["type", "size", "curve", "operations", "context"] as const;
@@ -132,6 +147,22 @@ export const SERVICE_KEY_INPUT_KEYS = [
     "adoptId",
     "deletionPolicy",
 ] as const;
+
+/** Every output: the inputs, and what OKMS reports (registered under their names: loader.ts). */
+export const SERVICE_KEY_OUTPUTS = [...SERVICE_KEY_INPUT_KEYS, ...SERVICE_KEY_REPORTED] as const;
+
+/** How `ServiceKey` registers (loader.ts). */
+const SERVICE_KEY: ResourceKind = { type: "ServiceKey", outputs: SERVICE_KEY_OUTPUTS, secrets: ["importJwk"] };
+
+/**
+ * An OKMS service key. Creating one is one POST plus one GET (for the public key and IAM URN); `importJwk`
+ * imports your own key material; `adoptId` takes over an existing key.
+ */
+export class ServiceKey extends withOutputs<ServiceKeyOutputs>() {
+    constructor(name: string, args: ServiceKeyArgs, opts?: pulumi.CustomResourceOptions) {
+        super(SERVICE_KEY, name, { ...args, name: args.name ?? name }, opts);
+    }
+}
 
 /** The private members a JWK must carry to be imported. */
 const REQUIRED_JWK_MEMBERS: Record<rules.KeyType, readonly string[]> = {
@@ -177,17 +208,15 @@ function publicPemFromJwk(jwk: Record<string, unknown>): string | undefined {
     return nodeCrypto.createPublicKey({ key, format: "jwk" }).export({ type: "spki", format: "pem" }).toString();
 }
 
-/** Outputs from an API response, over the inputs. */
+/** Outputs from an API response, over the inputs (`plate`: the account's region, for a URN OKMS omits). */
 export function toOutputs(
     key: api.ServiceKeyResponse,
     inputs: Record<string, unknown>,
-    derivedUrn?: string,
+    plate: string,
 ): ServiceKeyOutputs {
     const jwk = key.type !== "oct" ? key.keys?.[0] : undefined;
     const publicKeyJwk = jwk ? properties.jsonClean(jwk) : undefined;
-    return properties.jsonClean({
-        ...properties.pickInputs(inputs, SERVICE_KEY_INPUT_KEYS),
-        okmsId: inputs.okmsId as string,
+    return properties.outputsOver<ServiceKeyOutputs>(inputs, SERVICE_KEY_INPUT_KEYS, {
         keyId: key.id,
         name: key.name,
         type: key.type,
@@ -201,9 +230,11 @@ export function toOutputs(
         state: key.state as rules.KeyState,
         deactivationReason: inputs.deactivationReason as rules.DeactivationReason | undefined,
         createdAt: key.createdAt,
-        iamUrn: key.iam?.urn ?? derivedUrn,
+        // `iam` is absent from the POST's answer and may be null (okms.serviceKey.ResponseWithIAM): derived then.
+        iamUrn: key.iam?.urn ?? rules.serviceKeyUrn(plate, inputs.okmsId as string, key.id),
         publicKeyJwk,
         publicKeyPem: publicKeyJwk ? publicPemFromJwk(publicKeyJwk) : undefined,
+        // `okmsId` and `deletionPolicy` (and, for a resource, `operations`) are the checked inputs'.
     });
 }
 
@@ -246,9 +277,7 @@ function keyRecovery(
         operations: imported ? undefined : body.operations,
     };
     return {
-        what: "service key",
-        name: body.name,
-        okmsId,
+        target: { what: "service key", name: body.name, okmsId },
         list: () => api.listServiceKeys(client, okmsId),
         nameOf: (k) => k.name,
         alive: (k) => !k.state.startsWith("DESTROYED"),
@@ -419,12 +448,12 @@ async function finishKey(
         // symmetric key costs one call, an asymmetric one a POST and a GET.
         const complete = Object.keys(update).length === 0 && (inputs.adoptId !== undefined || created.type === "oct");
         const key = complete ? created : await api.getServiceKey(client, okmsId, id, "JWK");
-        return { id, outs: toOutputs(key, inputs, rules.serviceKeyUrn(client.plate, okmsId, id)) };
+        return { id, outs: toOutputs(key, inputs, client.plate) };
     } catch (e) {
         throw creation.createdButFailed(
             `service key ${id} was created in KMS ${okmsId} but setting it up failed`,
             id,
-            toOutputs(created, inputs),
+            toOutputs(created, inputs, client.plate),
             inputs,
             e,
         );
@@ -451,18 +480,8 @@ function creationBody(inputs: ServiceKeyInputs): api.ServiceKeyCreation & { name
 }
 
 /** The dynamic provider of {@link ServiceKey}. One instance per process (`serviceKeyProvider`). */
-export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<ServiceKeyInputs, ServiceKeyOutputs> {
-    /** `ovh:*` stack config, set by `configure` in the provider host (never serialized: see stackConfig.ts). */
-    declare private stackConfig: stackConfig.OvhStackConfig | undefined;
-
-    async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-        this.stackConfig = stackConfig.snapshotStackConfig(req.config);
-    }
-
-    async check(
-        _olds: ServiceKeyInputs,
-        news: ServiceKeyInputs,
-    ): Promise<pulumi.dynamic.CheckResult<ServiceKeyInputs>> {
+export class ServiceKeyProvider extends stackConfig.ConfiguredProvider<ServiceKeyInputs, ServiceKeyOutputs> {
+    override async check(_olds: ServiceKeyInputs, news: ServiceKeyInputs) {
         const v = lifecycle.validate(schemas.serviceKeyInputsSchema, news);
         const out: Record<string, unknown> = { ...v.raw };
         // Each rule runs whatever else is wrong (on well-formed fields), so one mistake never hides another.
@@ -481,10 +500,13 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         }
         out.deletionPolicy = v.raw.deletionPolicy ?? "delete";
         // A private JWK is secret: no failure may make the engine print it.
-        return lifecycle.checkResult(out, failures, { stack: this.stackConfig, secretFields: ["importJwk"] });
+        return lifecycle.checkResult<ServiceKeyInputs>(out, failures, {
+            stack: this.stackConfig,
+            secretFields: ["importJwk"],
+        });
     }
 
-    async diff(_id: string, olds: ServiceKeyOutputs, news: ServiceKeyInputs): Promise<pulumi.dynamic.DiffResult> {
+    override async diff(_id: string, olds: ServiceKeyOutputs, news: ServiceKeyInputs) {
         const o = lifecycle.oldOutputs<Record<string, unknown>>(olds);
         const n = news as Record<string, unknown>;
         // An adopted key's attributes are whatever the key has unless the inputs pin them.
@@ -506,7 +528,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         return lifecycle.diffResult(replaces, updates);
     }
 
-    async create(inputs: ServiceKeyInputs): Promise<pulumi.dynamic.CreateResult<ServiceKeyOutputs>> {
+    override async create(inputs: ServiceKeyInputs) {
         return stackConfig.withClient(this.stackConfig, async (client) => {
             const { okmsId, adoptId } = inputs;
             if (adoptId !== undefined) {
@@ -535,7 +557,7 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
         });
     }
 
-    async read(id: string, props?: ServiceKeyOutputs): Promise<pulumi.dynamic.ReadResult<ServiceKeyOutputs>> {
+    override async read(id: string, props?: ServiceKeyOutputs) {
         const p = lifecycle.oldOutputs<Record<string, unknown>>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
@@ -551,29 +573,25 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
                 }
                 // Props show what the key is now (a name or state changed elsewhere); inputs stay the user's, so
                 // the next `up` sees the drift and repairs it.
-                return { id, props: toOutputs(key, inputs), inputs: inputs as ServiceKeyOutputs };
+                return { id, props: toOutputs(key, inputs, client.plate), inputs: inputs as ServiceKeyOutputs };
             },
         );
     }
 
-    async update(
-        id: string,
-        olds: ServiceKeyOutputs,
-        news: ServiceKeyInputs,
-    ): Promise<pulumi.dynamic.UpdateResult<ServiceKeyOutputs>> {
+    override async update(id: string, olds: ServiceKeyOutputs, news: ServiceKeyInputs) {
         const o = lifecycle.oldOutputs<ServiceKeyOutputs>(olds);
         const body = keyUpdate(o, news);
         if (Object.keys(body).length === 0) {
-            return { outs: lifecycle.mergeOutputs(o, news, SERVICE_KEY_INPUT_KEYS) };
+            return { outs: lifecycle.mergeOutputs<ServiceKeyOutputs>(o, news, SERVICE_KEY_INPUT_KEYS) };
         }
         return stackConfig.withClient(this.stackConfig, async (client) => {
             await api.updateServiceKey(client, news.okmsId, id, body);
             const key = await api.getServiceKey(client, news.okmsId, id, "JWK");
-            return { outs: toOutputs(key, news) };
+            return { outs: toOutputs(key, news, client.plate) };
         });
     }
 
-    async delete(id: string, props: ServiceKeyOutputs): Promise<void> {
+    override async delete(id: string, props: ServiceKeyOutputs) {
         const p = lifecycle.oldOutputs<Record<string, unknown>>(props);
         const okmsId = p.okmsId;
         if (typeof okmsId !== "string") {
@@ -613,66 +631,3 @@ export class ServiceKeyProvider implements pulumi.dynamic.ResourceProvider<Servi
 
 /** The one provider instance every `ServiceKey` uses (serialized once per program run). */
 export const serviceKeyProvider = new ServiceKeyProvider();
-
-/** The outputs the arguments may not carry: registered as `undefined` under them (LoadedResource, loader.ts). */
-const SERVICE_KEY_OUTPUTS = [
-    "keyId",
-    "type",
-    "size",
-    "curve",
-    "operations",
-    "context",
-    "state",
-    "deactivationReason",
-    "createdAt",
-    "iamUrn",
-    "publicKeyJwk",
-    "publicKeyPem",
-    "importJwk",
-    "adoptId",
-    "deletionPolicy",
-] as const satisfies readonly (keyof ServiceKey)[];
-
-/**
- * An OKMS service key. Creating one is one POST plus one GET (for the public key and IAM URN); `importJwk`
- * imports your own key material; `adoptId` takes over an existing key.
- */
-export class ServiceKey extends LoadedResource {
-    /** The key id (same as `id`). */
-    declare public readonly keyId: pulumi.Output<string>;
-    declare public readonly okmsId: pulumi.Output<string>;
-    declare public readonly name: pulumi.Output<string>;
-    declare public readonly type: pulumi.Output<rules.KeyType>;
-    /** Bits; absent for EC keys (the curve defines it). */
-    declare public readonly size: pulumi.Output<number | undefined>;
-    declare public readonly curve: pulumi.Output<rules.KeyCurve | undefined>;
-    declare public readonly operations: pulumi.Output<rules.KeyOperation[]>;
-    declare public readonly context: pulumi.Output<string | undefined>;
-    /** The key's state as OKMS reports it (`ACTIVE`, `DEACTIVATED`, ...). */
-    declare public readonly state: pulumi.Output<rules.KeyState>;
-    declare public readonly deactivationReason: pulumi.Output<rules.DeactivationReason | undefined>;
-    declare public readonly createdAt: pulumi.Output<string>;
-    declare public readonly iamUrn: pulumi.Output<string>;
-    /** Public key of RSA/EC keys as a JWK; absent for `oct`. */
-    declare public readonly publicKeyJwk: pulumi.Output<Record<string, unknown> | undefined>;
-    /** Public key of RSA/EC keys as SPKI PEM; absent for `oct`. */
-    declare public readonly publicKeyPem: pulumi.Output<string | undefined>;
-    declare public readonly importJwk: pulumi.Output<ImportJwk | undefined>;
-    declare public readonly adoptId: pulumi.Output<string | undefined>;
-    declare public readonly deletionPolicy: pulumi.Output<ServiceKeyDeletionPolicy>;
-
-    constructor(name: string, args: ServiceKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            "serviceKeyProvider",
-            "ServiceKey",
-            name,
-            SERVICE_KEY_OUTPUTS,
-            {
-                ...args,
-                name: args.name ?? name,
-            },
-            // importJwk stays secret through annotateSecrets when given as a secret; this makes sure of it.
-            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["importJwk"] }),
-        );
-    }
-}

@@ -24,6 +24,27 @@ export function ovhConfigKeys(): string[] {
 export type OvhStackConfig = Record<string, string>;
 
 /**
+ * What every provider that calls OVH shares: the `ovh:*` stack config, snapshotted by `configure` in the
+ * provider host (the host calls it before any other method), so no credential is ever in `__provider`. The
+ * methods are declared here so that each provider's are checked against `dynamic.ResourceProvider`.
+ */
+export abstract class ConfiguredProvider<I, O> implements dynamic.ResourceProvider<I, O> {
+    /** The `ovh:*` stack config; `undefined` before `configure` (then the environment and ovh.conf answer). */
+    declare protected stackConfig: OvhStackConfig | undefined;
+
+    check?(olds: I, news: I): Promise<dynamic.CheckResult<I>>;
+    diff?(id: string, olds: O, news: I): Promise<dynamic.DiffResult>;
+    abstract create(inputs: I): Promise<dynamic.CreateResult<O>>;
+    read?(id: string, props?: O): Promise<dynamic.ReadResult<O>>;
+    update?(id: string, olds: O, news: I): Promise<dynamic.UpdateResult<O>>;
+    delete?(id: string, props: O): Promise<void>;
+
+    async configure(req: dynamic.ConfigureRequest): Promise<void> {
+        this.stackConfig = snapshotStackConfig(req.config);
+    }
+}
+
+/**
  * Copies the `ovh:*` keys out of a `configure()` request. Called inside `configure`, i.e. in the host process
  * after deserialization, so the values never reach `__provider`.
  */

@@ -45,7 +45,7 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
                     endpoint: k.restEndpoint,
                     okmsId: k.okmsId,
                     caPem: k.publicCaPem ?? "",
-                    certificatePem,
+                    certificatePem: certificatePem ?? "",
                     privateKeyPem: privateKeyPem ?? "",
                 }));
             // A plain string on purpose: Ciphertext makes it secret itself.
