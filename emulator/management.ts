@@ -22,6 +22,7 @@ import {
     type KeyCurve,
     type KeyOperation,
     type KeyState,
+    type KeySpecRequest,
     type KeyType,
 } from "./rules";
 import { declaredFieldError } from "./contract";
@@ -369,7 +370,7 @@ export function resolveKeyMaterial(body: KeyCreation): ResolvedKeyMaterial {
     return { type: spec.type, size: spec.size, curve, operations: spec.operations as KeyOperation[], jwk };
 }
 
-function checkSpec(spec: { type: KeyType; size?: number | null; curve?: string | null; operations: string[] }) {
+function checkSpec(spec: KeySpecRequest) {
     const violations = keySpecProblems(spec);
     const first = violations[0];
     if (first !== undefined) {
