@@ -34,7 +34,17 @@ import {
     type RequestContext,
     type RouteDef,
 } from "./context";
-import { ApiError, badRequest, isoSeconds, notFound, paginate, validate, type FieldRule, type Reply } from "./http";
+import {
+    ApiError,
+    badRequest,
+    isoSeconds,
+    notFound,
+    paginate,
+    pick,
+    validate,
+    type FieldRule,
+    type Reply,
+} from "./http";
 import { KeyMaterialError, generateKeyMaterial, importJwk, publicJwk, publicPem } from "./keys";
 import {
     credentialStatus,
@@ -93,14 +103,10 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
  */
 function keyView(k: StoredServiceKey): Record<string, unknown> {
     return {
-        id: k.id,
-        name: k.name,
-        type: k.type,
+        ...pick(k, ["id", "name", "type", "state", "createdAt"]),
         size: k.sparse === true || k.type === "EC" ? null : k.size,
         curve: k.sparse === true || k.type !== "EC" ? null : k.curve,
         operations: k.sparse === true ? null : k.operations,
-        state: k.state,
-        createdAt: k.createdAt,
     };
 }
 
