@@ -255,3 +255,11 @@ export function paginate<T>(req: IncomingMessage, items: readonly T[]): Reply {
 export function isoSeconds(ms: number): string {
     return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
+
+/**
+ * The named fields of a stored record, as they are: what a view returns unchanged, so that the view spells out
+ * only what it computes (emulator/management.ts, emulator/secrets/management.ts).
+ */
+export function pick<T extends object, K extends keyof T>(record: T, keys: readonly K[]): Pick<T, K> {
+    return Object.fromEntries(keys.map((k) => [k, record[k]])) as Pick<T, K>;
+}

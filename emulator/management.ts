@@ -22,6 +22,7 @@ import {
     type KeyCurve,
     type KeyOperation,
     type KeyState,
+    type KeySpecRequest,
     type KeyType,
 } from "./rules";
 import { declaredFieldError } from "./contract";
@@ -33,7 +34,17 @@ import {
     type RequestContext,
     type RouteDef,
 } from "./context";
-import { ApiError, badRequest, isoSeconds, notFound, paginate, validate, type FieldRule, type Reply } from "./http";
+import {
+    ApiError,
+    badRequest,
+    isoSeconds,
+    notFound,
+    paginate,
+    pick,
+    validate,
+    type FieldRule,
+    type Reply,
+} from "./http";
 import { KeyMaterialError, generateKeyMaterial, importJwk, publicJwk, publicPem } from "./keys";
 import {
     credentialStatus,
@@ -92,14 +103,10 @@ export function okmsView(ctx: EmulatorContext, state: EmulatorState, okms: Store
  */
 function keyView(k: StoredServiceKey): Record<string, unknown> {
     return {
-        id: k.id,
-        name: k.name,
-        type: k.type,
+        ...pick(k, ["id", "name", "type", "state", "createdAt"]),
         size: k.sparse === true || k.type === "EC" ? null : k.size,
         curve: k.sparse === true || k.type !== "EC" ? null : k.curve,
         operations: k.sparse === true ? null : k.operations,
-        state: k.state,
-        createdAt: k.createdAt,
     };
 }
 
@@ -369,7 +376,7 @@ export function resolveKeyMaterial(body: KeyCreation): ResolvedKeyMaterial {
     return { type: spec.type, size: spec.size, curve, operations: spec.operations as KeyOperation[], jwk };
 }
 
-function checkSpec(spec: { type: KeyType; size?: number | null; curve?: string | null; operations: string[] }) {
+function checkSpec(spec: KeySpecRequest) {
     const violations = keySpecProblems(spec);
     const first = violations[0];
     if (first !== undefined) {

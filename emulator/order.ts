@@ -86,6 +86,8 @@ const displayNameSchema = z.object({
     displayName: z.string({ error: "displayName must be a string" }).max(255, "displayName is too long"),
 });
 const confirmSchema = z.object({ token: z.string({ error: "token is required" }) });
+// `POST /services/{serviceId}/terminate` declares no body parameter (spec/ovh/services.json): anything is ignored.
+const noBodySchema = z.unknown();
 
 function checkRegion(value: string): void {
     if (!REGIONS.includes(value)) {
@@ -121,20 +123,20 @@ function getService(state: EmulatorState, serviceId: string): StoredService {
     return service;
 }
 
+/** What a route changes on one `/1.0/services/{serviceId}` service, given its validated body. */
+type ServiceChange<B> = (s: EmulatorState, service: StoredService, body: B, ctx: EmulatorContext) => Reply;
+
 /**
- * A change of one `/1.0/services/{serviceId}` service: the service must exist and not be terminated before the
- * body is read (`validate`: OVH answers 404/460 first), then `change` runs on it in one state mutation.
+ * The handler of a change of one `/1.0/services/{serviceId}` service: the service must exist and not be
+ * terminated before the body is read (OVH answers 404/460 first), then `change` runs on it in one state mutation.
  */
-async function changeService<B>(
-    rc: RequestContext,
-    ctx: EmulatorContext,
-    validate: () => B,
-    change: (s: EmulatorState, service: StoredService, body: B) => Reply,
-): Promise<Reply> {
-    const serviceId = rc.params.serviceId ?? "";
-    getService(ctx.store.state, serviceId);
-    const body = validate();
-    return ctx.store.mutate((s) => change(s, getService(s, serviceId), body));
+function serviceChange<B>(schema: z.ZodType<B>, change: ServiceChange<B>) {
+    return async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
+        const serviceId = rc.params.serviceId ?? "";
+        getService(ctx.store.state, serviceId);
+        const body = validate(schema, rc.body ?? {});
+        return ctx.store.mutate((s) => change(s, getService(s, serviceId), body, ctx));
+    };
 }
 
 function cartView(cart: StoredCart) {
@@ -649,70 +651,46 @@ const getServicesByServiceId = (rc: RequestContext, { ctx }: OrderEnv): Reply =>
     };
 };
 
-/** `PUT /1.0/services/{serviceId}`. */
-const putServicesByServiceId = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
-    return changeService(
-        rc,
-        ctx,
-        () => validate(displayNameSchema, rc.body ?? {}),
-        (s, service, body) => {
-            service.displayName = body.displayName;
-            const okms = s.okms[service.resourceName];
-            if (okms !== undefined) {
-                // The v2 resource sees the new name only after a propagation delay, as on OVH.
-                okms.pendingDisplayName = {
-                    value: body.displayName,
-                    visibleAt: ctx.now() + ctx.settings.displayNamePropagationMs,
-                };
-            }
-            return { body: null };
-        },
-    );
+/** `PUT /1.0/services/{serviceId}`: the v2 resource sees the new name only after a propagation delay, as on OVH. */
+const rename: ServiceChange<z.infer<typeof displayNameSchema>> = (s, service, body, ctx) => {
+    service.displayName = body.displayName;
+    const okms = s.okms[service.resourceName];
+    if (okms !== undefined) {
+        okms.pendingDisplayName = {
+            value: body.displayName,
+            visibleAt: ctx.now() + ctx.settings.displayNamePropagationMs,
+        };
+    }
+    return { body: null };
 };
 
-/** `POST /1.0/services/{serviceId}/terminate`. */
-const postServicesByServiceIdTerminate = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
-    return changeService(
-        rc,
-        ctx,
-        () => undefined,
-        (s, service) => {
-            const token = randomBytes(18).toString("hex");
-            service.terminationToken = token;
-            const link = `https://www.ovh.com/manager/#/billing/confirmTerminate?id=${service.serviceId}&token=${token}`;
-            s.emails.push({
-                id: nextNumericId(s),
-                date: isoSeconds(ctx.now()),
-                subject: `Termination of your service ${service.resourceName}`,
-                body:
-                    `Hello,\n\nYou asked for the termination of your service ${service.resourceName} ` +
-                    `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
-                    "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
-            });
-            // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
-            return {
-                body: { message: "You will receive an e-mail to confirm the termination of your service" },
-            };
-        },
-    );
+/** `POST /1.0/services/{serviceId}/terminate`: e-mails the link with the token that confirms the termination. */
+const requestTermination: ServiceChange<unknown> = (s, service, _body, ctx) => {
+    const token = randomBytes(18).toString("hex");
+    service.terminationToken = token;
+    const link = `https://www.ovh.com/manager/#/billing/confirmTerminate?id=${service.serviceId}&token=${token}`;
+    s.emails.push({
+        id: nextNumericId(s),
+        date: isoSeconds(ctx.now()),
+        subject: `Termination of your service ${service.resourceName}`,
+        body:
+            `Hello,\n\nYou asked for the termination of your service ${service.resourceName} ` +
+            `(OVHcloud Key Management Service).\n\nTo confirm the termination, follow this link:\n${link}\n\n` +
+            "All the keys and access certificates of this KMS will be destroyed.\n\nThe OVHcloud team",
+    });
+    // `services.terminate.TerminationAnswer` (spec/ovh/services.json).
+    return { body: { message: "You will receive an e-mail to confirm the termination of your service" } };
 };
 
-/** `POST /1.0/services/{serviceId}/terminate/confirm`. */
-const postServicesByServiceIdTerminateConfirm = async (rc: RequestContext, { ctx }: OrderEnv): Promise<Reply> => {
-    return changeService(
-        rc,
-        ctx,
-        () => validate(confirmSchema, rc.body ?? {}),
-        (s, service, body) => {
-            if (service.terminationToken === undefined || body.token !== service.terminationToken) {
-                throw badRequest("Invalid termination token");
-            }
-            removeKms(s, service.resourceName);
-            service.terminated = true;
-            delete service.terminationToken;
-            return { body: { message: "The service has been terminated" } };
-        },
-    );
+/** `POST /1.0/services/{serviceId}/terminate/confirm`: with the e-mailed token, removes the KMS. */
+const confirmTermination: ServiceChange<z.infer<typeof confirmSchema>> = (s, service, body) => {
+    if (service.terminationToken === undefined || body.token !== service.terminationToken) {
+        throw badRequest("Invalid termination token");
+    }
+    removeKms(s, service.resourceName);
+    service.terminated = true;
+    delete service.terminationToken;
+    return { body: { message: "The service has been terminated" } };
 };
 
 /** `GET /1.0/me/notification/email/history`. */
@@ -751,9 +729,9 @@ const ORDER_ROUTES = routeTable<OrderEnv>({
     // Services
     "GET /1.0/services": getServices,
     "GET /1.0/services/{serviceId}": getServicesByServiceId,
-    "PUT /1.0/services/{serviceId}": putServicesByServiceId,
-    "POST /1.0/services/{serviceId}/terminate": postServicesByServiceIdTerminate,
-    "POST /1.0/services/{serviceId}/terminate/confirm": postServicesByServiceIdTerminateConfirm,
+    "PUT /1.0/services/{serviceId}": serviceChange(displayNameSchema, rename),
+    "POST /1.0/services/{serviceId}/terminate": serviceChange(noBodySchema, requestTermination),
+    "POST /1.0/services/{serviceId}/terminate/confirm": serviceChange(confirmSchema, confirmTermination),
     // Notifications
     "GET /1.0/me/notification/email/history": getMeNotificationEmailHistory,
     "GET /1.0/me/notification/email/history/{emailId}": getMeNotificationEmailHistoryByEmailId,

@@ -11,6 +11,8 @@
  */
 import { sharedContract } from "./contract";
 import { dataPlaneDocument } from "./dataPlane/openapi";
+// A type only (erased at run time): the request the rules check is the one management.ts parses.
+import type { KeyCreation } from "./management";
 
 /** The values of an enum model of the v1/v2 schemas (spec/ovh/*.json), as strings. */
 function schemaEnum<T extends string>(model: string): readonly T[] {
@@ -221,18 +223,19 @@ function usagesText(type: KeyType): string {
     return KEY_TYPE_RULES[type].usages.map(([a, b]) => `[${a}, ${b}]`).join(" and/or ");
 }
 
-/** A rule a key specification breaks: the field and the reason, naming what is allowed. */
-export interface KeySpecProblem {
-    readonly field: "size" | "curve" | "operations";
-    readonly reason: string;
-}
-
-/** A key specification to check: its type, and the size, curve and operations asked for. */
-export interface KeySpecRequest {
+/**
+ * A key specification to check: the members of the creation body (`KeyCreation`, emulator/management.ts) that
+ * its type constrains, with the type known and the operations given (from the body, or a JWK's `key_ops`).
+ */
+export type KeySpecRequest = Readonly<Pick<KeyCreation, "size" | "curve">> & {
     readonly type: KeyType;
-    readonly size?: number | null;
-    readonly curve?: string | null;
     readonly operations: readonly string[];
+};
+
+/** A rule a key specification breaks: the member of the request and the reason, naming what is allowed. */
+export interface KeySpecProblem {
+    readonly field: Exclude<keyof KeySpecRequest, "type">;
+    readonly reason: string;
 }
 
 function sizeProblem(type: KeyType, size: number | null | undefined): string | undefined {

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { REGIONS, kmsChildUrn } from "../rules";
 import { bindRoutes, type BoundRoute, type EmulatorContext, type RequestContext, type RouteDef } from "../context";
-import { ApiError, paginate, type Reply } from "../http";
+import { ApiError, paginate, pick, type Reply } from "../http";
 import type { EmulatorState } from "../model";
 import type { StoredSecret, StoredSecretVersion } from "./model";
 import {
@@ -118,12 +118,7 @@ const schemas = {
 /** `okms.secret.Version`; `data` only when asked for and only while the version is ACTIVE. */
 export function versionView(v: StoredSecretVersion, now: number, includeData: boolean): Record<string, unknown> {
     const e = store.versionAt(v, now);
-    const view: Record<string, unknown> = {
-        id: e.id,
-        createdAt: e.createdAt,
-        deactivatedAt: e.deactivatedAt,
-        state: e.state,
-    };
+    const view: Record<string, unknown> = pick(e, ["id", "createdAt", "deactivatedAt", "state"]);
     if (includeData && e.state === "ACTIVE" && e.data !== null) {
         view.data = structuredClone(e.data);
     }

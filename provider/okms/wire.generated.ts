@@ -2,35 +2,13 @@
 /**
  * Wire types and zod schemas of every model the project sends or parses, from OVH's published schemas.
  * Response schemas tolerate unknown fields (`z.looseObject`); `canBeNull: true` is nullable and optional.
- * Schemas are module constants: only the loader is serialized into `__provider`
- * (provider/resources/loader.ts), so nothing here is ever captured by Pulumi's closure serializer. Model
- * references are `z.lazy`, so declaration order does not matter and recursive models work.
+ * Each response model is written once, as its schema; its type is `z.infer` of it. A schema comes after the
+ * schemas it names; a field that closes a cycle (`order.cart.domain.Promotion.Condition` contains itself)
+ * is a getter, read when the schema is first used. Schemas are module constants: only the loader is
+ * serialized into `__provider` (provider/resources/loader.ts), so nothing here is ever captured by Pulumi's
+ * closure serializer.
  */
 import { z } from "zod";
-
-/** `billing.ItemDetail` as returned by the API. */
-export interface BillingItemDetail {
-    order: BillingItemDetailOrder;
-    [extra: string]: unknown;
-}
-export const billingItemDetailSchema: z.ZodType<BillingItemDetail> = z.looseObject({
-    order: z.lazy(() => billingItemDetailOrderSchema),
-});
-
-/** `billing.ItemDetail.Order` as returned by the API. */
-export interface BillingItemDetailOrder {
-    action?: BillingItemDetailOrderActionEnum | null;
-    configurations: BillingItemDetailOrderConfiguration[];
-    plan: BillingItemDetailOrderPlan;
-    type?: BillingItemDetailOrderDetailTypeEnum | null;
-    [extra: string]: unknown;
-}
-export const billingItemDetailOrderSchema: z.ZodType<BillingItemDetailOrder> = z.looseObject({
-    action: z.lazy(() => billingItemDetailOrderActionEnumSchema).nullish(),
-    configurations: z.array(z.lazy(() => billingItemDetailOrderConfigurationSchema)),
-    plan: z.lazy(() => billingItemDetailOrderPlanSchema),
-    type: z.lazy(() => billingItemDetailOrderDetailTypeEnumSchema).nullish(),
-});
 
 /** `billing.ItemDetail.OrderActionEnum`. */
 export const BILLING_ITEM_DETAIL_ORDER_ACTION_ENUM = [
@@ -45,69 +23,116 @@ export type BillingItemDetailOrderActionEnum = (typeof BILLING_ITEM_DETAIL_ORDER
 export const billingItemDetailOrderActionEnumSchema = z.enum(BILLING_ITEM_DETAIL_ORDER_ACTION_ENUM);
 
 /** `billing.ItemDetail.OrderConfiguration` as returned by the API. */
-export interface BillingItemDetailOrderConfiguration {
-    label: string;
-    value: string;
-    [extra: string]: unknown;
-}
-export const billingItemDetailOrderConfigurationSchema: z.ZodType<BillingItemDetailOrderConfiguration> = z.looseObject({
+export const billingItemDetailOrderConfigurationSchema = z.looseObject({
     label: z.string(),
     value: z.string(),
 });
+export type BillingItemDetailOrderConfiguration = z.infer<typeof billingItemDetailOrderConfigurationSchema>;
+
+/** `billing.ItemDetail.OrderPlanProduct` as returned by the API. */
+export const billingItemDetailOrderPlanProductSchema = z.looseObject({
+    name: z.string().nullish(),
+});
+export type BillingItemDetailOrderPlanProduct = z.infer<typeof billingItemDetailOrderPlanProductSchema>;
+
+/** `billing.ItemDetail.OrderPlan` as returned by the API. */
+export const billingItemDetailOrderPlanSchema = z.looseObject({
+    code: z.string().nullish(),
+    duration: z.string().nullish(),
+    pricingMode: z.string().nullish(),
+    product: billingItemDetailOrderPlanProductSchema,
+    quantity: z.number().int().nullish(),
+});
+export type BillingItemDetailOrderPlan = z.infer<typeof billingItemDetailOrderPlanSchema>;
 
 /** `billing.ItemDetail.OrderDetailTypeEnum`. */
 export const BILLING_ITEM_DETAIL_ORDER_DETAIL_TYPE_ENUM = ["plan", "product"] as const;
 export type BillingItemDetailOrderDetailTypeEnum = (typeof BILLING_ITEM_DETAIL_ORDER_DETAIL_TYPE_ENUM)[number];
 export const billingItemDetailOrderDetailTypeEnumSchema = z.enum(BILLING_ITEM_DETAIL_ORDER_DETAIL_TYPE_ENUM);
 
-/** `billing.ItemDetail.OrderPlan` as returned by the API. */
-export interface BillingItemDetailOrderPlan {
-    code?: string | null;
-    duration?: string | null;
-    pricingMode?: string | null;
-    product: BillingItemDetailOrderPlanProduct;
-    quantity?: number | null;
-    [extra: string]: unknown;
-}
-export const billingItemDetailOrderPlanSchema: z.ZodType<BillingItemDetailOrderPlan> = z.looseObject({
-    code: z.string().nullish(),
-    duration: z.string().nullish(),
-    pricingMode: z.string().nullish(),
-    product: z.lazy(() => billingItemDetailOrderPlanProductSchema),
-    quantity: z.number().int().nullish(),
+/** `billing.ItemDetail.Order` as returned by the API. */
+export const billingItemDetailOrderSchema = z.looseObject({
+    action: billingItemDetailOrderActionEnumSchema.nullish(),
+    configurations: z.array(billingItemDetailOrderConfigurationSchema),
+    plan: billingItemDetailOrderPlanSchema,
+    type: billingItemDetailOrderDetailTypeEnumSchema.nullish(),
 });
+export type BillingItemDetailOrder = z.infer<typeof billingItemDetailOrderSchema>;
 
-/** `billing.ItemDetail.OrderPlanProduct` as returned by the API. */
-export interface BillingItemDetailOrderPlanProduct {
-    name?: string | null;
-    [extra: string]: unknown;
-}
-export const billingItemDetailOrderPlanProductSchema: z.ZodType<BillingItemDetailOrderPlanProduct> = z.looseObject({
-    name: z.string().nullish(),
+/** `billing.ItemDetail` as returned by the API. */
+export const billingItemDetailSchema = z.looseObject({
+    order: billingItemDetailOrderSchema,
 });
+export type BillingItemDetail = z.infer<typeof billingItemDetailSchema>;
+
+/** `order.OrderDetailTypeEnum`. */
+export const ORDER_ORDER_DETAIL_TYPE_ENUM = [
+    "ACCESSORY",
+    "CAUTION",
+    "CHOOSED",
+    "CONSUMPTION",
+    "CREATION",
+    "DELIVERY",
+    "DURATION",
+    "GIFT",
+    "INSTALLATION",
+    "LICENSE",
+    "MUTE",
+    "OTHER",
+    "OUTPLAN",
+    "QUANTITY",
+    "REFUND",
+    "RENEW",
+    "SPECIAL",
+    "SWITCH",
+    "TRANSFER",
+    "VOUCHER",
+] as const;
+export type OrderOrderDetailTypeEnum = (typeof ORDER_ORDER_DETAIL_TYPE_ENUM)[number];
+export const orderOrderDetailTypeEnumSchema = z.enum(ORDER_ORDER_DETAIL_TYPE_ENUM);
+
+/** `order.CurrencyCodeEnum`. */
+export const ORDER_CURRENCY_CODE_ENUM = [
+    "AUD",
+    "CAD",
+    "CZK",
+    "EUR",
+    "GBP",
+    "INR",
+    "LTL",
+    "MAD",
+    "N/A",
+    "PLN",
+    "SGD",
+    "TND",
+    "USD",
+    "XOF",
+    "points",
+] as const;
+export type OrderCurrencyCodeEnum = (typeof ORDER_CURRENCY_CODE_ENUM)[number];
+export const orderCurrencyCodeEnumSchema = z.enum(ORDER_CURRENCY_CODE_ENUM);
+
+/** `order.Price` as returned by the API. */
+export const orderPriceSchema = z.looseObject({
+    currencyCode: orderCurrencyCodeEnumSchema,
+    priceInUcents: z.number().int().nullish(),
+    text: z.string(),
+    value: z.number(),
+});
+export type OrderPrice = z.infer<typeof orderPriceSchema>;
 
 /** `billing.OrderDetail` as returned by the API. */
-export interface BillingOrderDetail {
-    cancelled: boolean;
-    description: string;
-    detailType?: OrderOrderDetailTypeEnum | null;
-    domain: string;
-    orderDetailId: number;
-    quantity: string;
-    totalPrice: OrderPrice;
-    unitPrice: OrderPrice;
-    [extra: string]: unknown;
-}
-export const billingOrderDetailSchema: z.ZodType<BillingOrderDetail> = z.looseObject({
+export const billingOrderDetailSchema = z.looseObject({
     cancelled: z.boolean(),
     description: z.string(),
-    detailType: z.lazy(() => orderOrderDetailTypeEnumSchema).nullish(),
+    detailType: orderOrderDetailTypeEnumSchema.nullish(),
     domain: z.string(),
     orderDetailId: z.number().int(),
     quantity: z.string(),
-    totalPrice: z.lazy(() => orderPriceSchema),
-    unitPrice: z.lazy(() => orderPriceSchema),
+    totalPrice: orderPriceSchema,
+    unitPrice: orderPriceSchema,
 });
+export type BillingOrderDetail = z.infer<typeof billingOrderDetailSchema>;
 
 /** `billing.ReusablePaymentMeanEnum`. */
 export const BILLING_REUSABLE_PAYMENT_MEAN_ENUM = [
@@ -149,27 +174,20 @@ export interface BillingOrderPayWithPaymentMethod {
     id?: number;
 }
 
-/** `iam.ResourceMetadata` as returned by the API. */
-export interface IamResourceMetadata {
-    displayName?: string | null;
-    id: string;
-    state?: IamResourceMetadataStateEnum | null;
-    tags?: Record<string, string> | null;
-    urn: string;
-    [extra: string]: unknown;
-}
-export const iamResourceMetadataSchema: z.ZodType<IamResourceMetadata> = z.looseObject({
-    displayName: z.string().nullish(),
-    id: z.string(),
-    state: z.lazy(() => iamResourceMetadataStateEnumSchema).nullish(),
-    tags: z.record(z.string(), z.string()).nullish(),
-    urn: z.string(),
-});
-
 /** `iam.ResourceMetadata.StateEnum`. */
 export const IAM_RESOURCE_METADATA_STATE_ENUM = ["EXPIRED", "IN_CREATION", "OK", "SUSPENDED"] as const;
 export type IamResourceMetadataStateEnum = (typeof IAM_RESOURCE_METADATA_STATE_ENUM)[number];
 export const iamResourceMetadataStateEnumSchema = z.enum(IAM_RESOURCE_METADATA_STATE_ENUM);
+
+/** `iam.ResourceMetadata` as returned by the API. */
+export const iamResourceMetadataSchema = z.looseObject({
+    displayName: z.string().nullish(),
+    id: z.string(),
+    state: iamResourceMetadataStateEnumSchema.nullish(),
+    tags: z.record(z.string(), z.string()).nullish(),
+    urn: z.string(),
+});
+export type IamResourceMetadata = z.infer<typeof iamResourceMetadataSchema>;
 
 /** `nichandle.CountryEnum`. */
 export const NICHANDLE_COUNTRY_ENUM = [
@@ -432,30 +450,20 @@ export type NichandleCountryEnum = (typeof NICHANDLE_COUNTRY_ENUM)[number];
 export const nichandleCountryEnumSchema = z.enum(NICHANDLE_COUNTRY_ENUM);
 
 /** `nichandle.Currency` as returned by the API. */
-export interface NichandleCurrency {
-    code: string;
-    symbol: string;
-    [extra: string]: unknown;
-}
-export const nichandleCurrencySchema: z.ZodType<NichandleCurrency> = z.looseObject({
+export const nichandleCurrencySchema = z.looseObject({
     code: z.string(),
     symbol: z.string(),
 });
+export type NichandleCurrency = z.infer<typeof nichandleCurrencySchema>;
 
 /** `nichandle.EmailNotification` as returned by the API. */
-export interface NichandleEmailNotification {
-    body: string;
-    date: string;
-    id: number;
-    subject: string;
-    [extra: string]: unknown;
-}
-export const nichandleEmailNotificationSchema: z.ZodType<NichandleEmailNotification> = z.looseObject({
+export const nichandleEmailNotificationSchema = z.looseObject({
     body: z.string(),
     date: z.string(),
     id: z.number().int(),
     subject: z.string(),
 });
+export type NichandleEmailNotification = z.infer<typeof nichandleEmailNotificationSchema>;
 
 /** `nichandle.GenderEnum`. */
 export const NICHANDLE_GENDER_ENUM = ["female", "male"] as const;
@@ -499,79 +507,6 @@ export const NICHANDLE_LEGAL_FORM_ENUM = [
 export type NichandleLegalFormEnum = (typeof NICHANDLE_LEGAL_FORM_ENUM)[number];
 export const nichandleLegalFormEnumSchema = z.enum(NICHANDLE_LEGAL_FORM_ENUM);
 
-/** `nichandle.Nichandle` as returned by the API. */
-export interface NichandleNichandle {
-    address?: string | null;
-    area?: string | null;
-    birthCity?: string | null;
-    birthDay?: string | null;
-    city?: string | null;
-    companyNationalIdentificationNumber?: string | null;
-    complementaryAddress?: string | null;
-    corporationType?: string | null;
-    country: NichandleCountryEnum;
-    currency: NichandleCurrency;
-    customerCode?: string | null;
-    email: string;
-    fax?: string | null;
-    firstname?: string | null;
-    italianSDI?: string | null;
-    kycValidated?: boolean | null;
-    language?: NichandleLanguageEnum | null;
-    legalform: NichandleLegalFormEnum;
-    name?: string | null;
-    nationalIdentificationNumber?: string | null;
-    nichandle: string;
-    organisation?: string | null;
-    ovhCompany: NichandleOvhCompanyEnum;
-    ovhSubsidiary: NichandleOvhSubsidiaryEnum;
-    phone?: string | null;
-    phoneCountry?: NichandleCountryEnum | null;
-    phoneType?: NichandlePhoneTypeEnum | null;
-    purposeOfPurchase?: string | null;
-    sex?: NichandleGenderEnum | null;
-    spareEmail?: string | null;
-    state: NichandleStateEnum;
-    vat?: string | null;
-    zip?: string | null;
-    [extra: string]: unknown;
-}
-export const nichandleNichandleSchema: z.ZodType<NichandleNichandle> = z.looseObject({
-    address: z.string().nullish(),
-    area: z.string().nullish(),
-    birthCity: z.string().nullish(),
-    birthDay: z.string().nullish(),
-    city: z.string().nullish(),
-    companyNationalIdentificationNumber: z.string().nullish(),
-    complementaryAddress: z.string().nullish(),
-    corporationType: z.string().nullish(),
-    country: z.lazy(() => nichandleCountryEnumSchema),
-    currency: z.lazy(() => nichandleCurrencySchema),
-    customerCode: z.string().nullish(),
-    email: z.string(),
-    fax: z.string().nullish(),
-    firstname: z.string().nullish(),
-    italianSDI: z.string().nullish(),
-    kycValidated: z.boolean().nullish(),
-    language: z.lazy(() => nichandleLanguageEnumSchema).nullish(),
-    legalform: z.lazy(() => nichandleLegalFormEnumSchema),
-    name: z.string().nullish(),
-    nationalIdentificationNumber: z.string().nullish(),
-    nichandle: z.string(),
-    organisation: z.string().nullish(),
-    ovhCompany: z.lazy(() => nichandleOvhCompanyEnumSchema),
-    ovhSubsidiary: z.lazy(() => nichandleOvhSubsidiaryEnumSchema),
-    phone: z.string().nullish(),
-    phoneCountry: z.lazy(() => nichandleCountryEnumSchema).nullish(),
-    phoneType: z.lazy(() => nichandlePhoneTypeEnumSchema).nullish(),
-    purposeOfPurchase: z.string().nullish(),
-    sex: z.lazy(() => nichandleGenderEnumSchema).nullish(),
-    spareEmail: z.string().nullish(),
-    state: z.lazy(() => nichandleStateEnumSchema),
-    vat: z.string().nullish(),
-    zip: z.string().nullish(),
-});
-
 /** `nichandle.OvhCompanyEnum`. */
 export const NICHANDLE_OVH_COMPANY_ENUM = ["kimsufi", "ovh", "soyoustart"] as const;
 export type NichandleOvhCompanyEnum = (typeof NICHANDLE_OVH_COMPANY_ENUM)[number];
@@ -608,6 +543,44 @@ export const nichandlePhoneTypeEnumSchema = z.enum(NICHANDLE_PHONE_TYPE_ENUM);
 export const NICHANDLE_STATE_ENUM = ["complete", "incomplete"] as const;
 export type NichandleStateEnum = (typeof NICHANDLE_STATE_ENUM)[number];
 export const nichandleStateEnumSchema = z.enum(NICHANDLE_STATE_ENUM);
+
+/** `nichandle.Nichandle` as returned by the API. */
+export const nichandleNichandleSchema = z.looseObject({
+    address: z.string().nullish(),
+    area: z.string().nullish(),
+    birthCity: z.string().nullish(),
+    birthDay: z.string().nullish(),
+    city: z.string().nullish(),
+    companyNationalIdentificationNumber: z.string().nullish(),
+    complementaryAddress: z.string().nullish(),
+    corporationType: z.string().nullish(),
+    country: nichandleCountryEnumSchema,
+    currency: nichandleCurrencySchema,
+    customerCode: z.string().nullish(),
+    email: z.string(),
+    fax: z.string().nullish(),
+    firstname: z.string().nullish(),
+    italianSDI: z.string().nullish(),
+    kycValidated: z.boolean().nullish(),
+    language: nichandleLanguageEnumSchema.nullish(),
+    legalform: nichandleLegalFormEnumSchema,
+    name: z.string().nullish(),
+    nationalIdentificationNumber: z.string().nullish(),
+    nichandle: z.string(),
+    organisation: z.string().nullish(),
+    ovhCompany: nichandleOvhCompanyEnumSchema,
+    ovhSubsidiary: nichandleOvhSubsidiaryEnumSchema,
+    phone: z.string().nullish(),
+    phoneCountry: nichandleCountryEnumSchema.nullish(),
+    phoneType: nichandlePhoneTypeEnumSchema.nullish(),
+    purposeOfPurchase: z.string().nullish(),
+    sex: nichandleGenderEnumSchema.nullish(),
+    spareEmail: z.string().nullish(),
+    state: nichandleStateEnumSchema,
+    vat: z.string().nullish(),
+    zip: z.string().nullish(),
+});
+export type NichandleNichandle = z.infer<typeof nichandleNichandleSchema>;
 
 /** `okms.CertificateTypeEnum`. */
 export const OKMS_CERTIFICATE_TYPE_ENUM = ["ECDSA", "RSA"] as const;
@@ -660,16 +633,7 @@ export const okmsKeyOpsEnumSchema = z.enum(OKMS_KEY_OPS_ENUM);
 /** `okms.KeySizeEnum`. */
 export const OKMS_KEY_SIZE_ENUM = [128, 192, 256, 384, 521, 2048, 3072, 4096] as const;
 export type OkmsKeySizeEnum = (typeof OKMS_KEY_SIZE_ENUM)[number];
-export const okmsKeySizeEnumSchema = z.union([
-    z.literal(128),
-    z.literal(192),
-    z.literal(256),
-    z.literal(384),
-    z.literal(521),
-    z.literal(2048),
-    z.literal(3072),
-    z.literal(4096),
-]);
+export const okmsKeySizeEnumSchema = z.literal(OKMS_KEY_SIZE_ENUM);
 
 /** `okms.KeyStateEnum`. */
 export const OKMS_KEY_STATE_ENUM = [
@@ -729,21 +693,8 @@ export interface OkmsCredentialCreation {
 }
 
 /** `okms.credential.CreationResponse` as returned by the API. */
-export interface OkmsCredentialCreationResponse {
-    certificateType: OkmsCertificateTypeEnum;
-    createdAt: string;
-    description?: string | null;
-    expiredAt: string;
-    fromCSR: boolean;
-    id: string;
-    identityURNs: string[];
-    name: string;
-    privateKeyPEM?: string | null;
-    status: OkmsCredentialStatusEnum;
-    [extra: string]: unknown;
-}
-export const okmsCredentialCreationResponseSchema: z.ZodType<OkmsCredentialCreationResponse> = z.looseObject({
-    certificateType: z.lazy(() => okmsCertificateTypeEnumSchema),
+export const okmsCredentialCreationResponseSchema = z.looseObject({
+    certificateType: okmsCertificateTypeEnumSchema,
     createdAt: z.string(),
     description: z.string().nullish(),
     expiredAt: z.string(),
@@ -752,26 +703,14 @@ export const okmsCredentialCreationResponseSchema: z.ZodType<OkmsCredentialCreat
     identityURNs: z.array(z.string()),
     name: z.string(),
     privateKeyPEM: z.string().nullish(),
-    status: z.lazy(() => okmsCredentialStatusEnumSchema),
+    status: okmsCredentialStatusEnumSchema,
 });
+export type OkmsCredentialCreationResponse = z.infer<typeof okmsCredentialCreationResponseSchema>;
 
 /** `okms.credential.GetResponse` as returned by the API. */
-export interface OkmsCredentialGetResponse {
-    certificatePEM?: string | null;
-    certificateType: OkmsCertificateTypeEnum;
-    createdAt: string;
-    description?: string | null;
-    expiredAt: string;
-    fromCSR: boolean;
-    id: string;
-    identityURNs: string[];
-    name: string;
-    status: OkmsCredentialStatusEnum;
-    [extra: string]: unknown;
-}
-export const okmsCredentialGetResponseSchema: z.ZodType<OkmsCredentialGetResponse> = z.looseObject({
+export const okmsCredentialGetResponseSchema = z.looseObject({
     certificatePEM: z.string().nullish(),
-    certificateType: z.lazy(() => okmsCertificateTypeEnumSchema),
+    certificateType: okmsCertificateTypeEnumSchema,
     createdAt: z.string(),
     description: z.string().nullish(),
     expiredAt: z.string(),
@@ -779,41 +718,27 @@ export const okmsCredentialGetResponseSchema: z.ZodType<OkmsCredentialGetRespons
     id: z.string(),
     identityURNs: z.array(z.string()),
     name: z.string(),
-    status: z.lazy(() => okmsCredentialStatusEnumSchema),
+    status: okmsCredentialStatusEnumSchema,
 });
+export type OkmsCredentialGetResponse = z.infer<typeof okmsCredentialGetResponseSchema>;
 
 /** `okms.resource.ResponseWithIAM` as returned by the API. */
-export interface OkmsResourceResponseWithIAM {
-    iam?: IamResourceMetadata | null;
-    id: string;
-    kmipEndpoint: string;
-    kmipObjectCount: number;
-    kmipRsaEndpoint?: string | null;
-    publicCA?: string | null;
-    publicRsaCA?: string | null;
-    region: OkmsRegionEnum;
-    restEndpoint: string;
-    secretCount: number;
-    secretVersionCount: number;
-    serviceKeyCount: number;
-    swaggerEndpoint: string;
-    [extra: string]: unknown;
-}
-export const okmsResourceResponseWithIAMSchema: z.ZodType<OkmsResourceResponseWithIAM> = z.looseObject({
-    iam: z.lazy(() => iamResourceMetadataSchema).nullish(),
+export const okmsResourceResponseWithIAMSchema = z.looseObject({
+    iam: iamResourceMetadataSchema.nullish(),
     id: z.string(),
     kmipEndpoint: z.string(),
     kmipObjectCount: z.number().int(),
     kmipRsaEndpoint: z.string().nullish(),
     publicCA: z.string().nullish(),
     publicRsaCA: z.string().nullish(),
-    region: z.lazy(() => okmsRegionEnumSchema),
+    region: okmsRegionEnumSchema,
     restEndpoint: z.string(),
     secretCount: z.number().int(),
     secretVersionCount: z.number().int(),
     serviceKeyCount: z.number().int(),
     swaggerEndpoint: z.string(),
 });
+export type OkmsResourceResponseWithIAM = z.infer<typeof okmsResourceResponseWithIAMSchema>;
 
 /** `okms.serviceKey.Creation` as sent to the API. */
 export interface OkmsServiceKeyCreation {
@@ -848,91 +773,53 @@ export interface OkmsServiceKeyJsonWebKeyRequest {
 }
 
 /** `okms.serviceKey.JsonWebKeyResponse` as returned by the API. */
-export interface OkmsServiceKeyJsonWebKeyResponse {
-    alg?: OkmsKeyAlgEnum | null;
-    crv?: OkmsKeyCurveEnum | null;
-    d?: string | null;
-    dp?: string | null;
-    dq?: string | null;
-    e?: string | null;
-    k?: string | null;
-    key_ops?: OkmsKeyOpsEnum[] | null;
-    kid: string;
-    kty: OkmsKeyTypeEnum;
-    n?: string | null;
-    p?: string | null;
-    q?: string | null;
-    qi?: string | null;
-    use?: OkmsKeyUseEnum | null;
-    x?: string | null;
-    y?: string | null;
-    [extra: string]: unknown;
-}
-export const okmsServiceKeyJsonWebKeyResponseSchema: z.ZodType<OkmsServiceKeyJsonWebKeyResponse> = z.looseObject({
-    alg: z.lazy(() => okmsKeyAlgEnumSchema).nullish(),
-    crv: z.lazy(() => okmsKeyCurveEnumSchema).nullish(),
+export const okmsServiceKeyJsonWebKeyResponseSchema = z.looseObject({
+    alg: okmsKeyAlgEnumSchema.nullish(),
+    crv: okmsKeyCurveEnumSchema.nullish(),
     d: z.string().nullish(),
     dp: z.string().nullish(),
     dq: z.string().nullish(),
     e: z.string().nullish(),
     k: z.string().nullish(),
-    key_ops: z.array(z.lazy(() => okmsKeyOpsEnumSchema)).nullish(),
+    key_ops: z.array(okmsKeyOpsEnumSchema).nullish(),
     kid: z.string(),
-    kty: z.lazy(() => okmsKeyTypeEnumSchema),
+    kty: okmsKeyTypeEnumSchema,
     n: z.string().nullish(),
     p: z.string().nullish(),
     q: z.string().nullish(),
     qi: z.string().nullish(),
-    use: z.lazy(() => okmsKeyUseEnumSchema).nullish(),
+    use: okmsKeyUseEnumSchema.nullish(),
     x: z.string().nullish(),
     y: z.string().nullish(),
 });
+export type OkmsServiceKeyJsonWebKeyResponse = z.infer<typeof okmsServiceKeyJsonWebKeyResponseSchema>;
 
 /** `okms.serviceKey.PEM` as returned by the API. */
-export interface OkmsServiceKeyPEM {
-    pem: string;
-    [extra: string]: unknown;
-}
-export const okmsServiceKeyPEMSchema: z.ZodType<OkmsServiceKeyPEM> = z.looseObject({
+export const okmsServiceKeyPEMSchema = z.looseObject({
     pem: z.string(),
 });
+export type OkmsServiceKeyPEM = z.infer<typeof okmsServiceKeyPEMSchema>;
 
 /** `okms.serviceKey.Response` as returned by the API. */
-export interface OkmsServiceKeyResponse {
-    createdAt: string;
-    curve?: OkmsKeyCurveEnum | null;
-    id: string;
-    keys?: OkmsServiceKeyJsonWebKeyResponse[] | null;
-    keysPEM?: OkmsServiceKeyPEM[] | null;
-    name: string;
-    operations?: OkmsKeyOpsEnum[] | null;
-    size?: OkmsKeySizeEnum | null;
-    state: OkmsKeyStateEnum;
-    type: OkmsKeyTypeEnum;
-    [extra: string]: unknown;
-}
-const okmsServiceKeyResponseObject = z.looseObject({
+export const okmsServiceKeyResponseSchema = z.looseObject({
     createdAt: z.string(),
-    curve: z.lazy(() => okmsKeyCurveEnumSchema).nullish(),
+    curve: okmsKeyCurveEnumSchema.nullish(),
     id: z.string(),
-    keys: z.array(z.lazy(() => okmsServiceKeyJsonWebKeyResponseSchema)).nullish(),
-    keysPEM: z.array(z.lazy(() => okmsServiceKeyPEMSchema)).nullish(),
+    keys: z.array(okmsServiceKeyJsonWebKeyResponseSchema).nullish(),
+    keysPEM: z.array(okmsServiceKeyPEMSchema).nullish(),
     name: z.string(),
-    operations: z.array(z.lazy(() => okmsKeyOpsEnumSchema)).nullish(),
-    size: z.lazy(() => okmsKeySizeEnumSchema).nullish(),
-    state: z.lazy(() => okmsKeyStateEnumSchema),
-    type: z.lazy(() => okmsKeyTypeEnumSchema),
+    operations: z.array(okmsKeyOpsEnumSchema).nullish(),
+    size: okmsKeySizeEnumSchema.nullish(),
+    state: okmsKeyStateEnumSchema,
+    type: okmsKeyTypeEnumSchema,
 });
-export const okmsServiceKeyResponseSchema: z.ZodType<OkmsServiceKeyResponse> = okmsServiceKeyResponseObject;
+export type OkmsServiceKeyResponse = z.infer<typeof okmsServiceKeyResponseSchema>;
 
 /** `okms.serviceKey.ResponseWithIAM` as returned by the API: `okms.serviceKey.Response` and more. */
-export interface OkmsServiceKeyResponseWithIAM extends OkmsServiceKeyResponse {
-    iam?: IamResourceMetadata | null;
-}
-export const okmsServiceKeyResponseWithIAMSchema: z.ZodType<OkmsServiceKeyResponseWithIAM> =
-    okmsServiceKeyResponseObject.extend({
-        iam: z.lazy(() => iamResourceMetadataSchema).nullish(),
-    });
+export const okmsServiceKeyResponseWithIAMSchema = okmsServiceKeyResponseSchema.extend({
+    iam: iamResourceMetadataSchema.nullish(),
+});
+export type OkmsServiceKeyResponseWithIAM = z.infer<typeof okmsServiceKeyResponseWithIAMSchema>;
 
 /** `okms.serviceKey.Update` as sent to the API. */
 export interface OkmsServiceKeyUpdate {
@@ -942,159 +829,12 @@ export interface OkmsServiceKeyUpdate {
 }
 
 /** `order.Contract` as returned by the API. */
-export interface OrderContract {
-    content: string;
-    name: string;
-    url: string;
-    [extra: string]: unknown;
-}
-export const orderContractSchema: z.ZodType<OrderContract> = z.looseObject({
+export const orderContractSchema = z.looseObject({
     content: z.string(),
     name: z.string(),
     url: z.string(),
 });
-
-/** `order.CurrencyCodeEnum`. */
-export const ORDER_CURRENCY_CODE_ENUM = [
-    "AUD",
-    "CAD",
-    "CZK",
-    "EUR",
-    "GBP",
-    "INR",
-    "LTL",
-    "MAD",
-    "N/A",
-    "PLN",
-    "SGD",
-    "TND",
-    "USD",
-    "XOF",
-    "points",
-] as const;
-export type OrderCurrencyCodeEnum = (typeof ORDER_CURRENCY_CODE_ENUM)[number];
-export const orderCurrencyCodeEnumSchema = z.enum(ORDER_CURRENCY_CODE_ENUM);
-
-/** `order.Order` as returned by the API. */
-export interface OrderOrder {
-    contracts: OrderContract[];
-    details: OrderOrderDetail[];
-    orderId?: number | null;
-    prices: OrderOrderPrices;
-    url?: string | null;
-    [extra: string]: unknown;
-}
-export const orderOrderSchema: z.ZodType<OrderOrder> = z.looseObject({
-    contracts: z.array(z.lazy(() => orderContractSchema)),
-    details: z.array(z.lazy(() => orderOrderDetailSchema)),
-    orderId: z.number().int().nullish(),
-    prices: z.lazy(() => orderOrderPricesSchema),
-    url: z.string().nullish(),
-});
-
-/** `order.OrderDetail` as returned by the API. */
-export interface OrderOrderDetail {
-    cartItemID?: number | null;
-    description: string;
-    detailType?: OrderOrderDetailTypeEnum | null;
-    domain: string;
-    originalTotalPrice: OrderPrice;
-    quantity: number;
-    reductionTotalPrice: OrderPrice;
-    reductions: OrderReduction[];
-    totalPrice: OrderPrice;
-    unitPrice: OrderPrice;
-    [extra: string]: unknown;
-}
-export const orderOrderDetailSchema: z.ZodType<OrderOrderDetail> = z.looseObject({
-    cartItemID: z.number().int().nullish(),
-    description: z.string(),
-    detailType: z.lazy(() => orderOrderDetailTypeEnumSchema).nullish(),
-    domain: z.string(),
-    originalTotalPrice: z.lazy(() => orderPriceSchema),
-    quantity: z.number().int(),
-    reductionTotalPrice: z.lazy(() => orderPriceSchema),
-    reductions: z.array(z.lazy(() => orderReductionSchema)),
-    totalPrice: z.lazy(() => orderPriceSchema),
-    unitPrice: z.lazy(() => orderPriceSchema),
-});
-
-/** `order.OrderDetailTypeEnum`. */
-export const ORDER_ORDER_DETAIL_TYPE_ENUM = [
-    "ACCESSORY",
-    "CAUTION",
-    "CHOOSED",
-    "CONSUMPTION",
-    "CREATION",
-    "DELIVERY",
-    "DURATION",
-    "GIFT",
-    "INSTALLATION",
-    "LICENSE",
-    "MUTE",
-    "OTHER",
-    "OUTPLAN",
-    "QUANTITY",
-    "REFUND",
-    "RENEW",
-    "SPECIAL",
-    "SWITCH",
-    "TRANSFER",
-    "VOUCHER",
-] as const;
-export type OrderOrderDetailTypeEnum = (typeof ORDER_ORDER_DETAIL_TYPE_ENUM)[number];
-export const orderOrderDetailTypeEnumSchema = z.enum(ORDER_ORDER_DETAIL_TYPE_ENUM);
-
-/** `order.OrderPrices` as returned by the API. */
-export interface OrderOrderPrices {
-    originalWithoutTax?: OrderPrice | null;
-    reduction?: OrderPrice | null;
-    tax: OrderPrice;
-    withTax: OrderPrice;
-    withoutTax: OrderPrice;
-    [extra: string]: unknown;
-}
-export const orderOrderPricesSchema: z.ZodType<OrderOrderPrices> = z.looseObject({
-    originalWithoutTax: z.lazy(() => orderPriceSchema).nullish(),
-    reduction: z.lazy(() => orderPriceSchema).nullish(),
-    tax: z.lazy(() => orderPriceSchema),
-    withTax: z.lazy(() => orderPriceSchema),
-    withoutTax: z.lazy(() => orderPriceSchema),
-});
-
-/** `order.Price` as returned by the API. */
-export interface OrderPrice {
-    currencyCode: OrderCurrencyCodeEnum;
-    priceInUcents?: number | null;
-    text: string;
-    value: number;
-    [extra: string]: unknown;
-}
-export const orderPriceSchema: z.ZodType<OrderPrice> = z.looseObject({
-    currencyCode: z.lazy(() => orderCurrencyCodeEnumSchema),
-    priceInUcents: z.number().int().nullish(),
-    text: z.string(),
-    value: z.number(),
-});
-
-/** `order.Reduction` as returned by the API. */
-export interface OrderReduction {
-    context: OrderReductionContextEnum;
-    description: string;
-    price: OrderPrice;
-    reductionDescription: string;
-    type: OrderReductionTypeEnum;
-    value: OrderPrice;
-    [extra: string]: unknown;
-}
-export const orderReductionSchema: z.ZodType<OrderReduction> = z.looseObject({
-    context: z.lazy(() => orderReductionContextEnumSchema),
-    description: z.string(),
-    price: z.lazy(() => orderPriceSchema),
-    reductionDescription: z.string(),
-    type: z.lazy(() => orderReductionTypeEnumSchema),
-    value: z.lazy(() => orderPriceSchema),
-});
+export type OrderContract = z.infer<typeof orderContractSchema>;
 
 /** `order.ReductionContextEnum`. */
 export const ORDER_REDUCTION_CONTEXT_ENUM = ["promotion", "voucher"] as const;
@@ -1106,22 +846,61 @@ export const ORDER_REDUCTION_TYPE_ENUM = ["fixed_amount", "forced_amount", "perc
 export type OrderReductionTypeEnum = (typeof ORDER_REDUCTION_TYPE_ENUM)[number];
 export const orderReductionTypeEnumSchema = z.enum(ORDER_REDUCTION_TYPE_ENUM);
 
+/** `order.Reduction` as returned by the API. */
+export const orderReductionSchema = z.looseObject({
+    context: orderReductionContextEnumSchema,
+    description: z.string(),
+    price: orderPriceSchema,
+    reductionDescription: z.string(),
+    type: orderReductionTypeEnumSchema,
+    value: orderPriceSchema,
+});
+export type OrderReduction = z.infer<typeof orderReductionSchema>;
+
+/** `order.OrderDetail` as returned by the API. */
+export const orderOrderDetailSchema = z.looseObject({
+    cartItemID: z.number().int().nullish(),
+    description: z.string(),
+    detailType: orderOrderDetailTypeEnumSchema.nullish(),
+    domain: z.string(),
+    originalTotalPrice: orderPriceSchema,
+    quantity: z.number().int(),
+    reductionTotalPrice: orderPriceSchema,
+    reductions: z.array(orderReductionSchema),
+    totalPrice: orderPriceSchema,
+    unitPrice: orderPriceSchema,
+});
+export type OrderOrderDetail = z.infer<typeof orderOrderDetailSchema>;
+
+/** `order.OrderPrices` as returned by the API. */
+export const orderOrderPricesSchema = z.looseObject({
+    originalWithoutTax: orderPriceSchema.nullish(),
+    reduction: orderPriceSchema.nullish(),
+    tax: orderPriceSchema,
+    withTax: orderPriceSchema,
+    withoutTax: orderPriceSchema,
+});
+export type OrderOrderPrices = z.infer<typeof orderOrderPricesSchema>;
+
+/** `order.Order` as returned by the API. */
+export const orderOrderSchema = z.looseObject({
+    contracts: z.array(orderContractSchema),
+    details: z.array(orderOrderDetailSchema),
+    orderId: z.number().int().nullish(),
+    prices: orderOrderPricesSchema,
+    url: z.string().nullish(),
+});
+export type OrderOrder = z.infer<typeof orderOrderSchema>;
+
 /** `order.cart.Cart` as returned by the API. */
-export interface OrderCartCart {
-    cartId: string;
-    description: string;
-    expire?: string | null;
-    items: number[];
-    readOnly: boolean;
-    [extra: string]: unknown;
-}
-export const orderCartCartSchema: z.ZodType<OrderCartCart> = z.looseObject({
+export const orderCartCartSchema = z.looseObject({
     cartId: z.string(),
     description: z.string(),
     expire: z.string().nullish(),
     items: z.array(z.number().int()),
     readOnly: z.boolean(),
 });
+export type OrderCartCart = z.infer<typeof orderCartCartSchema>;
 
 /** `order.cart.Checkout` as sent to the API. */
 export interface OrderCartCheckout {
@@ -1130,17 +909,12 @@ export interface OrderCartCheckout {
 }
 
 /** `order.cart.ConfigurationItem` as returned by the API. */
-export interface OrderCartConfigurationItem {
-    id: number;
-    label: string;
-    value: string;
-    [extra: string]: unknown;
-}
-export const orderCartConfigurationItemSchema: z.ZodType<OrderCartConfigurationItem> = z.looseObject({
+export const orderCartConfigurationItemSchema = z.looseObject({
     id: z.number().int(),
     label: z.string(),
     value: z.string(),
 });
+export type OrderCartConfigurationItem = z.infer<typeof orderCartConfigurationItemSchema>;
 
 /** `order.cart.Creation` as sent to the API. */
 export interface OrderCartCreation {
@@ -1157,134 +931,14 @@ export interface OrderCartGenericProductCreation {
     quantity: number;
 }
 
-/** `order.cart.Item` as returned by the API. */
-export interface OrderCartItem {
-    cartId: string;
-    configurations?: number[] | null;
-    duration?: string | null;
-    itemId: number;
-    offerId?: string | null;
-    options: number[];
-    parentItemId?: number | null;
-    prices: OrderCartPrice[];
-    productId: string;
-    settings: OrderCartItemSettings;
-    [extra: string]: unknown;
-}
-export const orderCartItemSchema: z.ZodType<OrderCartItem> = z.looseObject({
-    cartId: z.string(),
-    configurations: z.array(z.number().int()).nullish(),
-    duration: z.string().nullish(),
-    itemId: z.number().int(),
-    offerId: z.string().nullish(),
-    options: z.array(z.number().int()),
-    parentItemId: z.number().int().nullish(),
-    prices: z.array(z.lazy(() => orderCartPriceSchema)),
-    productId: z.string(),
-    settings: z.lazy(() => orderCartItemSettingsSchema),
-});
-
-/** `order.cart.ItemConfigurationCreation` as sent to the API. */
-export interface OrderCartItemConfigurationCreation {
-    label: string;
-    value: string;
-}
-
-/** `order.cart.ItemSettings` as returned by the API. */
-export interface OrderCartItemSettings {
-    planCode?: string | null;
-    pricingMode?: string | null;
-    quantity?: number | null;
-    [extra: string]: unknown;
-}
-export const orderCartItemSettingsSchema: z.ZodType<OrderCartItemSettings> = z.looseObject({
-    planCode: z.string().nullish(),
-    pricingMode: z.string().nullish(),
-    quantity: z.number().int().nullish(),
-});
-
-/** `order.cart.Price` as returned by the API. */
-export interface OrderCartPrice {
-    label: OrderCartPriceLabelEnum;
-    price: OrderPrice;
-    promotions?: OrderCartPromotion[] | null;
-    [extra: string]: unknown;
-}
-export const orderCartPriceSchema: z.ZodType<OrderCartPrice> = z.looseObject({
-    label: z.lazy(() => orderCartPriceLabelEnumSchema),
-    price: z.lazy(() => orderPriceSchema),
-    promotions: z.array(z.lazy(() => orderCartPromotionSchema)).nullish(),
-});
-
 /** `order.cart.PriceLabelEnum`. */
 export const ORDER_CART_PRICE_LABEL_ENUM = ["DISCOUNT", "FEE", "PRICE", "RENEW", "TOTAL"] as const;
 export type OrderCartPriceLabelEnum = (typeof ORDER_CART_PRICE_LABEL_ENUM)[number];
 export const orderCartPriceLabelEnumSchema = z.enum(ORDER_CART_PRICE_LABEL_ENUM);
 
-/** `order.cart.Promotion` as returned by the API. */
-export interface OrderCartPromotion {
-    bundleWithPlanCodes: string[];
-    condition?: OrderCartDomainPromotionCondition | null;
-    endDate?: string | null;
-    name: string;
-    price: OrderPrice;
-    startDate: string;
-    tags?: string[] | null;
-    type: string;
-    [extra: string]: unknown;
-}
-export const orderCartPromotionSchema: z.ZodType<OrderCartPromotion> = z.looseObject({
-    bundleWithPlanCodes: z.array(z.string()),
-    condition: z.lazy(() => orderCartDomainPromotionConditionSchema).nullish(),
-    endDate: z.string().nullish(),
-    name: z.string(),
-    price: z.lazy(() => orderPriceSchema),
-    startDate: z.string(),
-    tags: z.array(z.string()).nullish(),
-    type: z.string(),
-});
-
-/** `order.cart.domain.Promotion.Condition` as returned by the API. */
-export interface OrderCartDomainPromotionCondition {
-    all?: OrderCartDomainPromotionCondition[] | null;
-    anyOf?: OrderCartDomainPromotionCondition[] | null;
-    discounts?: OrderCartDomainPromotionDiscount[] | null;
-    minDuration?: string | null;
-    minQuantity?: number | null;
-    planCode?: string | null;
-    pricingMode?: string | null;
-    productName?: string | null;
-    [extra: string]: unknown;
-}
-export const orderCartDomainPromotionConditionSchema: z.ZodType<OrderCartDomainPromotionCondition> = z.looseObject({
-    all: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema)).nullish(),
-    anyOf: z.array(z.lazy(() => orderCartDomainPromotionConditionSchema)).nullish(),
-    discounts: z.array(z.lazy(() => orderCartDomainPromotionDiscountSchema)).nullish(),
-    minDuration: z.string().nullish(),
-    minQuantity: z.number().int().nullish(),
-    planCode: z.string().nullish(),
-    pricingMode: z.string().nullish(),
-    productName: z.string().nullish(),
-});
-
 /** `order.cart.domain.Promotion.Discount` as returned by the API. */
-export interface OrderCartDomainPromotionDiscount {
-    currency: OrderCurrencyCodeEnum;
-    discountPrice: number;
-    discountPriceText: string;
-    endQuantityIncluded?: number | null;
-    endYearIncluded?: number | null;
-    name?: string | null;
-    originalPrice: number;
-    originalPriceText: string;
-    startQuantityIncluded?: number | null;
-    startYearIncluded?: number | null;
-    type: OrderReductionTypeEnum;
-    value: number;
-    [extra: string]: unknown;
-}
-export const orderCartDomainPromotionDiscountSchema: z.ZodType<OrderCartDomainPromotionDiscount> = z.looseObject({
-    currency: z.lazy(() => orderCurrencyCodeEnumSchema),
+export const orderCartDomainPromotionDiscountSchema = z.looseObject({
+    currency: orderCurrencyCodeEnumSchema,
     discountPrice: z.number().int(),
     discountPriceText: z.string(),
     endQuantityIncluded: z.number().int().nullish(),
@@ -1294,9 +948,77 @@ export const orderCartDomainPromotionDiscountSchema: z.ZodType<OrderCartDomainPr
     originalPriceText: z.string(),
     startQuantityIncluded: z.number().int().nullish(),
     startYearIncluded: z.number().int().nullish(),
-    type: z.lazy(() => orderReductionTypeEnumSchema),
+    type: orderReductionTypeEnumSchema,
     value: z.number().int(),
 });
+export type OrderCartDomainPromotionDiscount = z.infer<typeof orderCartDomainPromotionDiscountSchema>;
+
+/** `order.cart.domain.Promotion.Condition` as returned by the API. */
+export const orderCartDomainPromotionConditionSchema = z.looseObject({
+    get all() {
+        return z.array(orderCartDomainPromotionConditionSchema).nullish();
+    },
+    get anyOf() {
+        return z.array(orderCartDomainPromotionConditionSchema).nullish();
+    },
+    discounts: z.array(orderCartDomainPromotionDiscountSchema).nullish(),
+    minDuration: z.string().nullish(),
+    minQuantity: z.number().int().nullish(),
+    planCode: z.string().nullish(),
+    pricingMode: z.string().nullish(),
+    productName: z.string().nullish(),
+});
+export type OrderCartDomainPromotionCondition = z.infer<typeof orderCartDomainPromotionConditionSchema>;
+
+/** `order.cart.Promotion` as returned by the API. */
+export const orderCartPromotionSchema = z.looseObject({
+    bundleWithPlanCodes: z.array(z.string()),
+    condition: orderCartDomainPromotionConditionSchema.nullish(),
+    endDate: z.string().nullish(),
+    name: z.string(),
+    price: orderPriceSchema,
+    startDate: z.string(),
+    tags: z.array(z.string()).nullish(),
+    type: z.string(),
+});
+export type OrderCartPromotion = z.infer<typeof orderCartPromotionSchema>;
+
+/** `order.cart.Price` as returned by the API. */
+export const orderCartPriceSchema = z.looseObject({
+    label: orderCartPriceLabelEnumSchema,
+    price: orderPriceSchema,
+    promotions: z.array(orderCartPromotionSchema).nullish(),
+});
+export type OrderCartPrice = z.infer<typeof orderCartPriceSchema>;
+
+/** `order.cart.ItemSettings` as returned by the API. */
+export const orderCartItemSettingsSchema = z.looseObject({
+    planCode: z.string().nullish(),
+    pricingMode: z.string().nullish(),
+    quantity: z.number().int().nullish(),
+});
+export type OrderCartItemSettings = z.infer<typeof orderCartItemSettingsSchema>;
+
+/** `order.cart.Item` as returned by the API. */
+export const orderCartItemSchema = z.looseObject({
+    cartId: z.string(),
+    configurations: z.array(z.number().int()).nullish(),
+    duration: z.string().nullish(),
+    itemId: z.number().int(),
+    offerId: z.string().nullish(),
+    options: z.array(z.number().int()),
+    parentItemId: z.number().int().nullish(),
+    prices: z.array(orderCartPriceSchema),
+    productId: z.string(),
+    settings: orderCartItemSettingsSchema,
+});
+export type OrderCartItem = z.infer<typeof orderCartItemSchema>;
+
+/** `order.cart.ItemConfigurationCreation` as sent to the API. */
+export interface OrderCartItemConfigurationCreation {
+    label: string;
+    value: string;
+}
 
 /** `services.expanded.Renew.ModeEnum`. */
 export const SERVICES_EXPANDED_RENEW_MODE_ENUM = ["automatic", "manual"] as const;
@@ -1318,13 +1040,10 @@ export interface ServicesTerminateConfirmServiceTerminationRequest {
 }
 
 /** `services.terminate.TerminationAnswer` as returned by the API. */
-export interface ServicesTerminateTerminationAnswer {
-    message: string;
-    [extra: string]: unknown;
-}
-export const servicesTerminateTerminationAnswerSchema: z.ZodType<ServicesTerminateTerminationAnswer> = z.looseObject({
+export const servicesTerminateTerminationAnswerSchema = z.looseObject({
     message: z.string(),
 });
+export type ServicesTerminateTerminationAnswer = z.infer<typeof servicesTerminateTerminationAnswerSchema>;
 
 /** `services.update.Service` as sent to the API. */
 export interface ServicesUpdateService {

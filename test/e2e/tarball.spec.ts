@@ -45,12 +45,9 @@ class RuntimeProbe extends pulumi.dynamic.Resource {
 }
 const host = new RuntimeProbe("runtime");
 
-exports.okmsId = bundle.okmsId;
-exports.restEndpoint = bundle.restEndpoint;
-exports.publicCaPem = bundle.publicCaPem;
-exports.keys = bundle.keys;
-exports.certificatePem = bundle.certificatePem;
-exports.privateKeyPem = bundle.privateKeyPem;
+for (const output of ["okmsId", "restEndpoint", "publicCaPem", "keys", "certificatePem", "privateKeyPem"]) {
+    exports[output] = bundle[output];
+}
 exports.programNode = process.version;
 exports.programSdk = require("@pulumi/pulumi/package.json").version;
 exports.hostNode = host.node;

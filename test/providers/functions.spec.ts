@@ -5,17 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { OkmsDataClientConfig } from "../../provider/okms/dataClient";
 import type { RunningEmulator } from "../../emulator";
 import { ciphertextProvider, type CiphertextInputs } from "../../provider/resources/ciphertext";
-import {
-    decrypt,
-    getCredential,
-    getCredentialOutput,
-    getOkms,
-    getOkmsList,
-    getOkmsListOutput,
-    getOkmsOutput,
-    getServiceKey,
-    getServiceKeyOutput,
-} from "../../provider/resources/functions";
+import * as functions from "../../provider/resources/functions";
 import { createAccess, createKey } from "../helpers/dataPlaneAccess";
 import {
     ovhStackConfig,
@@ -73,24 +63,24 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
 
     describe("getOkms", () => {
         it("returns endpoints, CA, region, IAM URN and counts in one call", async () => {
-            let kms: Awaited<ReturnType<typeof getOkms>> | undefined;
-            assert.equal(await calls(async () => (kms = await getOkms({ okmsId }))), 1);
+            let kms: Awaited<ReturnType<typeof functions.getOkms>> | undefined;
+            assert.equal(await calls(async () => (kms = await functions.getOkms({ okmsId }))), 1);
             assert.equal(kms!.okmsId, okmsId);
             assert.equal(kms!.region, "eu-west-rbx");
             assert.equal(kms!.restEndpoint, emulator.dataEndpoint);
             assert.match(kms!.publicCaPem ?? "", /BEGIN CERTIFICATE/);
             assert.match(kms!.iamUrn, new RegExp(`^urn:v1:eu:resource:okms:${okmsId}$`));
             assert.equal(kms!.serviceKeyCount, 4);
-            const viaOutput = await unwrap(getOkmsOutput({ okmsId: pulumi.output(okmsId) }));
+            const viaOutput = await unwrap(functions.getOkmsOutput({ okmsId: pulumi.output(okmsId) }));
             assert.deepEqual(viaOutput, kms);
         });
 
         it("not found, and bad arguments (no call)", async () => {
-            const missing = await rejection(getOkms({ okmsId: MISSING }));
+            const missing = await rejection(functions.getOkms({ okmsId: MISSING }));
             assert.equal(missing.code, "ERR_OKMS_NOT_FOUND");
             assert.match(missing.message, new RegExp(`getOkms: KMS ${MISSING} does not exist`));
             emulator.admin.resetCounters();
-            const bad = await rejection(getOkms({ okmsId: "kms-1" }));
+            const bad = await rejection(functions.getOkms({ okmsId: "kms-1" }));
             assert.equal(requestCount(emulator), 0);
             assert.equal(bad.code, "ERR_OKMS_INVALID_ARGUMENT");
             assert.match(bad.message, /^getOkms: okmsId: must be a UUID/);
@@ -100,8 +90,8 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
     describe("getOkmsList", () => {
         it("lists every KMS, or those of one region (either region format), in one call", async () => {
             const gra = await emulator.admin.createKms({ region: "eu-west-gra", displayName: "other team" });
-            let all: Awaited<ReturnType<typeof getOkmsList>> | undefined;
-            assert.equal(await calls(async () => (all = await getOkmsList())), 1);
+            let all: Awaited<ReturnType<typeof functions.getOkmsList>> | undefined;
+            assert.equal(await calls(async () => (all = await functions.getOkmsList())), 1);
             const inRegion = (region: string) =>
                 Object.values(emulator.state().okms)
                     .filter((k) => k.region === region)
@@ -109,19 +99,19 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
                     .sort();
             assert.deepEqual([...all!.ids].sort(), Object.keys(emulator.state().okms).sort());
             assert.ok(all!.ids.includes(gra));
-            const rbx = await getOkmsList({ region: "EU_WEST_RBX" });
+            const rbx = await functions.getOkmsList({ region: "EU_WEST_RBX" });
             assert.equal(rbx.region, "eu-west-rbx");
             assert.deepEqual([...rbx.ids].sort(), inRegion("eu-west-rbx"));
             assert.ok(rbx.ids.includes(okmsId));
             assert.equal(rbx.okms.find((k) => k.okmsId === okmsId)?.restEndpoint, emulator.dataEndpoint);
-            const viaOutput = await unwrap(getOkmsListOutput({ region: pulumi.output("eu-west-gra") }));
+            const viaOutput = await unwrap(functions.getOkmsListOutput({ region: pulumi.output("eu-west-gra") }));
             assert.deepEqual([...viaOutput.ids].sort(), inRegion("eu-west-gra"));
             assert.equal(viaOutput.okms.find((k) => k.okmsId === gra)?.displayName, "other team");
         });
 
         it("rejects an unknown region with the allowed values (no call)", async () => {
             emulator.admin.resetCounters();
-            const bad = await rejection(getOkmsList({ region: "mars-1" }));
+            const bad = await rejection(functions.getOkmsList({ region: "mars-1" }));
             assert.equal(requestCount(emulator), 0);
             assert.equal(bad.code, "ERR_OKMS_INVALID_ARGUMENT");
             assert.match(bad.message, /^getOkmsList: region: .*allowed values: .*eu-west-rbx/);
@@ -130,8 +120,11 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
 
     describe("getServiceKey", () => {
         it("by id: attributes and, for RSA, the public key as JWK and PEM, in one call", async () => {
-            let rsa: Awaited<ReturnType<typeof getServiceKey>> | undefined;
-            assert.equal(await calls(async () => (rsa = await getServiceKey({ okmsId, keyId: keys.rsa! }))), 1);
+            let rsa: Awaited<ReturnType<typeof functions.getServiceKey>> | undefined;
+            assert.equal(
+                await calls(async () => (rsa = await functions.getServiceKey({ okmsId, keyId: keys.rsa! }))),
+                1,
+            );
             assert.equal(rsa!.keyId, keys.rsa);
             assert.equal(rsa!.name, "signing");
             assert.equal(rsa!.type, "RSA");
@@ -141,31 +134,36 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
             assert.equal(rsa!.publicKeyJwk?.kty, "RSA");
             assert.match(rsa!.publicKeyPem ?? "", /BEGIN PUBLIC KEY/);
             assert.equal(rsa!.iamUrn, `urn:v1:eu:resource:okms:${okmsId}/serviceKey/${keys.rsa}`);
-            const oct = await getServiceKey({ okmsId, keyId: keys.oct! });
+            const oct = await functions.getServiceKey({ okmsId, keyId: keys.oct! });
             assert.equal(oct.publicKeyJwk, undefined);
             assert.equal(oct.publicKeyPem, undefined);
         });
 
         it("by name: one listing (plus one GET for an asymmetric key's public key)", async () => {
-            let oct: Awaited<ReturnType<typeof getServiceKey>> | undefined;
-            assert.equal(await calls(async () => (oct = await getServiceKey({ okmsId, name: "data" }))), 1);
+            let oct: Awaited<ReturnType<typeof functions.getServiceKey>> | undefined;
+            assert.equal(await calls(async () => (oct = await functions.getServiceKey({ okmsId, name: "data" }))), 1);
             assert.equal(oct!.keyId, keys.oct);
-            let rsa: Awaited<ReturnType<typeof getServiceKey>> | undefined;
-            assert.equal(await calls(async () => (rsa = await getServiceKey({ okmsId, name: "signing" }))), 2);
-            assert.deepEqual(rsa, await getServiceKey({ okmsId, keyId: keys.rsa! }));
-            const viaOutput = await unwrap(getServiceKeyOutput({ okmsId: pulumi.output(okmsId), name: "data" }));
+            let rsa: Awaited<ReturnType<typeof functions.getServiceKey>> | undefined;
+            assert.equal(
+                await calls(async () => (rsa = await functions.getServiceKey({ okmsId, name: "signing" }))),
+                2,
+            );
+            assert.deepEqual(rsa, await functions.getServiceKey({ okmsId, keyId: keys.rsa! }));
+            const viaOutput = await unwrap(
+                functions.getServiceKeyOutput({ okmsId: pulumi.output(okmsId), name: "data" }),
+            );
             assert.equal(viaOutput.keyId, keys.oct);
         });
 
         it("an ambiguous name is an error naming every match; unknown names and ids are not found", async () => {
-            const twin = await rejection(getServiceKey({ okmsId, name: "twin" }));
+            const twin = await rejection(functions.getServiceKey({ okmsId, name: "twin" }));
             assert.equal(twin.code, "ERR_OKMS_AMBIGUOUS");
             assert.match(twin.message, /2 service keys .* are named "twin"/);
             assert.ok(twin.message.includes(keys.twinA!) && twin.message.includes(keys.twinB!), twin.message);
-            const noName = await rejection(getServiceKey({ okmsId, name: "nothing" }));
+            const noName = await rejection(functions.getServiceKey({ okmsId, name: "nothing" }));
             assert.equal(noName.code, "ERR_OKMS_NOT_FOUND");
             assert.match(noName.message, /has no service key named "nothing"/);
-            const noId = await rejection(getServiceKey({ okmsId, keyId: MISSING }));
+            const noId = await rejection(functions.getServiceKey({ okmsId, keyId: MISSING }));
             assert.equal(noId.code, "ERR_OKMS_NOT_FOUND");
             assert.match(noId.message, new RegExp(`service key ${MISSING} in KMS ${okmsId} does not exist`));
         });
@@ -173,15 +171,17 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
         it("bad arguments are reported by field, with no call", async () => {
             emulator.admin.resetCounters();
             const both = await rejection(
-                getServiceKey({ okmsId, keyId: keys.oct!, name: "data" } as unknown as {
+                functions.getServiceKey({ okmsId, keyId: keys.oct!, name: "data" } as unknown as {
                     okmsId: string;
                     name: string;
                 }),
             );
             assert.match(both.message, /^getServiceKey: keyId: set exactly one of keyId and name/);
-            const neither = await rejection(getServiceKey({ okmsId } as unknown as { okmsId: string; name: string }));
+            const neither = await rejection(
+                functions.getServiceKey({ okmsId } as unknown as { okmsId: string; name: string }),
+            );
             assert.match(neither.message, /keyId: set exactly one of keyId and name/);
-            const long = await rejection(getServiceKey({ okmsId: "x", name: "n".repeat(33) }));
+            const long = await rejection(functions.getServiceKey({ okmsId: "x", name: "n".repeat(33) }));
             assert.equal(long.code, "ERR_OKMS_INVALID_ARGUMENT");
             assert.match(long.message, /okmsId: must be a UUID.*; name: must be at most 32 characters/);
             assert.equal(requestCount(emulator), 0);
@@ -190,8 +190,8 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
 
     describe("getCredential", () => {
         it("returns status, expiry and certificate in one call; not found; bad arguments", async () => {
-            let c: Awaited<ReturnType<typeof getCredential>> | undefined;
-            assert.equal(await calls(async () => (c = await getCredential({ okmsId, credentialId }))), 1);
+            let c: Awaited<ReturnType<typeof functions.getCredential>> | undefined;
+            assert.equal(await calls(async () => (c = await functions.getCredential({ okmsId, credentialId }))), 1);
             assert.equal(c!.credentialId, credentialId);
             assert.equal(c!.name, "lookup-cert");
             assert.equal(c!.state, "READY");
@@ -200,11 +200,13 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
             assert.deepEqual(c!.identityUrns, ["urn:v1:eu:identity:account:ab12345-ovh"]);
             assert.ok(Date.parse(c!.expiredAt) > Date.now() + 29 * 86_400_000);
             assert.ok(!JSON.stringify(c).includes("PRIVATE KEY"));
-            const viaOutput = await unwrap(getCredentialOutput({ okmsId, credentialId: pulumi.output(credentialId) }));
+            const viaOutput = await unwrap(
+                functions.getCredentialOutput({ okmsId, credentialId: pulumi.output(credentialId) }),
+            );
             assert.deepEqual(viaOutput, c);
-            const missing = await rejection(getCredential({ okmsId, credentialId: MISSING }));
+            const missing = await rejection(functions.getCredential({ okmsId, credentialId: MISSING }));
             assert.equal(missing.code, "ERR_OKMS_NOT_FOUND");
-            const bad = await rejection(getCredential({ okmsId, credentialId: "" }));
+            const bad = await rejection(functions.getCredential({ okmsId, credentialId: "" }));
             assert.match(bad.message, /^getCredential: credentialId: must not be empty/);
         });
     });
@@ -216,14 +218,14 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
             try {
                 pulumi.runtime.setAllConfig(partial);
                 emulator.admin.resetCounters();
-                const err = await rejection(getOkms({ okmsId }));
+                const err = await rejection(functions.getOkms({ okmsId }));
                 assert.equal(err.code, "ERR_OVH_CONFIG");
                 assert.match(err.message, /^getOkms: .*ovh:applicationSecret/);
                 assert.ok(!err.message.includes(emulator.credentials.consumerKey), "no value in the message");
                 assert.equal(requestCount(emulator), 0);
 
                 process.env.OVH_APPLICATION_SECRET = secret;
-                assert.equal((await getOkms({ okmsId })).okmsId, okmsId);
+                assert.equal((await functions.getOkms({ okmsId })).okmsId, okmsId);
             } finally {
                 delete process.env.OVH_APPLICATION_SECRET;
                 pulumi.runtime.setAllConfig(full);
@@ -241,7 +243,7 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
                 context: "ctx",
             } as CiphertextInputs);
             const ciphertext = created.outs!.ciphertext;
-            const out = decrypt({
+            const out = functions.decrypt({
                 clientConfig: pulumi.secret(clientConfig),
                 keyId: keys.oct!,
                 ciphertext,
@@ -252,7 +254,7 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
         });
 
         it("bad arguments and a wrong key are reported clearly", async () => {
-            const wrong = decrypt({ clientConfig, keyId: "k", ciphertext: "not-a-jwe" });
+            const wrong = functions.decrypt({ clientConfig, keyId: "k", ciphertext: "not-a-jwe" });
             const err = await outputRejection(wrong);
             assert.equal(err.code, "ERR_OKMS_INVALID_ARGUMENT");
             assert.match(err.message, /^decrypt: keyId: must be a UUID.*; ciphertext: must be a compact JWE/);
@@ -264,7 +266,7 @@ describe("lookup functions and decrypt (program side, against the emulator)", fu
                 state: "DEACTIVATED",
                 deactivationReason: "UNSPECIFIED",
             });
-            const unusable = await outputRejection(decrypt({ clientConfig, keyId: off, ciphertext: jwe }));
+            const unusable = await outputRejection(functions.decrypt({ clientConfig, keyId: off, ciphertext: jwe }));
             assert.equal(unusable.code, "ERR_OKMS_KEY_UNUSABLE");
             assert.match(unusable.message, /is deactivated; only an active key can decrypt/);
         });
