@@ -294,11 +294,7 @@ function timesSection(r: ReportInput): string[] {
     return out;
 }
 
-function latencySection(r: ReportInput): string[] {
-    const l = r.latency;
-    if (l === undefined) {
-        return [];
-    }
+function latencySection(l: LatencyResult): string[] {
     const rounds = Math.ceil(l.n / l.parallel);
     const f = median(l.floor);
     const ideal = f + rounds * l.latencyMs;
@@ -317,11 +313,7 @@ function latencySection(r: ReportInput): string[] {
     ];
 }
 
-function certSection(r: ReportInput): string[] {
-    const c = r.cert;
-    if (c === undefined) {
-        return [];
-    }
+function certSection(c: CertResult): string[] {
     return [
         "## Time to a usable certificate",
         "",
@@ -371,11 +363,7 @@ function callsSection(r: ReportInput): string[] {
     return out;
 }
 
-function readySection(r: ReportInput): string[] {
-    const ready = r.ready;
-    if (ready === undefined) {
-        return [];
-    }
+function readySection(ready: ReadyResults): string[] {
     const groups = new Map<number, ReadySample[]>();
     for (const s of [...ready.main, ...ready.sweep].sort((a, b) => a.readyMs - b.readyMs)) {
         groups.set(s.readyMs, [...(groups.get(s.readyMs) ?? []), s]);
@@ -481,10 +469,11 @@ export function report(r: ReportInput): string {
         ...METHOD,
         ...targetsSection(r),
         ...timesSection(r),
-        ...latencySection(r),
-        ...certSection(r),
+        // A phase not run (BENCH_PHASES) has no section.
+        ...(r.latency ? latencySection(r.latency) : []),
+        ...(r.cert ? certSection(r.cert) : []),
         ...callsSection(r),
-        ...readySection(r),
+        ...(r.ready ? readySection(r.ready) : []),
         ...stateSection(r),
         ...(r.failed !== undefined && r.failed.length > 0
             ? ["## Phases that failed", "", ...r.failed.map((f) => `- ${f}`), ""]
