@@ -1,7 +1,7 @@
 // `npm run gen:api`: generates provider/okms/wire.generated.ts (TypeScript types and zod schemas of every
 // model the project sends or parses) from OVH's published schemas in spec/ovh/*.json (spec/ovh/README.md).
-// `npm run gen:api -- --check` fails when the committed file is not what the schemas generate (run by
-// `npm run lint`, so CI catches a stale file).
+// The file is a build product (git-ignored): `npm ci` (prepare), `npm run build`, `typecheck` and `lint` write it.
+// `npm run gen:api -- --check` fails when the file on disk is not what the schemas generate.
 //
 // Reading of the schemas (spec/ovh/README.md): on a response model `canBeNull: true` is nullable *and*
 // optional, `canBeNull: false` is present and non-null; unknown extra fields are tolerated (`z.looseObject`),
@@ -422,7 +422,7 @@ ${described.map((d) => d.route).join("\n")}
     return out.join("\n");
 }
 
-/** The generated file as it must be committed (formatted by the project's prettier settings). */
+/** The generated file (formatted by the project's prettier settings). */
 export async function render(): Promise<{ file: string; text: string }> {
     const prettier = await import("prettier");
     const options = (await prettier.resolveConfig(outFile)) ?? {};
