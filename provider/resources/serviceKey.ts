@@ -131,7 +131,7 @@ export interface ServiceKeyOutputs extends properties.CheckedInputs<
 }
 
 /** The outputs that are not inputs. */
-const SERVICE_KEY_REPORTED = ["keyId", "createdAt", "state", "iamUrn", "publicKeyJwk", "publicKeyPem"] as const;
+const SERVICE_KEY_REPORTED = ["keyId", "createdAt", "iamUrn", "publicKeyJwk", "publicKeyPem"] as const;
 
 /** Attributes the API can't change: a change replaces the key. */
 const SPEC_KEYS = ["type", "size", "curve", "operations", "context"] as const;
