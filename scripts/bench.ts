@@ -64,9 +64,19 @@ async function timesPhase(p: BenchProject): Promise<{ base: StackRun; results: N
         };
         let first: { keys: StackRun; floor: StackRun } | undefined;
         for (let i = 1; i <= reps; i++) {
-            // Interleaved, so a change in background load hits both sides.
-            const f = await floorRun(p, n, `floor-n${n}-r${i}`, { full: i === 1 });
-            const k = await keysRun(p, n, `keys-n${n}-r${i}`, { full: i === 1 });
+            // Interleaved, so a change in background load hits both sides, in alternating order (floor first on
+            // odd reps, keys first on even ones) so that neither side always runs right after the other.
+            const floor = () => floorRun(p, n, `floor-n${n}-r${i}`, { full: i === 1 });
+            const keys = () => keysRun(p, n, `keys-n${n}-r${i}`, { full: i === 1 });
+            let f: StackRun;
+            let k: StackRun;
+            if (i % 2 === 1) {
+                f = await floor();
+                k = await keys();
+            } else {
+                k = await keys();
+                f = await floor();
+            }
             first ??= { keys: k, floor: f };
             for (const [ph, side] of [
                 ["up", "upMs"],

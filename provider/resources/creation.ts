@@ -187,9 +187,8 @@ function processAlive(pid: number): boolean {
 }
 
 /** Journaled attempts of this create whose process is gone (a live one is a concurrent create: not ours). */
-async function interruptedAttempts(recovery: Recovery<unknown>): Promise<{ file: string; record: AttemptRecord }[]> {
+async function interruptedAttempts(prefix: string): Promise<{ file: string; record: AttemptRecord }[]> {
     const dir = ATTEMPT_JOURNAL_DIR;
-    const prefix = attemptPrefix(recovery.target);
     let names: string[];
     try {
         names = await fs.readdir(dir);
@@ -224,8 +223,10 @@ export async function journaledCreate<T, R>(
     recovery: Recovery<T>,
     run: (adopted: T | undefined) => Promise<R>,
 ): Promise<R> {
+    // The journal files of one create share this prefix (a hash of the target: no name in a file name).
+    const prefix = attemptPrefix(recovery.target);
     let adopted: T | undefined;
-    for (const { file, record } of await interruptedAttempts(recovery as Recovery<unknown>)) {
+    for (const { file, record } of await interruptedAttempts(prefix)) {
         const possible: { id: string; createdAt?: string; why: string }[] = [];
         for (const candidate of await candidates(recovery, record.startedAt)) {
             const proof = await proveOwnership(recovery, candidate, record.proof);
@@ -252,7 +253,7 @@ export async function journaledCreate<T, R>(
         }
     }
     const dir = ATTEMPT_JOURNAL_DIR;
-    const file = path.join(dir, `${attemptPrefix(recovery.target)}-${process.pid}-${nodeCrypto.randomUUID()}.json`);
+    const file = path.join(dir, `${prefix}-${process.pid}-${nodeCrypto.randomUUID()}.json`);
     const record: AttemptRecord = {
         ...recovery.target,
         pid: process.pid,

@@ -458,8 +458,8 @@ const METHOD = [
         "256-bit). **Engine floor:** N + 1 trivial dynamic resources of the same shape (one root, N taking its id) " +
         "whose provider has only a `create` that returns at once.",
     "- Every run starts from an empty stack and a fresh in-memory emulator (127.0.0.1, port 0). Each run times " +
-        "`up`, then `refresh`, then `destroy` of the same stack; medians of the reps, keys and floor runs interleaved, " +
-        "after one unmeasured warm-up `up`.",
+        "`up`, then `refresh`, then `destroy` of the same stack; medians of the reps, keys and floor runs interleaved " +
+        "in alternating order (floor first on odd reps, keys first on even ones), after one unmeasured warm-up `up`.",
     "",
 ];
 
