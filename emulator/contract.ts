@@ -2,7 +2,7 @@
  * The emulator's own reading of OVH's published schemas (`spec/ovh/*.json`, see spec/ovh/README.md), applied
  * at run time: every request body and every response of a route the schemas declare can be checked against
  * the route's models. Deliberately independent of the provider's generated wire code
- * (provider/okms/wire.generated.ts): the two sides are each held to the schema, never to each other.
+ * (scripts/gen-api.ts writes it): the two sides are each held to the schema, never to each other.
  *
  * Strictness: a response must have exactly the model's properties (no extra field; every `canBeNull: false`
  * property present and non-null), enum values from the schema's enums, and scalar types as declared. A

@@ -1,6 +1,6 @@
 /**
  * The OKMS API's rules as the client side reads them, in one place: enums (from the vendored schema,
- * spec/ovh/okms.json, through wire.generated.ts, where it has them; a list kept in an order of its own, the one
+ * spec/ovh/okms.json, through the wire module scripts/gen-api.ts generates, where it has them; a list kept in an order of its own, the one
  * messages name the values in, is typed by the schema's enum), limits, the type ↔ size/curve/operations
  * table of service keys, and the limits of credentials. The resources' `check` enforces exactly these; the
  * emulator has its own reading (emulator/), so a wrong rule on one side fails the other side's tests.

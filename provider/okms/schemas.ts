@@ -1,6 +1,6 @@
 /**
  * zod schemas of the OKMS resources' inputs. The API's responses are parsed with the schemas generated from
- * OVH's published schemas (`wire.generated.ts`, `npm run gen:api`).
+ * OVH's published schemas (`wire.generated.ts`, written by scripts/gen-api.ts at install and build).
  *
  * Plain module-level constants: the providers are never serialized by value (only their loader is,
  * provider/resources/loader.ts), so nothing here has to survive closure serialization. Constraints come from

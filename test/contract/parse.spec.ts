@@ -1,6 +1,6 @@
 /**
  * Contract test 3 of issue #10: the client parses schema-valid responses the emulator never produces. For
- * every model the client parses (the response types of provider/okms/wire.generated.ts `USED_ROUTES`, and
+ * every model the client parses (the response types of `USED_ROUTES` in the wire module scripts/gen-api.ts generates, and
  * what they contain), instances are built from spec/ovh/*.json itself: every `canBeNull` field `null`, every
  * one absent, each enum value, unknown extra fields. Then the resources on a KMS holding someone else's key
  * whose `size`, `curve` and `operations` are null (what okms.serviceKey.Response allows).
