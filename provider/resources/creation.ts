@@ -136,6 +136,30 @@ function unresolvedCreate<T>(
     return err;
 }
 
+/**
+ * The error of a create whose outcome is unknown and whose KMS could not be listed to find out (the server
+ * went away with the answer). Its attempt stays journaled (see {@link journaledCreate}): the next create of
+ * the same object on this machine looks before it makes anything.
+ */
+export interface UnknownCreateError extends Error {
+    code: "ERR_OKMS_CREATE_UNKNOWN";
+}
+
+function unknownCreate<T>(recovery: Recovery<T>, cause: unknown, listError: unknown): UnknownCreateError {
+    const { what, name, okmsId } = recovery.target;
+    const detail = (e: unknown) => (e instanceof Error ? e.message : String(e));
+    const err = new Error(
+        `ERR_OKMS_CREATE_UNKNOWN: creating ${what} "${name}" in KMS ${okmsId}: the outcome of a create request ` +
+            `is unknown (${detail(cause)}), and listing KMS ${okmsId} to find out failed (${detail(listError)}). ` +
+            `Nothing was adopted, deleted or created again. The attempt stays journaled on this machine: the ` +
+            `next \`pulumi up\` here looks for what it may have made before creating anything (from another ` +
+            `machine, look in KMS ${okmsId} for a ${what} named "${name}" first).`,
+        { cause },
+    ) as UnknownCreateError;
+    err.code = "ERR_OKMS_CREATE_UNKNOWN";
+    return err;
+}
+
 /** The objects a create that started at `startedMs` may have made (see {@link Recovery.list}). */
 async function candidates<T>(recovery: Recovery<T>, startedMs: number): Promise<T[]> {
     return (await recovery.list()).filter(
@@ -218,6 +242,8 @@ async function interruptedAttempts(prefix: string): Promise<{ file: string; reco
  * `ERR_OKMS_CREATE_UNRESOLVED` (reported once, then the journal entry is dropped: the error is the record),
  * rather than silently making a duplicate. `run` receives the adopted object, if any. Journaling is a local
  * file written and removed per create: no API call. A journal that can't be written only loses that cover.
+ * The file is kept when `run` fails with `ERR_OKMS_CREATE_UNKNOWN` (the KMS could not be listed after a lost
+ * answer): the next create settles it as it settles a dead host's, once this process has ended.
  */
 export async function journaledCreate<T, R>(
     recovery: Recovery<T>,
@@ -248,7 +274,10 @@ export async function journaledCreate<T, R>(
             throw unresolvedCreate(
                 recovery,
                 possible,
-                new Error(`an earlier attempt, started ${when}, ended with its provider host (pid ${record.pid})`),
+                new Error(
+                    `an earlier attempt by provider host pid ${record.pid}, started ${when}, ended before it ` +
+                        `knew its outcome`,
+                ),
             );
         }
     }
@@ -275,10 +304,15 @@ export async function journaledCreate<T, R>(
             () => true,
             () => false,
         );
+    // An attempt that ended not knowing whether it made its object stays journaled, as a dead host's does.
+    let settled = true;
     try {
         return await run(adopted);
+    } catch (e) {
+        settled = errorCode(e) !== "ERR_OKMS_CREATE_UNKNOWN";
+        throw e;
     } finally {
-        if (written) {
+        if (written && settled) {
             await fs.rm(file, { force: true }).catch(() => undefined);
         }
     }
@@ -293,7 +327,8 @@ export async function journaledCreate<T, R>(
  * - any candidate that can't be decided fails the create with `ERR_OKMS_CREATE_UNRESOLVED`, naming every
  *   possible orphan by id; nothing is adopted, deleted or created again;
  * - when every candidate is proven someone else's (or there is none), the POST did not act: it is sent again,
- *   up to `attempts` times.
+ *   up to `attempts` times;
+ * - when the KMS can't be listed, it fails with `ERR_OKMS_CREATE_UNKNOWN` ({@link UnknownCreateError}).
  */
 export async function createWithRecovery<T>(post: () => Promise<T>, recovery: Recovery<T>, attempts = 3): Promise<T> {
     const started = Date.now();
@@ -305,8 +340,12 @@ export async function createWithRecovery<T>(post: () => Promise<T>, recovery: Re
             if (!isOutcomeUnknown(e)) {
                 throw e;
             }
+            // Without a listing nothing can be decided, and the object may exist: the journal keeps the attempt.
+            const found = await candidates(recovery, started).catch((listError: unknown) => {
+                throw unknownCreate(recovery, e, listError);
+            });
             const possible: { id: string; createdAt?: string; why: string }[] = [];
-            for (const candidate of await candidates(recovery, started)) {
+            for (const candidate of found) {
                 const id = recovery.idOf(candidate);
                 if (notOurs.has(id)) {
                     continue;

@@ -14,10 +14,13 @@ import {
     E2eWorkspace,
     inlineStack,
     makeWorkspace,
+    removeKeys,
     repoRoot,
+    reportedOrphans,
     requirePulumiCli,
     setOvhConfig,
     stateResources,
+    upOutcome,
     useE2eSuite,
 } from "./harness";
 
@@ -263,12 +266,45 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
         child = second.child;
         assert.deepEqual(second.ready.credentials, credentials, "the API credentials survived");
         const outcome = await upPromise;
-        console.log(`      up during the kill: ${outcome.split("\n")[0]}`);
+        // The creates that lost their answer with the kill, by OKMS name (each is in the diagnostics twice).
+        const unknown = new Set(
+            [...outcome.matchAll(/ERR_OKMS_CREATE_UNKNOWN: creating service key "([^"]+)"/g)].map((m) => m[1]!),
+        );
+        console.log(
+            `      up during the kill: ${outcome === "succeeded" ? outcome : "failed"}; creates unknown: ${unknown.size}`,
+        );
 
         const restarted = { endpoint: second.ready.endpoint, credentials };
         await setOvhConfig(stack, { endpoint: restarted.endpoint, ...credentials });
-        const up = await stack.up();
-        assert.equal(up.summary.result, "succeeded");
+        // When the kill lands between the emulator's commit and its answer, the key is the emulator's and not
+        // the stack's, and the interrupted create could not list the KMS to find out: it says so
+        // (ERR_OKMS_CREATE_UNKNOWN) and stays journaled. The next up then reports that key by id instead of
+        // making a duplicate, an operator removes it, and the up after that converges.
+        // test/providers/interrupted.spec.ts makes that case happen every time.
+        const next = await upOutcome(stack, 2);
+        let reported: string[] = [];
+        if (next !== "") {
+            assert.match(next, /ERR_OKMS_CREATE_UNRESOLVED/, "the only failure is a reported possible orphan");
+            const held = new Set((await stateResources(stack)).map((r) => r.id));
+            const unheld = (await inventory(restarted.endpoint, credentials, okmsId)).keys.filter(
+                (k) => !held.has(k.id),
+            );
+            reported = reportedOrphans(next);
+            assert.deepEqual(
+                [...reported].sort(),
+                unheld.map((k) => k.id).sort(),
+                "every key the stack lacks is reported, no other",
+            );
+            for (const k of unheld) {
+                assert.ok(
+                    unknown.has(k.name),
+                    `the interrupted up said the create of ${k.name} had an unknown outcome`,
+                );
+            }
+            await removeKeys(restarted, okmsId, reported);
+            assert.equal(await upOutcome(stack, 2), "");
+        }
+        console.log(`      keys committed but unanswered at the kill: ${reported.length}, each reported by id`);
         await assertInventoryMatchesState(stack, restarted, okmsId, 12);
         await stack.destroy();
         child.kill("SIGTERM");

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack, PulumiFn } from "@pulumi/pulumi/automation";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../emulator";
+import { OvhClient } from "../../provider/ovh";
 import { cliEnv, cliScript, findPulumiCli, repoRoot } from "../../scripts/lib/pulumiCli";
 
 export { repoRoot };
@@ -141,6 +142,44 @@ export function cliVersion(cliDir: string): string {
 /** Requests the emulator answered since its counters were last reset (management and data planes). */
 export function totalCalls(emu: RunningEmulator): number {
     return Object.values(emu.admin.counters()).reduce((a, b) => a + b, 0);
+}
+
+/** The possible orphans an `ERR_OKMS_CREATE_UNRESOLVED` message names (`<id> (created ...`). */
+export function reportedOrphans(message: string): string[] {
+    const out = new Set<string>();
+    for (const m of message.matchAll(/([0-9a-f-]{36}) \(created /g)) {
+        out.add(m[1]!);
+    }
+    return [...out];
+}
+
+/** An `up` that may fail: its error message, or "" on success. */
+export async function upOutcome(stack: Stack, parallel: number): Promise<string> {
+    try {
+        await stack.up({ parallel, continueOnError: true });
+        return "";
+    } catch (e) {
+        return (e as Error).message;
+    }
+}
+
+/** Deactivates and deletes keys through the management API, as an operator acting on a report would. */
+export async function removeKeys(
+    emu: { endpoint: string; credentials: { applicationKey: string; applicationSecret: string; consumerKey: string } },
+    okmsId: string,
+    ids: string[],
+): Promise<void> {
+    const { applicationKey, applicationSecret, consumerKey } = emu.credentials;
+    const client = new OvhClient({ endpoint: emu.endpoint, applicationKey, applicationSecret, consumerKey });
+    try {
+        for (const id of ids) {
+            const route = `/v2/okms/resource/${okmsId}/serviceKey/${id}`;
+            await client.put(route, { state: "DEACTIVATED", deactivationReason: "UNSPECIFIED" });
+            await client.delete(route);
+        }
+    } finally {
+        await client.close();
+    }
 }
 
 /** A resource of an exported stack, as far as the suites look at it. */

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+    const code = (e as { code?: unknown }).code;
+    process.stdout.write(`failed ${typeof code === "string" ? code : "without a code"}\n`);
     process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
     process.exit(1);
 });
