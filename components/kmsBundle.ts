@@ -141,13 +141,16 @@ export class KmsBundle extends pulumi.ComponentResource {
             { parent: this },
         );
         const okmsId = this.kms.okmsId;
-        this.serviceKeys = this.children(args.keys, (logical, keyArgs, childName) => {
-            return new ServiceKey(childName, { ...keyArgs, name: keyArgs.name ?? logical, okmsId }, { parent: this });
-        });
-        this.secretResources = this.children(args.secrets, (logical, secretArgs, childName) => {
+        // Named functions, not inline arrows: the SDK reads a child's source position from its caller's stack
+        // frame, and cannot parse the frame of an anonymous function (node_modules/@pulumi/pulumi/resource.js).
+        const serviceKey = (logical: string, keyArgs: KmsBundleKeyArgs, childName: string) =>
+            new ServiceKey(childName, { ...keyArgs, name: keyArgs.name ?? logical, okmsId }, { parent: this });
+        const secret = (logical: string, secretArgs: KmsBundleSecretArgs, childName: string) => {
             const path = secretArgs.path ?? secretArgs.adoptId ?? logical;
             return new Secret(childName, { ...secretArgs, path, okmsId }, { parent: this });
-        });
+        };
+        this.serviceKeys = this.children(args.keys, serviceKey);
+        this.secretResources = this.children(args.secrets, secret);
         if (args.credential !== undefined) {
             this.credential = new Credential(`${name}-credential`, { ...args.credential, okmsId }, { parent: this });
         }

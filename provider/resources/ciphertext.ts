@@ -21,7 +21,7 @@ import { z } from "zod";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../okms/dataClient";
 import * as properties from "./properties";
 import * as lifecycle from "./lifecycle";
-import { withOutputs, type ResourceKind } from "./loader";
+import { registration, withOutputs, type ResourceKind } from "./loader";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
 
@@ -70,7 +70,12 @@ const CIPHERTEXT: ResourceKind = {
  */
 export class Ciphertext extends withOutputs<CiphertextOutputs>() {
     constructor(name: string, args: CiphertextArgs, opts?: pulumi.CustomResourceOptions) {
-        super(CIPHERTEXT, name, args, opts);
+        const r = registration(CIPHERTEXT, name, args, opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }
 

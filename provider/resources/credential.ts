@@ -18,7 +18,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { withOutputs, type ResourceKind } from "./loader";
+import { registration, withOutputs, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -150,7 +150,12 @@ const CREDENTIAL: ResourceKind = { type: "Credential", outputs: CREDENTIAL_OUTPU
  */
 export class Credential extends withOutputs<CredentialOutputs>() {
     constructor(name: string, args: CredentialArgs, opts?: pulumi.CustomResourceOptions) {
-        super(CREDENTIAL, name, { ...args, name: args.name ?? name }, opts);
+        const r = registration(CREDENTIAL, name, { ...args, name: args.name ?? name }, opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }
 

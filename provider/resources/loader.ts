@@ -57,13 +57,16 @@ export type ResourceOutputs<O> = { readonly [K in keyof O as string extends K ? 
 export type OutputName<O> = keyof ResourceOutputs<O> & string;
 
 /**
- * {@link LoadedResource} typed with the outputs `O`: `class Okms extends withOutputs<OkmsOutputs>()`. No field is
+ * `pulumi.CustomResource` typed with the outputs `O`: `class Okms extends withOutputs<OkmsOutputs>()`. No field is
  * declared in the class: a field would be emitted and overwrite the output the SDK assigns in the constructor.
+ * The class extends `CustomResource` directly, with {@link registration} in its constructor: the SDK takes the
+ * resource's source position from a fixed depth of the constructor stack (node_modules/@pulumi/pulumi/resource.js,
+ * `Resource.stackTrace(4)`), so one more class in between would record this package's file, not the program's line.
  */
 export function withOutputs<O>(): abstract new (
-    ...args: ConstructorParameters<typeof LoadedResource>
-) => LoadedResource & ResourceOutputs<O> {
-    return LoadedResource as never;
+    ...args: ConstructorParameters<typeof pulumi.CustomResource>
+) => pulumi.CustomResource & ResourceOutputs<O> {
+    return pulumi.CustomResource as never;
 }
 
 /** How a resource class registers: its type (and so its provider), its outputs, and what is always secret. */
@@ -75,33 +78,46 @@ export interface ResourceKind {
     readonly secrets: readonly string[];
 }
 
+/** What a resource constructor passes to `super`, and how it ends the registration (see {@link registration}). */
+export interface Registration {
+    /** The arguments of `pulumi.CustomResource`'s constructor. */
+    readonly args: [type: string, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined];
+    /** Restores the program's `Error.stackTraceLimit`: call it in a `finally` around `super`. */
+    readonly done: () => void;
+}
+
 /**
  * A dynamic resource whose `__provider` is {@link providerModule}. `pulumi.dynamic.Resource` would serialize a
- * provider object (and refuses a preset `__provider`), so this registers the same type itself. Each output name
- * is registered as `undefined` under `props`: Pulumi makes such a property an output of the resource, which the
+ * provider object (and refuses a preset `__provider`), so each class registers the same type itself:
+ * `const r = registration(...); try { super(...r.args); } finally { r.done(); }`. Each output name is
+ * registered as `undefined` under `props`: Pulumi makes such a property an output of the resource, which the
  * provider then fills in.
  */
-export abstract class LoadedResource extends pulumi.CustomResource {
-    constructor(kind: ResourceKind, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-        const inputs: pulumi.Inputs = Object.fromEntries(kind.outputs.map((k) => [k, undefined]));
-        for (const [k, v] of Object.entries(props)) {
-            // Secret inputs are ciphertext in state; the outputs of the same names are marked below.
-            inputs[k] = v !== undefined && kind.secrets.includes(k) ? pulumi.secret(v) : v;
-        }
-        inputs.__provider = providerModule(providerKind(kind.type));
-        const options =
-            kind.secrets.length > 0 ? pulumi.mergeOptions(opts, { additionalSecretOutputs: [...kind.secrets] }) : opts;
-        // The SDK stamps four promises per registered property with `new Error().stack`, for its promise-leak
-        // report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js transferProperties);
-        // under the program's source-map hook that was most of the program's CPU per resource. Frames are
-        // turned off for the synchronous registration only: the resource's source position is unaffected
-        // (`Resource.callsites` sets its own limit), and the limit is restored even if registration throws.
-        const stackTraceLimit = Error.stackTraceLimit;
-        Error.stackTraceLimit = 0;
-        try {
-            super(dynamicType(kind.type), name, inputs, options);
-        } finally {
-            Error.stackTraceLimit = stackTraceLimit;
-        }
+export function registration(
+    kind: ResourceKind,
+    name: string,
+    props: pulumi.Inputs,
+    opts: pulumi.CustomResourceOptions | undefined,
+): Registration {
+    const inputs: pulumi.Inputs = Object.fromEntries(kind.outputs.map((k) => [k, undefined]));
+    for (const [k, v] of Object.entries(props)) {
+        // Secret inputs are ciphertext in state; the outputs of the same names are marked below.
+        inputs[k] = v !== undefined && kind.secrets.includes(k) ? pulumi.secret(v) : v;
     }
+    inputs.__provider = providerModule(providerKind(kind.type));
+    const options =
+        kind.secrets.length > 0 ? pulumi.mergeOptions(opts, { additionalSecretOutputs: [...kind.secrets] }) : opts;
+    // The SDK stamps four promises per registered property with `new Error().stack`, for its promise-leak
+    // report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js transferProperties);
+    // under the program's source-map hook that was most of the program's CPU per resource. Frames are
+    // turned off for the synchronous registration only: the resource's source position is unaffected
+    // (`Resource.callsites` sets its own limit), and `done` restores the limit even if registration throws.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    return {
+        args: [dynamicType(kind.type), name, inputs, options],
+        done: () => {
+            Error.stackTraceLimit = stackTraceLimit;
+        },
+    };
 }

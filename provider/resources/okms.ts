@@ -17,7 +17,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { withOutputs, type ResourceKind } from "./loader";
+import { registration, withOutputs, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -115,7 +115,12 @@ const OKMS: ResourceKind = { type: "Okms", outputs: OKMS_OUTPUTS, secrets: [] };
 /** An OVHcloud KMS (ordered, or adopted with `adoptId`). Its outputs are {@link OkmsOutputs}. */
 export class Okms extends withOutputs<OkmsOutputs>() {
     constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
-        super(OKMS, name, args, opts);
+        const r = registration(OKMS, name, args, opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }
 

@@ -20,7 +20,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { withOutputs, type ResourceKind } from "./loader";
+import { registration, withOutputs, type ResourceKind } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretRules from "../okms/secretRules";
 import * as secretSchemas from "../okms/secretSchemas";
@@ -125,7 +125,12 @@ const SECRET: ResourceKind = { type: "Secret", outputs: SECRET_OUTPUTS, secrets:
  */
 export class Secret extends withOutputs<SecretOutputs>() {
     constructor(name: string, args: SecretArgs, opts?: pulumi.CustomResourceOptions) {
-        super(SECRET, name, { ...args, path: args.path ?? args.adoptId }, opts);
+        const r = registration(SECRET, name, { ...args, path: args.path ?? args.adoptId }, opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }
 

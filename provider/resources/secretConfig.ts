@@ -19,7 +19,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { withOutputs, type ResourceKind } from "./loader";
+import { registration, withOutputs, type ResourceKind } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretSchemas from "../okms/secretSchemas";
 
@@ -71,7 +71,12 @@ const SECRET_CONFIG: ResourceKind = { type: "SecretConfig", outputs: SECRET_CONF
  */
 export class SecretConfig extends withOutputs<SecretConfigOutputs>() {
     constructor(name: string, args: SecretConfigArgs, opts?: pulumi.CustomResourceOptions) {
-        super(SECRET_CONFIG, name, args, opts);
+        const r = registration(SECRET_CONFIG, name, args, opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }
 

@@ -17,7 +17,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { withOutputs, type ResourceKind } from "./loader";
+import { registration, withOutputs, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -160,7 +160,12 @@ const SERVICE_KEY: ResourceKind = { type: "ServiceKey", outputs: SERVICE_KEY_OUT
  */
 export class ServiceKey extends withOutputs<ServiceKeyOutputs>() {
     constructor(name: string, args: ServiceKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        super(SERVICE_KEY, name, { ...args, name: args.name ?? name }, opts);
+        const r = registration(SERVICE_KEY, name, { ...args, name: args.name ?? name }, opts);
+        try {
+            super(...r.args);
+        } finally {
+            r.done();
+        }
     }
 }
 

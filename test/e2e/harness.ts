@@ -189,6 +189,8 @@ export interface StateResource {
     id?: string;
     outputs?: Record<string, unknown>;
     initErrors?: string[];
+    /** Where the program made it (`project:///<path>#<line>,<column>`). */
+    sourcePosition?: string;
 }
 
 export async function stateResources(stack: Stack): Promise<StateResource[]> {

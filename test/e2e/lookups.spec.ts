@@ -2,6 +2,7 @@
 // a StackReference and the lookup functions, makes its own access certificate, encrypts a value with one of
 // the producer's keys (Ciphertext) and exports only the ciphertext. The state never holds the plaintext.
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../../provider/okms/dataClient";
@@ -9,7 +10,15 @@ import { KmsBundle } from "../../components/kmsBundle";
 import { Ciphertext } from "../../provider/resources/ciphertext";
 import { Credential } from "../../provider/resources/credential";
 import { getOkmsOutput, getServiceKeyOutput } from "../../provider/resources/functions";
-import { exportStackRaw, inlineStack, rawState, setOvhConfig, totalCalls, useE2eSuite } from "./harness";
+import {
+    exportStackRaw,
+    inlineStack,
+    rawState,
+    setOvhConfig,
+    stateResources,
+    totalCalls,
+    useE2eSuite,
+} from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
 const PROJECT = "okms-e2e";
@@ -135,6 +144,23 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
             );
         }
         assert.ok(!String(res.outputs.__provider).includes("PRIVATE KEY"));
+    });
+
+    it("3b. each resource's source position in state is the program line that made it", async () => {
+        // The engine stores what the SDK captured at construction (provider/resources/loader.ts withOutputs).
+        const source = fs.readFileSync(__filename, "utf8").split("\n");
+        const lineOf = (text: string) => source.findIndex((l) => l.includes(text)) + 1;
+        const positionsOf = async (stack: Stack) =>
+            new Map((await stateResources(stack)).map((r) => [r.type.split(":").pop(), r.sourcePosition ?? ""]));
+        const [consumed, produced] = [await positionsOf(consumer), await positionsOf(producer)];
+        const at = (text: string) => new RegExp(`/test/e2e/lookups\\.spec\\.ts#${lineOf(text)},`);
+        assert.match(consumed.get("Credential")!, at('new Credential("team-b"'));
+        assert.match(consumed.get("Ciphertext")!, at('new Ciphertext("app-secret"'));
+        assert.match(produced.get("KmsBundle")!, at('new KmsBundle("team-a"'));
+        // A component's children point into the component, where it makes them (as pulumi-awsx's do).
+        for (const child of ["Okms", "ServiceKey", "Credential"]) {
+            assert.match(produced.get(child)!, /\/components\/kmsBundle\.ts#\d+,/, `${child}: ${produced.get(child)}`);
+        }
     });
 
     it("4. an unchanged up changes nothing: only the two lookups call the API, no encryption", async () => {
