@@ -111,7 +111,7 @@ export function registration(
     // report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js transferProperties);
     // under the program's source-map hook that was most of the program's CPU per resource. Frames are
     // turned off for the synchronous registration only: the resource's source position is unaffected
-    // (`Resource.callsites` sets its own limit), and `done` restores the limit even if registration throws.
+    // (`Resource.callsites` sets its own limit), and `done` restores the limit, also when `super` throws.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     return {
