@@ -21,7 +21,7 @@ import { z } from "zod";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../okms/dataClient";
 import * as properties from "./properties";
 import * as lifecycle from "./lifecycle";
-import { registration, withOutputs, type ResourceKind } from "./loader";
+import { resourceClass, type ResourceKind } from "./loader";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
 
@@ -68,16 +68,9 @@ const CIPHERTEXT: ResourceKind = {
  * A value encrypted with an OKMS service key at deploy time. Creating one is one data-plane call; an
  * unchanged `up` makes none. The output `ciphertext` is public; `plaintext` and `clientConfig` stay secret.
  */
-export class Ciphertext extends withOutputs<CiphertextOutputs>() {
-    constructor(name: string, args: CiphertextArgs, opts?: pulumi.CustomResourceOptions) {
-        const r = registration(CIPHERTEXT, name, args, opts);
-        try {
-            super(...r.args);
-        } finally {
-            r.done();
-        }
-    }
-}
+export const Ciphertext = resourceClass<CiphertextArgs, CiphertextOutputs>(CIPHERTEXT);
+/** An instance of {@link Ciphertext}. */
+export type Ciphertext = InstanceType<typeof Ciphertext>;
 
 /** An error with a stable code (`ERR_OKMS_*`), for the functions and the resource of this module and functions.ts. */
 export class OkmsError extends Error {

@@ -18,7 +18,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { registration, withOutputs, type ResourceKind } from "./loader";
+import { namedAfterResource, resourceClass, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -148,16 +148,9 @@ const CREDENTIAL: ResourceKind = { type: "Credential", outputs: CREDENTIAL_OUTPU
  * An OKMS access certificate. By default the key pair is generated locally and only a CSR is sent; the
  * private key is the secret output `privateKeyPem`.
  */
-export class Credential extends withOutputs<CredentialOutputs>() {
-    constructor(name: string, args: CredentialArgs, opts?: pulumi.CustomResourceOptions) {
-        const r = registration(CREDENTIAL, name, { ...args, name: args.name ?? name }, opts);
-        try {
-            super(...r.args);
-        } finally {
-            r.done();
-        }
-    }
-}
+export const Credential = resourceClass<CredentialArgs, CredentialOutputs>(CREDENTIAL, namedAfterResource);
+/** An instance of {@link Credential}. */
+export type Credential = InstanceType<typeof Credential>;
 
 const DAY_MS = 86_400_000;
 

@@ -56,19 +56,6 @@ export type ResourceOutputs<O> = { readonly [K in keyof O as string extends K ? 
 /** The names of {@link ResourceOutputs}: what a resource must register for each of them to be set. */
 export type OutputName<O> = keyof ResourceOutputs<O> & string;
 
-/**
- * `pulumi.CustomResource` typed with the outputs `O`: `class Okms extends withOutputs<OkmsOutputs>()`. No field is
- * declared in the class: a field would be emitted and overwrite the output the SDK assigns in the constructor.
- * The class extends `CustomResource` directly, with {@link registration} in its constructor: the SDK takes the
- * resource's source position from a fixed depth of the constructor stack (node_modules/@pulumi/pulumi/resource.js,
- * `Resource.stackTrace(4)`), so one more class in between would record this package's file, not the program's line.
- */
-export function withOutputs<O>(): abstract new (
-    ...args: ConstructorParameters<typeof pulumi.CustomResource>
-) => pulumi.CustomResource & ResourceOutputs<O> {
-    return pulumi.CustomResource as never;
-}
-
 /** How a resource class registers: its type (and so its provider), its outputs, and what is always secret. */
 export interface ResourceKind {
     readonly type: ResourceType;
@@ -78,46 +65,61 @@ export interface ResourceKind {
     readonly secrets: readonly string[];
 }
 
-/** What a resource constructor passes to `super`, and how it ends the registration (see {@link registration}). */
-export interface Registration {
-    /** The arguments of `pulumi.CustomResource`'s constructor. */
-    readonly args: [type: string, name: string, props: pulumi.Inputs, opts: pulumi.CustomResourceOptions | undefined];
-    /** Restores the program's `Error.stackTraceLimit`: call it in a `finally` around `super`. */
-    readonly done: () => void;
+/** The class of one resource: `new X(name, args, opts)` registers it; its instances carry the outputs `O`. */
+export interface ResourceClass<A, O> {
+    new (name: string, args: A, opts?: pulumi.CustomResourceOptions): pulumi.CustomResource & ResourceOutputs<O>;
+    /** Whether `obj` is a Pulumi custom resource (`pulumi.CustomResource.isInstance`). */
+    isInstance(obj: unknown): obj is pulumi.CustomResource;
+}
+
+/** The arguments as registered when the OKMS `name` defaults to the resource's name. */
+export function namedAfterResource<A extends { name?: pulumi.Input<string> }>(name: string, args: A): A {
+    return { ...args, name: args.name ?? name };
 }
 
 /**
- * A dynamic resource whose `__provider` is {@link providerModule}. `pulumi.dynamic.Resource` would serialize a
- * provider object (and refuses a preset `__provider`), so each class registers the same type itself:
- * `const r = registration(...); try { super(...r.args); } finally { r.done(); }`. Each output name is
- * registered as `undefined` under `props`: Pulumi makes such a property an output of the resource, which the
- * provider then fills in.
+ * The class of a dynamic resource whose `__provider` is {@link providerModule}; `props` maps its arguments to
+ * what it registers (a default the provider needs spelled out). `pulumi.dynamic.Resource` would serialize a
+ * provider object (and refuses a preset `__provider`), so the class registers the same type itself. Each output
+ * name is registered as `undefined` under `props`: Pulumi makes such a property an output of the resource,
+ * which the provider then fills in.
+ *
+ * This one constructor is the only one between the program and `pulumi.CustomResource`: the SDK takes the
+ * resource's source position from a fixed depth of the constructor stack (node_modules/@pulumi/pulumi/resource.js,
+ * `Resource.stackTrace(4)`), so a class per resource on top of a shared base would record this package's file
+ * instead of the program's line.
  */
-export function registration(
+export function resourceClass<A extends pulumi.Inputs, O>(
     kind: ResourceKind,
-    name: string,
-    props: pulumi.Inputs,
-    opts: pulumi.CustomResourceOptions | undefined,
-): Registration {
-    const inputs: pulumi.Inputs = Object.fromEntries(kind.outputs.map((k) => [k, undefined]));
-    for (const [k, v] of Object.entries(props)) {
-        // Secret inputs are ciphertext in state; the outputs of the same names are marked below.
-        inputs[k] = v !== undefined && kind.secrets.includes(k) ? pulumi.secret(v) : v;
-    }
-    inputs.__provider = providerModule(providerKind(kind.type));
-    const options =
-        kind.secrets.length > 0 ? pulumi.mergeOptions(opts, { additionalSecretOutputs: [...kind.secrets] }) : opts;
-    // The SDK stamps four promises per registered property with `new Error().stack`, for its promise-leak
-    // report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js transferProperties);
-    // under the program's source-map hook that was most of the program's CPU per resource. Frames are
-    // turned off for the synchronous registration only: the resource's source position is unaffected
-    // (`Resource.callsites` sets its own limit), and `done` restores the limit, also when `super` throws.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    return {
-        args: [dynamicType(kind.type), name, inputs, options],
-        done: () => {
-            Error.stackTraceLimit = stackTraceLimit;
-        },
+    props: (name: string, args: A) => pulumi.Inputs = (_, args) => args,
+): ResourceClass<A, O> {
+    const secrets = new Set(kind.secrets);
+    const type = dynamicType(kind.type);
+    const providerText = providerModule(providerKind(kind.type));
+    const resource = class extends pulumi.CustomResource {
+        constructor(name: string, args: A, opts?: pulumi.CustomResourceOptions) {
+            const inputs: pulumi.Inputs = Object.fromEntries(kind.outputs.map((k) => [k, undefined]));
+            for (const [k, v] of Object.entries(props(name, args))) {
+                // Secret inputs are ciphertext in state; the outputs of the same names are marked below.
+                inputs[k] = v !== undefined && secrets.has(k) ? pulumi.secret(v) : v;
+            }
+            inputs.__provider = providerText;
+            const options =
+                secrets.size > 0 ? pulumi.mergeOptions(opts, { additionalSecretOutputs: [...kind.secrets] }) : opts;
+            // The SDK stamps four promises per registered property with `new Error().stack`, for its
+            // promise-leak report only (node_modules/@pulumi/pulumi/runtime/debuggable.js, runtime/rpc.js
+            // transferProperties); under the program's source-map hook that was most of the program's CPU per
+            // resource. Frames are turned off for the synchronous registration only: the source position is
+            // unaffected (`Resource.callsites` sets its own limit), and the limit is restored if `super` throws.
+            const stackTraceLimit = Error.stackTraceLimit;
+            Error.stackTraceLimit = 0;
+            try {
+                super(type, name, inputs, options);
+            } finally {
+                Error.stackTraceLimit = stackTraceLimit;
+            }
+        }
     };
+    Object.defineProperty(resource, "name", { value: kind.type });
+    return resource as unknown as ResourceClass<A, O>;
 }

@@ -17,7 +17,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { registration, withOutputs, type ResourceKind } from "./loader";
+import { resourceClass, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -113,16 +113,9 @@ export const OKMS_OUTPUTS = [...OKMS_INPUT_KEYS, ...OKMS_REPORTED] as const;
 const OKMS: ResourceKind = { type: "Okms", outputs: OKMS_OUTPUTS, secrets: [] };
 
 /** An OVHcloud KMS (ordered, or adopted with `adoptId`). Its outputs are {@link OkmsOutputs}. */
-export class Okms extends withOutputs<OkmsOutputs>() {
-    constructor(name: string, args: OkmsArgs, opts?: pulumi.CustomResourceOptions) {
-        const r = registration(OKMS, name, args, opts);
-        try {
-            super(...r.args);
-        } finally {
-            r.done();
-        }
-    }
-}
+export const Okms = resourceClass<OkmsArgs, OkmsOutputs>(OKMS);
+/** An instance of {@link Okms}. */
+export type Okms = InstanceType<typeof Okms>;
 
 /** Deadlines (Terraform's). */
 const DEADLINES = { orderMs: 30 * 60_000, visibleMs: 2 * 60_000, displayNameMs: 60_000, terminateMs: 30 * 60_000 };

@@ -20,7 +20,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { registration, withOutputs, type ResourceKind } from "./loader";
+import { resourceClass, type ResourceKind } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretRules from "../okms/secretRules";
 import * as secretSchemas from "../okms/secretSchemas";
@@ -123,16 +123,12 @@ const SECRET: ResourceKind = { type: "Secret", outputs: SECRET_OUTPUTS, secrets:
  * A secret of the OKMS Secret Manager. Creating one is one POST; a change of `data` is one PUT (a new version);
  * an unchanged `up` makes no call. `data` never appears in state in plain text.
  */
-export class Secret extends withOutputs<SecretOutputs>() {
-    constructor(name: string, args: SecretArgs, opts?: pulumi.CustomResourceOptions) {
-        const r = registration(SECRET, name, { ...args, path: args.path ?? args.adoptId }, opts);
-        try {
-            super(...r.args);
-        } finally {
-            r.done();
-        }
-    }
-}
+export const Secret = resourceClass<SecretArgs, SecretOutputs>(SECRET, (_, args) => ({
+    ...args,
+    path: args.path ?? args.adoptId,
+}));
+/** An instance of {@link Secret}. */
+export type Secret = InstanceType<typeof Secret>;
 
 /** The metadata fields a `Secret` manages. */
 const METADATA_KEYS = ["casRequired", "maxVersions", "deactivateVersionAfter", "customMetadata"] as const;

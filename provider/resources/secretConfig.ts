@@ -19,7 +19,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { registration, withOutputs, type ResourceKind } from "./loader";
+import { resourceClass, type ResourceKind } from "./loader";
 import * as secretApi from "../okms/secretApi";
 import * as secretSchemas from "../okms/secretSchemas";
 
@@ -69,16 +69,9 @@ const SECRET_CONFIG: ResourceKind = { type: "SecretConfig", outputs: SECRET_CONF
  * The Secret Manager's defaults for one KMS. Only the settings given are managed; destroying the resource puts
  * them back to what they were before it changed them. Its outputs are {@link SecretConfigOutputs}.
  */
-export class SecretConfig extends withOutputs<SecretConfigOutputs>() {
-    constructor(name: string, args: SecretConfigArgs, opts?: pulumi.CustomResourceOptions) {
-        const r = registration(SECRET_CONFIG, name, args, opts);
-        try {
-            super(...r.args);
-        } finally {
-            r.done();
-        }
-    }
-}
+export const SecretConfig = resourceClass<SecretConfigArgs, SecretConfigOutputs>(SECRET_CONFIG);
+/** An instance of {@link SecretConfig}. */
+export type SecretConfig = InstanceType<typeof SecretConfig>;
 
 /** The settings (the inputs besides `okmsId`). */
 const SETTING_KEYS = ["casRequired", "maxVersions", "deactivateVersionAfter"] as const;

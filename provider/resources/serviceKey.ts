@@ -17,7 +17,7 @@ import * as properties from "./properties";
 import * as creation from "./creation";
 import * as lifecycle from "./lifecycle";
 import * as stackConfig from "./stackConfig";
-import { registration, withOutputs, type ResourceKind } from "./loader";
+import { namedAfterResource, resourceClass, type ResourceKind } from "./loader";
 import * as api from "../okms/api";
 import * as rules from "../okms/rules";
 import * as schemas from "../okms/schemas";
@@ -158,16 +158,9 @@ const SERVICE_KEY: ResourceKind = { type: "ServiceKey", outputs: SERVICE_KEY_OUT
  * An OKMS service key. Creating one is one POST plus one GET (for the public key and IAM URN); `importJwk`
  * imports your own key material; `adoptId` takes over an existing key.
  */
-export class ServiceKey extends withOutputs<ServiceKeyOutputs>() {
-    constructor(name: string, args: ServiceKeyArgs, opts?: pulumi.CustomResourceOptions) {
-        const r = registration(SERVICE_KEY, name, { ...args, name: args.name ?? name }, opts);
-        try {
-            super(...r.args);
-        } finally {
-            r.done();
-        }
-    }
-}
+export const ServiceKey = resourceClass<ServiceKeyArgs, ServiceKeyOutputs>(SERVICE_KEY, namedAfterResource);
+/** An instance of {@link ServiceKey}. */
+export type ServiceKey = InstanceType<typeof ServiceKey>;
 
 /** The private members a JWK must carry to be imported. */
 const REQUIRED_JWK_MEMBERS: Record<rules.KeyType, readonly string[]> = {

@@ -96,6 +96,18 @@ describe("resource registration (setMocks)", () => {
         assert.deepEqual([...positions].sort(), lines.sort());
     });
 
+    it("the resource classes behave as classes: instanceof, extends, their names", async () => {
+        const { ServiceKey } = await import("../../provider/resources/serviceKey");
+        const { Okms } = await import("../../provider/resources/okms");
+        class TeamKey extends ServiceKey {}
+        const key = new TeamKey("team-key", { okmsId: "ca3ff925-a7ee-4e23-a87c-a3be91d83aca", type: "oct" });
+        assert.ok(key instanceof ServiceKey && key instanceof pulumi.CustomResource);
+        assert.ok(!(key instanceof Okms));
+        assert.ok(ServiceKey.isInstance(key));
+        assert.deepEqual([ServiceKey.name, Okms.name, TeamKey.name], ["ServiceKey", "Okms", "TeamKey"]);
+        assert.equal(await new Promise((resolve) => key.type.apply(resolve)), "oct");
+    });
+
     it("restores the program's Error.stackTraceLimit, also when registration throws", async () => {
         const { ServiceKey } = await import("../../provider/resources/serviceKey");
         const original = Error.stackTraceLimit;

@@ -147,7 +147,7 @@ describe("e2e: lookups of another stack's KMS, and a Ciphertext, through the rea
     });
 
     it("3b. each resource's source position in state is the program line that made it", async () => {
-        // The engine stores what the SDK captured at construction (provider/resources/loader.ts withOutputs).
+        // The engine stores what the SDK captured at construction (provider/resources/loader.ts resourceClass).
         const source = fs.readFileSync(__filename, "utf8").split("\n");
         const lineOf = (text: string) => source.findIndex((l) => l.includes(text)) + 1;
         const positionsOf = async (stack: Stack) =>

@@ -33,7 +33,7 @@ export const typed: true[] = [
 // @ts-expect-error deletionPolicy is required after check
 export const unchecked: ServiceKeyInputs = { okmsId: "x", name: "n", state: "ACTIVE" };
 
-// Each resource registers exactly the outputs its class is typed with (loader.ts `withOutputs`): a name the list
+// Each resource registers exactly the outputs its class is typed with (loader.ts `resourceClass`): a name the list
 // lacks would be a typed output that is never set, a name it has in excess an output nobody can read.
 type Mismatch<O, Names extends readonly string[]> =
     Exclude<OutputName<O>, Names[number]> | Exclude<Names[number], OutputName<O>>;
