@@ -17,6 +17,11 @@ export function errorCode(e: unknown): string | undefined {
     return undefined;
 }
 
+/** An error's message (or the thrown value as text), for the messages that quote their cause. */
+function messageOf(e: unknown): string {
+    return e instanceof Error ? e.message : String(e);
+}
+
 /** True when the object is gone: 404, or 460 (service expired or suspended, which Terraform also treats as gone). */
 export function isGone(e: unknown): boolean {
     const code = errorCode(e);
@@ -121,7 +126,7 @@ function unresolvedCreate<T>(
     cause: unknown,
 ) {
     const list = possible.map((p) => `${p.id} (created ${p.createdAt ?? "at an unknown time"}; ${p.why})`).join(", ");
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const detail = messageOf(cause);
     const { what, name, okmsId } = recovery.target;
     const err = new Error(
         `ERR_OKMS_CREATE_UNRESOLVED: creating ${what} "${name}" in KMS ${okmsId}: the ` +
@@ -147,10 +152,9 @@ export interface UnknownCreateError extends Error {
 
 function unknownCreate<T>(recovery: Recovery<T>, cause: unknown, listError: unknown): UnknownCreateError {
     const { what, name, okmsId } = recovery.target;
-    const detail = (e: unknown) => (e instanceof Error ? e.message : String(e));
     const err = new Error(
         `ERR_OKMS_CREATE_UNKNOWN: creating ${what} "${name}" in KMS ${okmsId}: the outcome of a create request ` +
-            `is unknown (${detail(cause)}), and listing KMS ${okmsId} to find out failed (${detail(listError)}). ` +
+            `is unknown (${messageOf(cause)}), and listing KMS ${okmsId} to find out failed (${messageOf(listError)}). ` +
             `Nothing was adopted, deleted or created again. The attempt stays journaled on this machine: the ` +
             `next \`pulumi up\` here looks for what it may have made before creating anything (from another ` +
             `machine, look in KMS ${okmsId} for a ${what} named "${name}" first).`,
@@ -392,7 +396,7 @@ export function createdButFailed(
     inputs: Record<string, unknown>,
     cause?: unknown,
 ): CreatedButFailedError {
-    const detail = cause instanceof Error ? `: ${cause.message}` : cause !== undefined ? `: ${String(cause)}` : "";
+    const detail = cause !== undefined ? `: ${messageOf(cause)}` : "";
     const properties: Record<string, unknown> = { ...jsonClean(outs) };
     let note = "";
     if (typeof inputs.__provider === "string") {

@@ -155,7 +155,7 @@ export const SERVICE_KEY_OUTPUTS = [...SERVICE_KEY_INPUT_KEYS, ...SERVICE_KEY_RE
 const SERVICE_KEY: ResourceKind = { type: "ServiceKey", outputs: SERVICE_KEY_OUTPUTS, secrets: ["importJwk"] };
 
 /**
- * An OKMS service key. Creating one is one POST plus one GET (for the public key and IAM URN); `importJwk`
+ * An OKMS service key. Creating one is one POST, plus one GET for an RSA/EC key's public key; `importJwk`
  * imports your own key material; `adoptId` takes over an existing key.
  */
 export const ServiceKey = resourceClass<ServiceKeyArgs, ServiceKeyOutputs>(SERVICE_KEY, namedAfterResource);

@@ -9,8 +9,8 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { KmsBundle, KmsBundleArgs } from "../../components/kmsBundle";
-import { OvhClient } from "../../provider/ovh";
 import {
+    type ApiAccess,
     E2eWorkspace,
     inlineStack,
     makeWorkspace,
@@ -22,6 +22,7 @@ import {
     stateResources,
     upOutcome,
     useE2eSuite,
+    withApiClient,
 } from "./harness";
 
 const IDENTITY = "urn:v1:eu:identity:account:em1234-ovh";
@@ -34,32 +35,27 @@ function keysSpec(n: number): KmsBundleArgs["keys"] {
 
 /** Inventory of one KMS as { keys: sorted ids, credentials: sorted ids } from the management API. */
 async function inventory(
-    endpoint: string,
-    creds: { applicationKey: string; applicationSecret: string; consumerKey: string },
+    access: ApiAccess,
     okmsId: string,
 ): Promise<{ keys: { id: string; name: string }[]; credentials: { id: string; status: string }[] }> {
-    const { applicationKey, applicationSecret, consumerKey } = creds;
-    const client = new OvhClient({ endpoint, applicationKey, applicationSecret, consumerKey });
-    try {
+    return withApiClient(access, async (client) => {
         const keys = (await client.listAll(`/v2/okms/resource/${okmsId}/serviceKey`)) as { id: string; name: string }[];
         const credentials = (await client.listAll(`/v2/okms/resource/${okmsId}/credential`)) as {
             id: string;
             status: string;
         }[];
         return { keys, credentials: credentials.filter((c) => c.status !== "DELETING") };
-    } finally {
-        await client.close();
-    }
+    });
 }
 
 async function assertInventoryMatchesState(
     stack: Stack,
-    emu: { endpoint: string; credentials: { applicationKey: string; applicationSecret: string; consumerKey: string } },
+    emu: ApiAccess,
     okmsId: string,
     expectedKeys: number,
 ): Promise<void> {
     const state = await stateResources(stack);
-    const inv = await inventory(emu.endpoint, emu.credentials, okmsId);
+    const inv = await inventory(emu, okmsId);
     const stateKeys = state.filter((r) => r.type === "pulumi-nodejs:dynamic/okms:ServiceKey").map((r) => r.id!);
     const stateCreds = state.filter((r) => r.type === "pulumi-nodejs:dynamic/okms:Credential").map((r) => r.id!);
     assert.equal(stateKeys.length, expectedKeys);
@@ -127,7 +123,7 @@ describe("e2e: fault tolerance", function () {
 
         suite.emu.admin.configure({ credentialReadyMs: 100 });
         await stack.destroy();
-        const left = await inventory(suite.emu.endpoint, suite.emu.credentials, okmsId);
+        const left = await inventory(suite.emu, okmsId);
         assert.deepEqual(left.keys, []);
     });
 
@@ -286,9 +282,7 @@ describe("e2e: the emulator killed with SIGKILL during an up", function () {
         if (next !== "") {
             assert.match(next, /ERR_OKMS_CREATE_UNRESOLVED/, "the only failure is a reported possible orphan");
             const held = new Set((await stateResources(stack)).map((r) => r.id));
-            const unheld = (await inventory(restarted.endpoint, credentials, okmsId)).keys.filter(
-                (k) => !held.has(k.id),
-            );
+            const unheld = (await inventory(restarted, okmsId)).keys.filter((k) => !held.has(k.id));
             reported = reportedOrphans(next);
             assert.deepEqual(
                 [...reported].sort(),

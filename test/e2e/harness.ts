@@ -163,23 +163,32 @@ export async function upOutcome(stack: Stack, parallel: number): Promise<string>
     }
 }
 
-/** Deactivates and deletes keys through the management API, as an operator acting on a report would. */
-export async function removeKeys(
-    emu: { endpoint: string; credentials: { applicationKey: string; applicationSecret: string; consumerKey: string } },
-    okmsId: string,
-    ids: string[],
-): Promise<void> {
-    const { applicationKey, applicationSecret, consumerKey } = emu.credentials;
-    const client = new OvhClient({ endpoint: emu.endpoint, applicationKey, applicationSecret, consumerKey });
+/** Where and as whom a suite calls the management API out of band (an emulator's endpoint and credentials). */
+export interface ApiAccess {
+    endpoint: string;
+    credentials: { applicationKey: string; applicationSecret: string; consumerKey: string };
+}
+
+/** Runs `fn` with an OVH client of `access`, closed afterwards. */
+export async function withApiClient<T>(access: ApiAccess, fn: (client: OvhClient) => Promise<T>): Promise<T> {
+    const { applicationKey, applicationSecret, consumerKey } = access.credentials;
+    const client = new OvhClient({ endpoint: access.endpoint, applicationKey, applicationSecret, consumerKey });
     try {
+        return await fn(client);
+    } finally {
+        await client.close();
+    }
+}
+
+/** Deactivates and deletes keys through the management API, as an operator acting on a report would. */
+export async function removeKeys(access: ApiAccess, okmsId: string, ids: string[]): Promise<void> {
+    await withApiClient(access, async (client) => {
         for (const id of ids) {
             const route = `/v2/okms/resource/${okmsId}/serviceKey/${id}`;
             await client.put(route, { state: "DEACTIVATED", deactivationReason: "UNSPECIFIED" });
             await client.delete(route);
         }
-    } finally {
-        await client.close();
-    }
+    });
 }
 
 /** A resource of an exported stack, as far as the suites look at it. */
