@@ -7,7 +7,7 @@
  * Plain functions taking the client as an argument: the dynamic providers call them from serialized code, so
  * this module holds no state.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 import { Clock, systemClock } from "../ovh/clock";
 import * as wire from "./wire.generated";

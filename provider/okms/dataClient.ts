@@ -1,5 +1,5 @@
 import { Agent, request } from "undici";
-import { z } from "zod";
+import * as z from "zod";
 import type { SigningAlgorithm } from "./rules";
 import { dataPlaneSecretSchema } from "./secretSchemas";
 

@@ -6,7 +6,7 @@
  * provider/resources/loader.ts), so nothing here has to survive closure serialization. Constraints come from
  * `rules.ts`; nothing here restates a limit.
  */
-import { z } from "zod";
+import * as z from "zod";
 import * as rules from "./rules";
 
 /** An id, passed verbatim to the API. OKMS, service-key and credential ids are UUIDs of any version. */

@@ -4,7 +4,7 @@
  * responses in `spec/ovh/okms-data-plane.openapi.json`), as plain constants (see schemas.ts); limits come
  * from secretRules.ts. Messages never quote the value: it may be the secret itself.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { idSchema } from "./schemas";
 import { iamResourceMetadataSchema } from "./wire.generated";
 import * as rules from "./secretRules";

@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 
-import { z } from "zod";
+import * as z from "zod";
 
 import { Clock, systemClock } from "./clock";
 import { OvhAuthConfig } from "./config";

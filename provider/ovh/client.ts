@@ -18,7 +18,7 @@
  * undici still does the transport: pooling/keep-alive (`Agent`), cancellation (`signal`) and `MockAgent` in tests.
  */
 import { Agent, Dispatcher } from "undici";
-import { z } from "zod";
+import * as z from "zod";
 
 import { createOvhAuthenticator, OvhAuthenticator, processAuthCache } from "./auth";
 import { Clock, systemClock } from "./clock";

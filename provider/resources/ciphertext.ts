@@ -17,7 +17,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as nodeCrypto from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { OkmsDataClient, type OkmsDataClientConfig } from "../okms/dataClient";
 import * as properties from "./properties";
 import * as lifecycle from "./lifecycle";

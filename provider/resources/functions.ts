@@ -11,7 +11,7 @@
  * any call; every failure is an {@link OkmsError} with a stable code that names the argument.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
+import * as z from "zod";
 import type { OkmsDataClientConfig } from "../okms/dataClient";
 import * as ciphertext from "./ciphertext";
 import { OkmsError } from "./ciphertext";

@@ -75,7 +75,11 @@ describe("public API", () => {
         for (const target of Object.values(pkg.exports).flatMap((t) =>
             typeof t === "string" ? [t] : Object.values(t as Record<string, string>),
         )) {
-            const source = target.replace(/^\.\/dist\//, "./").replace(/\.d\.ts$|\.js$/, ".ts");
+            // The loader's subpath is scripts/bundle.ts's one-file build of provider/resources/providers.ts.
+            const source =
+                target === "./dist/bundle/providers.js"
+                    ? "./provider/resources/providers.ts"
+                    : target.replace(/^\.\/dist\//, "./").replace(/\.d\.ts$|\.js$/, ".ts");
             assert.ok(
                 target === "./package.json" || fs.existsSync(path.join(repoRoot, source)),
                 `${target} (${source})`,

@@ -1,0 +1,56 @@
+// `npm run build`'s last step: the one-file build of the dynamic-provider host's entry point,
+// provider/resources/providers.ts, at dist/bundle/providers.js (package.json's `./internal/providers` and
+// `./dist/provider/index.js` exports). Every `pulumi` command starts a new host, which loads this package before
+// its first call; as separate files that was ~230 modules (undici and zod are most of them), ~0.2 s of CPU per
+// command (bench/RESULTS.md, "Where the time goes"). One file built from the TypeScript sources also lets
+// esbuild drop what zod's ESM build does not use (its translations of error messages, its JSON Schema code).
+//
+// What stays outside: @pulumi/pulumi, which must be the host's own instance, and the dependencies only some
+// providers load on demand (@peculiar/x509, reflect-metadata, jose). The main entry (dist/index.js) stays
+// tsc's output: a program's load time is the same with or without it, and its types are tsc's.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { build } from "esbuild";
+
+const root = path.join(__dirname, "..");
+const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+};
+
+/** Loaded by every host process: worth carrying inside the file. */
+const BUNDLED = new Set(["undici", "zod"]);
+
+const BUNDLE_FILE = path.join(root, "dist", "bundle", "providers.js");
+
+async function main(): Promise<void> {
+    const external = Object.keys(pkg.dependencies)
+        .filter((name) => !BUNDLED.has(name))
+        .flatMap((name) => [name, `${name}/*`]);
+    const result = await build({
+        entryPoints: [path.join(root, "provider", "resources", "providers.ts")],
+        outfile: BUNDLE_FILE,
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "cjs",
+        external,
+        // Class and function names appear in errors and stack traces.
+        keepNames: true,
+        logLevel: "warning",
+        metafile: true,
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    const leaked = inputs.filter((file) => file.includes("node_modules/@pulumi/"));
+    if (leaked.length > 0) {
+        throw new Error(`the host bundle must not carry its own @pulumi/pulumi: ${leaked.slice(0, 3).join(", ")}`);
+    }
+    const size = fs.statSync(BUNDLE_FILE).size;
+    console.log(
+        `bundle: ${path.relative(root, BUNDLE_FILE)}, ${inputs.length} modules, ${(size / 1024).toFixed(0)} KB`,
+    );
+}
+
+main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+});

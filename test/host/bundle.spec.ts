@@ -1,0 +1,80 @@
+// The host's entry point is one file (scripts/bundle.ts): what a dynamic-provider host loads from this package
+// before its first call. Checked in a fresh Node.js process started in the repository (as the host resolves
+// `pulumi-ovh-okms/internal/providers`: node_modules/pulumi-ovh-okms is the repository), by the modules it
+// loaded, not by time.
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { repoRoot } from "../helpers/hostHarness";
+
+const BUNDLE = path.join(repoRoot, "dist", "bundle", "providers.js");
+
+/** Requires the subpath in a child, reads the given kinds, and lists the modules that were loaded for it. */
+function loadedFor(kinds: readonly string[]): { resolved: string; loaded: string[]; types: string[] } {
+    const script = `
+        const before = new Set(Object.keys(require.cache));
+        const resolved = require.resolve("pulumi-ovh-okms/internal/providers");
+        const providers = require("pulumi-ovh-okms/internal/providers");
+        const types = ${JSON.stringify(kinds)}.map((k) => typeof providers[k].create);
+        const loaded = Object.keys(require.cache).filter((f) => !before.has(f));
+        process.stdout.write(JSON.stringify({ resolved, loaded, types }));`;
+    const out = execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
+    return JSON.parse(out) as { resolved: string; loaded: string[]; types: string[] };
+}
+
+/** The package a loaded file belongs to (`ours` for this repository's own files). */
+function packageOf(file: string): string {
+    const at = file.lastIndexOf("/node_modules/");
+    if (at < 0) {
+        return "ours";
+    }
+    const [scope = "", name = ""] = file.slice(at + "/node_modules/".length).split("/");
+    return scope.startsWith("@") ? `${scope}/${name}` : scope;
+}
+
+describe("the dynamic-provider host's entry point (dist/bundle/providers.js)", function () {
+    this.timeout(60_000);
+
+    before(() => {
+        assert.ok(fs.existsSync(BUNDLE), "npm run build first (npm test does)");
+    });
+
+    it("is what both loader subpaths resolve to, and a KMS and its keys load one file of this package", () => {
+        const { resolved, loaded, types } = loadedFor(["okmsProvider", "serviceKeyProvider"]);
+        assert.equal(fs.realpathSync(resolved), BUNDLE);
+        assert.deepEqual(types, ["function", "function"]);
+        assert.deepEqual(
+            loaded.filter((f) => packageOf(f) === "ours"),
+            [BUNDLE],
+        );
+        // undici and zod are inside it; the SDK is the host's own, already loaded there (loaded here by the
+        // bundle's `require("@pulumi/pulumi")`, since this child is not a host).
+        const others = new Set(loaded.map(packageOf).filter((p) => p !== "ours"));
+        for (const inside of ["undici", "zod"]) {
+            assert.ok(!others.has(inside), `${inside} was loaded from node_modules`);
+        }
+        // Certificates are another kind's code: nothing of it for a KMS and keys.
+        assert.ok(!others.has("@peculiar/x509") && !others.has("jose"), [...others].join(", "));
+    });
+
+    it("serves every kind from that one file", () => {
+        const kinds = [
+            "okmsProvider",
+            "serviceKeyProvider",
+            "credentialProvider",
+            "ciphertextProvider",
+            "secretProvider",
+            "secretConfigProvider",
+        ];
+        const { loaded, types } = loadedFor(kinds);
+        assert.deepEqual(
+            types,
+            kinds.map(() => "function"),
+        );
+        assert.deepEqual(
+            loaded.filter((f) => packageOf(f) === "ours"),
+            [BUNDLE],
+        );
+    });
+});
