@@ -10,7 +10,7 @@
 // tsc's output: a program's load time is the same with or without it, and its types are tsc's.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 
 const root = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
@@ -21,6 +21,31 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
 const BUNDLED = new Set(["undici", "zod"]);
 
 const BUNDLE_FILE = path.join(root, "dist", "bundle", "providers.js");
+
+/**
+ * undici's main module loads all of undici (fetch, WebSocket, cookies, the mocks...): ~110 modules, the largest
+ * share of this file's load. The providers use two of its classes, so inside this file `undici` is those two,
+ * required from undici's own modules as its main module does (the request API is mixed into `Dispatcher`
+ * there). A future undici that moves them fails this build, not a user's host. Tests and the tsc build use the
+ * real main module.
+ */
+const UNDICI_CORE = `
+const Dispatcher = require("undici/lib/dispatcher/dispatcher.js");
+Object.assign(Dispatcher.prototype, require("undici/lib/api/index.js"));
+module.exports = { Dispatcher, Agent: require("undici/lib/dispatcher/agent.js") };
+`;
+
+const undiciCore: Plugin = {
+    name: "undici-core",
+    setup(b) {
+        b.onResolve({ filter: /^undici$/ }, () => ({ path: "undici", namespace: "undici-core" }));
+        b.onLoad({ filter: /.*/, namespace: "undici-core" }, () => ({
+            contents: UNDICI_CORE,
+            loader: "js",
+            resolveDir: root,
+        }));
+    },
+};
 
 async function main(): Promise<void> {
     const external = Object.keys(pkg.dependencies)
@@ -38,6 +63,7 @@ async function main(): Promise<void> {
         keepNames: true,
         logLevel: "warning",
         metafile: true,
+        plugins: [undiciCore],
     });
     const inputs = Object.keys(result.metafile.inputs);
     const leaked = inputs.filter((file) => file.includes("node_modules/@pulumi/"));

@@ -1,4 +1,4 @@
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import * as z from "zod";
 import type { SigningAlgorithm } from "./rules";
 import { dataPlaneSecretSchema } from "./secretSchemas";
@@ -195,9 +195,11 @@ export class OkmsDataClient {
 
     private async call<T>(method: "GET" | "POST", route: string, body?: unknown, api: "v1" | "v2" = "v1"): Promise<T> {
         const path = `/api/${this.config.okmsId}/${api}/${route}`;
-        const res = await request(new URL(path, this.config.endpoint), {
+        const url = new URL(path, this.config.endpoint);
+        const res = await this.agent.request({
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
             method,
-            dispatcher: this.agent,
             headers: body !== undefined ? { "content-type": "application/json" } : {},
             body: body !== undefined ? JSON.stringify(body) : undefined,
         });

@@ -58,6 +58,23 @@ describe("the dynamic-provider host's entry point (dist/bundle/providers.js)", f
         assert.ok(!others.has("@peculiar/x509") && !others.has("jose"), [...others].join(", "));
     });
 
+    it("carries neither zod's translations nor undici's fetch, WebSocket and mocks", () => {
+        // esbuild marks each module it includes with a comment naming its path.
+        const text = fs.readFileSync(BUNDLE, "utf8");
+        const left = [
+            "node_modules/zod/v4/locales/fr.js",
+            "node_modules/undici/lib/web/fetch/index.js",
+            "node_modules/undici/lib/web/websocket/",
+            "node_modules/undici/lib/web/cookies/",
+            "node_modules/undici/lib/mock/",
+        ];
+        for (const file of left) {
+            assert.ok(!text.includes(`// ${file}`), `${file} is in the bundle`);
+        }
+        assert.ok(text.includes("// node_modules/undici/lib/dispatcher/agent.js"));
+        assert.ok(text.includes("// node_modules/zod/v4/classic/schemas.js"));
+    });
+
     it("serves every kind from that one file", () => {
         const kinds = [
             "okmsProvider",
