@@ -24,7 +24,7 @@ const PRELOAD = path.join(repoRoot, "dist", "scripts", "lib", "profilePreload.js
 const PROBES: Record<string, RegExp> = {
     "stack formatting (Error.prepareStackTrace)": /^prepareStackTrace /,
     "module loading (require)": /^Module\._load /,
-    "this package (dist/)": /\/dist\/(provider|emulator)\//,
+    "this package (dist/)": /\/dist\/(provider|emulator|bundle)\//,
 };
 
 interface Measured {

@@ -19,7 +19,10 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /** The resources' type names (`pulumi-nodejs:dynamic/okms:<type>` in URNs). */
-export type ResourceType = "Okms" | "ServiceKey" | "Credential" | "Ciphertext" | "Secret" | "SecretConfig";
+export const RESOURCE_TYPES = ["Okms", "ServiceKey", "Credential", "Ciphertext", "Secret", "SecretConfig"] as const;
+
+/** One of {@link RESOURCE_TYPES}. */
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** The provider of each type, named like its instance in `provider/resources/providers.ts` (`okmsProvider`). */
 export type ProviderKind = `${Uncapitalize<ResourceType>}Provider`;

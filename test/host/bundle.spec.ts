@@ -6,6 +6,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RESOURCE_TYPES, providerKind } from "../../provider/resources/loader";
 import { repoRoot } from "../helpers/hostHarness";
 
 const BUNDLE = path.join(repoRoot, "dist", "bundle", "providers.js");
@@ -76,14 +77,7 @@ describe("the dynamic-provider host's entry point (dist/bundle/providers.js)", f
     });
 
     it("serves every kind from that one file", () => {
-        const kinds = [
-            "okmsProvider",
-            "serviceKeyProvider",
-            "credentialProvider",
-            "ciphertextProvider",
-            "secretProvider",
-            "secretConfigProvider",
-        ];
+        const kinds = RESOURCE_TYPES.map(providerKind);
         const { loaded, types } = loadedFor(kinds);
         assert.deepEqual(
             types,
