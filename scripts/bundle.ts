@@ -1,13 +1,13 @@
 // `npm run build`'s last step: the one-file build of the dynamic-provider host's entry point,
 // provider/resources/providers.ts, at dist/bundle/providers.js (package.json's `./internal/providers` and
 // `./dist/provider/index.js` exports). Every `pulumi` command starts a new host, which loads this package before
-// its first call; as separate files that was ~230 modules (undici and zod are most of them), ~0.2 s of CPU per
-// command (bench/RESULTS.md, "Where the time goes"). One file built from the TypeScript sources also lets
-// esbuild drop what zod's ESM build does not use (its translations of error messages, its JSON Schema code).
+// its first call; as separate files that was 232 modules (undici and zod are most of them), about 0.24 s of CPU
+// per command (bench/PROFILE.md). One file built from the TypeScript sources also lets esbuild drop what zod's
+// ESM build does not use (its translations of error messages, its JSON Schema code).
 //
 // What stays outside: @pulumi/pulumi, which must be the host's own instance, and the dependencies only some
-// providers load on demand (@peculiar/x509, reflect-metadata, jose). The main entry (dist/index.js) stays
-// tsc's output: a program's load time is the same with or without it, and its types are tsc's.
+// providers load on demand (@peculiar/x509, reflect-metadata, jose). The main entry (dist/index.js), which
+// programs load, stays tsc's output, with tsc's types and one copy of each module for the public API.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { build, type Plugin } from "esbuild";

@@ -32,6 +32,9 @@ export function providerKind(type: ResourceType): ProviderKind {
     return `${type.charAt(0).toLowerCase()}${type.slice(1)}Provider` as ProviderKind;
 }
 
+/** Every provider kind, one per resource type (the names `pulumi-ovh-okms/internal/providers` exports). */
+export const PROVIDER_KINDS: readonly ProviderKind[] = RESOURCE_TYPES.map(providerKind);
+
 /**
  * The `__provider` text of one kind: a module whose `handler()` returns the installed package's provider
  * (`load` in provider/resources/providers.ts names the kind when the installed version lacks it). Kept short:

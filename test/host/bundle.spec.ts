@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RESOURCE_TYPES, providerKind } from "../../provider/resources/loader";
+import { PROVIDER_KINDS } from "../../provider/resources/loader";
 import { repoRoot } from "../helpers/hostHarness";
 
 const BUNDLE = path.join(repoRoot, "dist", "bundle", "providers.js");
@@ -41,7 +41,8 @@ describe("the dynamic-provider host's entry point (dist/bundle/providers.js)", f
         assert.ok(fs.existsSync(BUNDLE), "npm run build first (npm test does)");
     });
 
-    it("is what both loader subpaths resolve to, and a KMS and its keys load one file of this package", () => {
+    // 0.1's `./dist/provider/index.js` is the same export as `./internal/providers` (test/unit/publicApi.spec.ts).
+    it("is what the loader's subpath resolves to, and a KMS and its keys load one file of this package", () => {
         const { resolved, loaded, types } = loadedFor(["okmsProvider", "serviceKeyProvider"]);
         assert.equal(fs.realpathSync(resolved), BUNDLE);
         assert.deepEqual(types, ["function", "function"]);
@@ -77,11 +78,10 @@ describe("the dynamic-provider host's entry point (dist/bundle/providers.js)", f
     });
 
     it("serves every kind from that one file", () => {
-        const kinds = RESOURCE_TYPES.map(providerKind);
-        const { loaded, types } = loadedFor(kinds);
+        const { loaded, types } = loadedFor(PROVIDER_KINDS);
         assert.deepEqual(
             types,
-            kinds.map(() => "function"),
+            PROVIDER_KINDS.map(() => "function"),
         );
         assert.deepEqual(
             loaded.filter((f) => packageOf(f) === "ours"),

@@ -10,13 +10,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RunningEmulator } from "../../emulator";
-import { RESOURCE_TYPES, providerKind, providerModule, type ProviderKind } from "../../provider/resources/loader";
+import { PROVIDER_KINDS, providerModule } from "../../provider/resources/loader";
 import { DIFF, ProviderHost, repoRoot, urnOf } from "../helpers/hostHarness";
 import { ovhStackConfig, startProviderTestEmulator } from "../helpers/providerHarness";
 
 const requireFromString = require("require-from-string") as (code: string) => { handler(): unknown };
 
-const KINDS: ProviderKind[] = RESOURCE_TYPES.map(providerKind);
+const KINDS = PROVIDER_KINDS;
 
 /** A program directory with the package installed as a copy (not a symlink) and no TypeScript. */
 function installedProgramDir(): string {
