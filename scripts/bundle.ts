@@ -1,6 +1,7 @@
-// `npm run build`'s last step: the one-file build of the dynamic-provider host's entry point,
-// provider/resources/providers.ts, at dist/bundle/providers.js (package.json's `./internal/providers` and
-// `./dist/provider/index.js` exports). Every `pulumi` command starts a new host, which loads this package before
+// `npm run build`'s last step: the one-file build of what the dynamic-provider host loads,
+// provider/resources/providers.ts, at dist/bundle/providers.impl.js, and the entry point that loads it with V8's
+// code cache (provider/resources/hostEntry.ts) at dist/bundle/providers.js (package.json's
+// `./internal/providers` and `./dist/provider/index.js` exports). Every `pulumi` command starts a new host, which loads this package before
 // its first call; as separate files that was 232 modules (undici and zod are most of them), about 0.24 s of CPU
 // per command (bench/PROFILE.md). One file built from the TypeScript sources also lets esbuild drop what zod's
 // ESM build does not use (its translations of error messages, its JSON Schema code).
@@ -20,7 +21,8 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
 /** Loaded by every host process: worth carrying inside the file. */
 const BUNDLED = new Set(["undici", "zod"]);
 
-const BUNDLE_FILE = path.join(root, "dist", "bundle", "providers.js");
+const BUNDLE_DIR = path.join(root, "dist", "bundle");
+const BUNDLE_FILE = path.join(BUNDLE_DIR, "providers.impl.js");
 
 /**
  * undici's main module loads all of undici (fetch, WebSocket, cookies, the mocks...): ~110 modules, the largest
@@ -70,6 +72,16 @@ async function main(): Promise<void> {
     if (leaked.length > 0) {
         throw new Error(`the host bundle must not carry its own @pulumi/pulumi: ${leaked.slice(0, 3).join(", ")}`);
     }
+    // The entry point needs nothing but Node.js; it finds the file above by name (hostEntry.ts's IMPL).
+    await build({
+        entryPoints: [path.join(root, "provider", "resources", "hostEntry.ts")],
+        outfile: path.join(BUNDLE_DIR, "providers.js"),
+        bundle: true,
+        platform: "node",
+        target: "node20",
+        format: "cjs",
+        logLevel: "warning",
+    });
     const size = fs.statSync(BUNDLE_FILE).size;
     console.log(
         `bundle: ${path.relative(root, BUNDLE_FILE)}, ${inputs.length} modules, ${(size / 1024).toFixed(0)} KB`,

@@ -1,5 +1,5 @@
-// The host's entry point is one file (scripts/bundle.ts): what a dynamic-provider host loads from this package
-// before its first call. Checked in a fresh Node.js process started in the repository (as the host resolves
+// The host's entry point (scripts/bundle.ts): what a dynamic-provider host loads from this package before its
+// first call, one small file that runs the one-file build beside it (test/host/codeCache.spec.ts). Checked in a fresh Node.js process started in the repository (as the host resolves
 // `pulumi-ovh-okms/internal/providers`: node_modules/pulumi-ovh-okms is the repository), by the modules it
 // loaded, not by time.
 import * as assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import { PROVIDER_KINDS } from "../../provider/resources/loader";
 import { repoRoot } from "../helpers/hostHarness";
 
 const BUNDLE = path.join(repoRoot, "dist", "bundle", "providers.js");
+const IMPL = path.join(repoRoot, "dist", "bundle", "providers.impl.js");
 
 /** Requires the subpath in a child, reads the given kinds, and lists the modules that were loaded for it. */
 function loadedFor(kinds: readonly string[]): { resolved: string; loaded: string[]; types: string[] } {
@@ -42,7 +43,7 @@ describe("the dynamic-provider host's entry point (dist/bundle/providers.js)", f
     });
 
     // 0.1's `./dist/provider/index.js` is the same export as `./internal/providers` (test/unit/publicApi.spec.ts).
-    it("is what the loader's subpath resolves to, and a KMS and its keys load one file of this package", () => {
+    it("is what the loader's subpath resolves to, and a KMS and its keys load nothing else of this package", () => {
         const { resolved, loaded, types } = loadedFor(["okmsProvider", "serviceKeyProvider"]);
         assert.equal(fs.realpathSync(resolved), BUNDLE);
         assert.deepEqual(types, ["function", "function"]);
@@ -62,7 +63,7 @@ describe("the dynamic-provider host's entry point (dist/bundle/providers.js)", f
 
     it("carries neither zod's translations nor undici's fetch, WebSocket and mocks", () => {
         // esbuild marks each module it includes with a comment naming its path.
-        const text = fs.readFileSync(BUNDLE, "utf8");
+        const text = fs.readFileSync(IMPL, "utf8");
         const left = [
             "node_modules/zod/v4/locales/fr.js",
             "node_modules/undici/lib/web/fetch/index.js",

@@ -75,10 +75,11 @@ describe("public API", () => {
         for (const target of Object.values(pkg.exports).flatMap((t) =>
             typeof t === "string" ? [t] : Object.values(t as Record<string, string>),
         )) {
-            // The loader's subpath is scripts/bundle.ts's one-file build of provider/resources/providers.ts.
+            // The loader's subpath is scripts/bundle.ts's build of provider/resources/hostEntry.ts (which loads the
+            // one-file build of provider/resources/providers.ts).
             const source =
                 target === "./dist/bundle/providers.js"
-                    ? "./provider/resources/providers.ts"
+                    ? "./provider/resources/hostEntry.ts"
                     : target.replace(/^\.\/dist\//, "./").replace(/\.d\.ts$|\.js$/, ".ts");
             assert.ok(
                 target === "./package.json" || fs.existsSync(path.join(repoRoot, source)),
