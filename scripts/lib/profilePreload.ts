@@ -4,7 +4,9 @@
 // inspector and writes a profile whenever the process goes idle after work, and during steady work every 0.5 s
 // (host: killed, often while busy) or 2 s (program: exits on its own),
 // named `<host|program>-<pid>-<n>.cpuprofile` in $OKMS_PROFILE_DIR. Restarting the profiler is not free, hence
-// not on a fixed short period; what is lost is at most the 100 ms before a kill.
+// not on a fixed short period. The host also writes one when the engine sends its `Cancel` call, which comes
+// after the host's last piece of work and just before the kill: so a host's profiles end with its work, where
+// a host that lives less than a second (a `refresh`) used to lose its last samples or all of them.
 import * as fs from "node:fs";
 import * as inspector from "node:inspector";
 import * as path from "node:path";
@@ -46,4 +48,21 @@ if (role !== undefined && dir !== undefined) {
         }
     }, 100).unref();
     process.on("exit", dump);
+    if (role === "host") {
+        // grpc-js serves the host's gRPC on node:http2; the preload runs before it is loaded.
+        const http2 = require("node:http2") as typeof import("node:http2");
+        const createServer = http2.createServer;
+        const patched = (...args: Parameters<typeof http2.createServer>) => {
+            const server = createServer(...args);
+            server.on("stream", (_stream, headers) => {
+                if (String(headers[":path"] ?? "").endsWith("/Cancel")) {
+                    dump();
+                    busySinceDump = false;
+                    msSinceDump = 0;
+                }
+            });
+            return server;
+        };
+        http2.createServer = patched as typeof http2.createServer;
+    }
 }
