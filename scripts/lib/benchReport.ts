@@ -277,7 +277,7 @@ function timesSection(r: ReportInput): string[] {
         out.push(
             `## \`pulumi ${phase}\` wall time`,
             "",
-            "| N keys | reps | our stack (median) | engine floor (median) | ratio | extra per key | our runs (s) | floor runs (s) |",
+            "| N keys | runs | our stack (median) | engine floor (median) | ratio | extra per key | our runs (s) | floor runs (s) |",
             "|---:|---:|---:|---:|---:|---:|---|---|",
         );
         for (const res of r.results) {
@@ -285,7 +285,7 @@ function timesSection(r: ReportInput): string[] {
             const k = median(t.keys);
             const f = median(t.floor);
             out.push(
-                `| ${res.n} | ${res.reps} | ${sec(k)} s | ${sec(f)} s | ${fix(k / f)} | ${((k - f) / res.n).toFixed(1)} ms | ` +
+                `| ${res.n} | ${t.keys.length} | ${sec(k)} s | ${sec(f)} s | ${fix(k / f)} | ${((k - f) / res.n).toFixed(1)} ms | ` +
                     `${t.keys.map(sec).join(", ")} | ${t.floor.map(sec).join(", ")} |`,
             );
         }
@@ -458,8 +458,9 @@ const METHOD = [
         "256-bit). **Engine floor:** N + 1 trivial dynamic resources of the same shape (one root, N taking its id) " +
         "whose provider has only a `create` that returns at once.",
     "- Every run starts from an empty stack and a fresh in-memory emulator (127.0.0.1, port 0). Each run times " +
-        "`up`, then `refresh`, then `destroy` of the same stack; medians of the reps, keys and floor runs interleaved " +
-        "in alternating order (floor first on odd reps, keys first on even ones), after one unmeasured warm-up `up`.",
+        "`up`, then `refresh` (several times: it leaves the stack as it was; each is a sample), then `destroy` of the " +
+        "same stack; medians of all samples, keys and floor runs interleaved in alternating order (floor first on odd " +
+        "reps, keys first on even ones), after one unmeasured warm-up `up`.",
     "",
 ];
 

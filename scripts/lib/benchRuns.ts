@@ -77,6 +77,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 export interface StackRun {
     upMs: number;
     refreshMs: number;
+    /** Every `refresh` of the run ({@link RunOptions.refreshes}); `refreshMs` is the first. */
+    refreshRuns: number[];
     destroyMs: number;
     stateBytes?: number;
     resources?: StateResource[];
@@ -88,6 +90,11 @@ export interface RunOptions {
     full?: boolean;
     /** `up` only (no refresh and destroy timings). */
     upOnly?: boolean;
+    /**
+     * How many times to time `refresh` between `up` and `destroy` (default 1). `refresh` leaves the stack as it
+     * was, so one stack gives several samples of it where `up` and `destroy` give one.
+     */
+    refreshes?: number;
     emulator?: EmulatorSetup;
 }
 
@@ -97,14 +104,17 @@ export async function floorRun(p: BenchProject, n: number, name: string, o: RunO
     try {
         const up = await timed(() => stack.up());
         expectChanges(`floor up (${name})`, up.value.summary.resourceChanges, { create: n + 2 });
-        const run: StackRun = { upMs: up.ms, refreshMs: NaN, destroyMs: NaN };
+        const run: StackRun = { upMs: up.ms, refreshMs: NaN, refreshRuns: [], destroyMs: NaN };
         if (o.full === true) {
             const file = checkpointPath(p, name);
             run.stateBytes = fs.statSync(file).size;
             run.resources = checkpointResources(file);
         }
         if (o.upOnly !== true) {
-            run.refreshMs = (await timed(() => stack.refresh())).ms;
+            for (let i = 0; i < (o.refreshes ?? 1); i++) {
+                run.refreshRuns.push((await timed(() => stack.refresh())).ms);
+            }
+            run.refreshMs = run.refreshRuns[0] ?? NaN;
             run.destroyMs = (await timed(() => stack.destroy())).ms;
         }
         return run;
@@ -136,7 +146,7 @@ export async function keysRun(p: BenchProject, n: number, name: string, o: RunOp
         if (keysIn(emu, okmsId) !== n) {
             throw new Error(`${name}: ${keysIn(emu, okmsId)} keys in the KMS, expected ${n}`);
         }
-        const run: StackRun = { upMs: up.ms, refreshMs: NaN, destroyMs: NaN };
+        const run: StackRun = { upMs: up.ms, refreshMs: NaN, refreshRuns: [], destroyMs: NaN };
         if (o.full === true) {
             const file = checkpointPath(p, name);
             run.stateBytes = fs.statSync(file).size;
@@ -145,7 +155,12 @@ export async function keysRun(p: BenchProject, n: number, name: string, o: RunOp
             expectChanges(`keys no-op up (${name})`, noop.value.summary.resourceChanges, { same: n + 2 });
         }
         if (o.upOnly !== true) {
-            run.refreshMs = (await phase("refresh", () => s.refresh(), calls)).ms;
+            // The first refresh's calls are the phase's counters; the others are timed only.
+            run.refreshRuns.push((await phase("refresh", () => s.refresh(), calls)).ms);
+            for (let i = 1; i < (o.refreshes ?? 1); i++) {
+                run.refreshRuns.push((await timed(() => s.refresh())).ms);
+            }
+            run.refreshMs = run.refreshRuns[0] ?? NaN;
             run.destroyMs = (await phase("destroy", () => s.destroy(), calls)).ms;
             if (keysIn(emu, okmsId) !== 0) {
                 throw new Error(`${name}: ${keysIn(emu, okmsId)} keys left after destroy`);
