@@ -76,8 +76,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 /** Wall times of one stack's life, and what the first rep records besides. */
 export interface StackRun {
     upMs: number;
-    refreshMs: number;
-    /** Every `refresh` of the run ({@link RunOptions.refreshes}); `refreshMs` is the first. */
+    /** Every `refresh` of the run ({@link RunOptions.refreshes}). */
     refreshRuns: number[];
     destroyMs: number;
     stateBytes?: number;
@@ -104,7 +103,7 @@ export async function floorRun(p: BenchProject, n: number, name: string, o: RunO
     try {
         const up = await timed(() => stack.up());
         expectChanges(`floor up (${name})`, up.value.summary.resourceChanges, { create: n + 2 });
-        const run: StackRun = { upMs: up.ms, refreshMs: NaN, refreshRuns: [], destroyMs: NaN };
+        const run: StackRun = { upMs: up.ms, refreshRuns: [], destroyMs: NaN };
         if (o.full === true) {
             const file = checkpointPath(p, name);
             run.stateBytes = fs.statSync(file).size;
@@ -114,7 +113,6 @@ export async function floorRun(p: BenchProject, n: number, name: string, o: RunO
             for (let i = 0; i < (o.refreshes ?? 1); i++) {
                 run.refreshRuns.push((await timed(() => stack.refresh())).ms);
             }
-            run.refreshMs = run.refreshRuns[0] ?? NaN;
             run.destroyMs = (await timed(() => stack.destroy())).ms;
         }
         return run;
@@ -146,7 +144,7 @@ export async function keysRun(p: BenchProject, n: number, name: string, o: RunOp
         if (keysIn(emu, okmsId) !== n) {
             throw new Error(`${name}: ${keysIn(emu, okmsId)} keys in the KMS, expected ${n}`);
         }
-        const run: StackRun = { upMs: up.ms, refreshMs: NaN, refreshRuns: [], destroyMs: NaN };
+        const run: StackRun = { upMs: up.ms, refreshRuns: [], destroyMs: NaN };
         if (o.full === true) {
             const file = checkpointPath(p, name);
             run.stateBytes = fs.statSync(file).size;
@@ -160,7 +158,6 @@ export async function keysRun(p: BenchProject, n: number, name: string, o: RunOp
             for (let i = 1; i < (o.refreshes ?? 1); i++) {
                 run.refreshRuns.push((await timed(() => s.refresh())).ms);
             }
-            run.refreshMs = run.refreshRuns[0] ?? NaN;
             run.destroyMs = (await phase("destroy", () => s.destroy(), calls)).ms;
             if (keysIn(emu, okmsId) !== 0) {
                 throw new Error(`${name}: ${keysIn(emu, okmsId)} keys left after destroy`);
