@@ -1,9 +1,9 @@
 // `npm run build`'s last step: the one-file build of what the dynamic-provider host loads,
 // provider/resources/providers.ts, at dist/bundle/providers.impl.js, and the entry point that loads it with V8's
 // code cache (provider/resources/hostEntry.ts) at dist/bundle/providers.js (package.json's
-// `./internal/providers` and `./dist/provider/index.js` exports). Every `pulumi` command starts a new host, which loads this package before
-// its first call; as separate files that was 232 modules (undici and zod are most of them), about 0.24 s of CPU
-// per command (bench/PROFILE.md). One file built from the TypeScript sources also lets esbuild drop what zod's
+// `./internal/providers` and `./dist/provider/index.js` exports). Every `pulumi` command starts a new host,
+// which loads this package before its first call; as separate files that was 232 modules (undici and zod are
+// most of them), about 0.24 s of CPU per command (bench/PROFILE.md). One file built from the TypeScript sources also lets esbuild drop what zod's
 // ESM build does not use (its translations of error messages, its JSON Schema code).
 //
 // What stays outside: @pulumi/pulumi, which must be the host's own instance, and the dependencies only some

@@ -103,10 +103,10 @@ function run(script: vm.Script): Providers {
 }
 
 function load(): { providers: Providers; status: () => { file: string; state: CodeCacheState; written: boolean } } {
-    const bytes = fs.readFileSync(IMPL);
     if (process.env.OKMS_CODE_CACHE === "off") {
         return { providers: require(IMPL) as Providers, status: () => ({ file: CACHE, state: "off", written: false }) };
     }
+    const bytes = fs.readFileSync(IMPL);
     const digest = sha256(bytes);
     const found = readCache(digest);
     const script = new vm.Script(Module.wrap(bytes.toString("utf8")), { filename: IMPL, cachedData: found.data });

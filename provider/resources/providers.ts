@@ -1,8 +1,8 @@
 /**
  * The provider instances, for the loader only (provider/resources/loader.ts). Published as the package's
  * `pulumi-ovh-okms/internal/providers` subpath (and, for checkpoints written by 0.1, as
- * `pulumi-ovh-okms/dist/provider/index.js`): not part of the public API. Both subpaths are the one-file build of
- * this module (scripts/bundle.ts), which the dynamic-provider host loads once per `pulumi` command.
+ * `pulumi-ovh-okms/dist/provider/index.js`): not part of the public API. Both subpaths are hostEntry.ts, which
+ * loads the one-file build of this module (scripts/bundle.ts) with V8's code cache, once per `pulumi` command.
  *
  * Each kind's module is required on first use, so a host that serves keys and a KMS never loads the
  * certificate, secret or ciphertext code (and their schemas). The kinds are getters of this module's exports
